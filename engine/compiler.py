@@ -1,0 +1,165 @@
+"""Compile a validated pack into durable_rules ruleset definitions (plain data, not the DSL).
+
+durable_rules' C core has hard limits (../shared/durable-rules.md). The compiler shapes the
+network so a pack of any size stays inside them, and `check_shape` verifies the result before
+anything reaches the C core:
+
+* Rules are grouped by scope: rules for every kommun go to the global group, rules limited to
+  some kommuner go to one group per kommun. A family's fact is asserted only into the global
+  shards and the shards of its own kommun (an exact index: the kommun condition is still
+  evaluated by the engine).
+* Each group is cut into shards of at most SHARD_SIZE engine rules, one ruleset each, so no
+  alpha node ever has more than SHARD_SIZE children (C limits: 64 pending siblings, 512
+  children per node).
+* A rule that applies both to expecting parents and to an age range becomes two engine rules
+  (`id~e`, `id~a`) instead of an `$or`, which the C core would expand.
+* Every shard has a catch-all rule on the profile, so an action always runs in a session
+  (deleting a session in which no action ran frees an uninitialised pointer).
+* The fact always carries every field with its real type (age -1 when there is no child yet),
+  so the engine's loose coercion never decides anything.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from .loader import Pack
+from .models import Rule
+
+SHARD_SIZE = 48  # engine rules per ruleset; must stay below MAX_PENDING_SIBLINGS
+MAX_PENDING_SIBLINGS = 64  # events.c MAX_STACK_SIZE
+MAX_CHILDREN = 512  # rules.h NEXT_BUCKET_LENGTH
+MAX_FACT_PROPERTIES = 255  # state.h MAX_OBJECT_PROPERTIES
+MAX_NEEDS_PER_FAMILY = 40  # Family.needs max_length; 6 scalar fields + 40 needs < 255
+MAX_RULESETS = 60_000  # well below rules.h MAX_HANDLES (131,072 per process)
+CATCH_ALL = "_profil"
+NO_AGE = -1
+
+
+class CompileError(Exception):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass
+class Shard:
+    name: str
+    definition: dict[str, Any]
+    engine_rules: dict[str, str]  # engine rule name -> pack rule id
+
+
+@dataclass
+class CompiledPack:
+    shards: list[Shard] = field(default_factory=list)
+    global_shards: list[int] = field(default_factory=list)
+    kommun_shards: dict[str, list[int]] = field(default_factory=dict)
+
+    def shards_for(self, kommun: str) -> list[int]:
+        return self.global_shards + self.kommun_shards.get(kommun, [])
+
+
+def _conditions(rule: Rule, variant: str, kommun: str | None) -> list[dict[str, Any]]:
+    conds: list[dict[str, Any]] = [{"kind": "profile"}]
+    when = rule.when
+    if variant == "e":
+        conds.append({"expecting": True})
+    elif variant == "a":
+        conds.append({"$gte": {"age": when.age_months.min}})
+        conds.append({"$lte": {"age": when.age_months.max}})
+    if when.needs_any:
+        items = [{"$i": code} for code in sorted(set(when.needs_any))]
+        conds.append({"$iany": {"needs": items[0] if len(items) == 1 else {"$or": items}}})
+    for code in sorted(set(when.needs_all)):
+        conds.append({"$iany": {"needs": {"$i": code}}})
+    if kommun is not None:
+        conds.append({"kommun": kommun})
+    if rule.valid_from is not None:
+        conds.append({"$gte": {"day": rule.valid_from.toordinal()}})
+    if rule.valid_to is not None:
+        conds.append({"$lte": {"day": rule.valid_to.toordinal()}})
+    return conds
+
+
+def _variants(rule: Rule) -> list[str]:
+    when = rule.when
+    out = []
+    if when.expecting:
+        out.append("e")
+    if when.age_months is not None:
+        out.append("a")
+    return out or ["*"]
+
+
+def _engine_rules(rule: Rule, kommun: str | None) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for variant in _variants(rule):
+        conds = _conditions(rule, variant, kommun)
+        cond = conds[0] if len(conds) == 1 else {"$and": conds}
+        out.append((f"{rule.id}~{variant}", {"all": [{"m": cond}], "run": "fire"}))
+    return out
+
+
+def compile_pack(pack: Pack, prefix: str, shard_size: int = SHARD_SIZE) -> CompiledPack:
+    groups: dict[str | None, list[tuple[str, dict, str]]] = defaultdict(list)
+    for rule in pack.rules:
+        scopes = rule.when.kommuner or [None]
+        for kommun in scopes:
+            for name, definition in _engine_rules(rule, kommun):
+                groups[kommun].append((name, definition, rule.id))
+
+    compiled = CompiledPack()
+    for kommun in [None, *sorted(k for k in groups if k is not None)]:
+        items = groups.get(kommun, [])
+        for start in range(0, len(items), shard_size):
+            chunk = items[start : start + shard_size]
+            index = len(compiled.shards)
+            name = f"{prefix}_{index}"
+            definition = {n: d for n, d, _ in chunk}
+            definition[CATCH_ALL] = {"all": [{"m": {"kind": "profile"}}], "run": "fire", "pri": 1000}
+            compiled.shards.append(Shard(name, definition, {n: rid for n, _, rid in chunk}))
+            if kommun is None:
+                compiled.global_shards.append(index)
+            else:
+                compiled.kommun_shards.setdefault(kommun, []).append(index)
+    check_shape(compiled)
+    return compiled
+
+
+def _condition_path(rule_def: dict[str, Any]) -> list[str]:
+    """The alpha-node path of a one-pattern rule: its conditions in order, as keys."""
+    import json
+
+    cond = rule_def["all"][0]["m"]
+    parts = cond["$and"] if "$and" in cond else [cond]
+    return [json.dumps(p, sort_keys=True) for p in parts]
+
+
+def check_shape(compiled: CompiledPack) -> None:
+    """Refuse a network the C core cannot run, naming the rules involved."""
+    problems: list[str] = []
+    if len(compiled.shards) > MAX_RULESETS:
+        problems.append(f"regelpaketet ger {len(compiled.shards)} regeluppsättningar, högst {MAX_RULESETS} går")
+    for shard in compiled.shards:
+        children: dict[tuple[str, ...], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for name, rule_def in shard.definition.items():
+            if name == CATCH_ALL:
+                continue
+            path = _condition_path(rule_def)
+            for depth in range(1, len(path)):
+                children[tuple(path[:depth])][path[depth]].append(shard.engine_rules.get(name, name))
+        for parent, kids in children.items():
+            if len(kids) >= MAX_CHILDREN:
+                limit, what = MAX_CHILDREN, "barnnoder under samma villkor (gräns 512 i rules.h)"
+            elif len(kids) > MAX_PENDING_SIBLINGS:
+                limit, what = MAX_PENDING_SIBLINGS, "syskonvillkor som kan matcha samtidigt (gräns 64 i events.c)"
+            else:
+                continue
+            rules = sorted({r for rs in kids.values() for r in rs})
+            shown = ", ".join(rules[:10]) + (f" och {len(rules) - 10} till" if len(rules) > 10 else "")
+            problems.append(
+                f"nätverket i {shard.name} får {len(kids)} {what}; högst {limit} går. Regler: {shown}"
+            )
+    if problems:
+        raise CompileError(problems)

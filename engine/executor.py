@@ -1,0 +1,138 @@
+"""Run compiled rulesets in durable_rules' C core, safely (see ../shared/durable-rules.md).
+
+* Facts, never events: `assert_fact` fires every matching rule; `post` would fire only one.
+* A private Host whose background timer threads never start: they walk freed sessions and
+  crash under concurrency.
+* One process-wide lock around every call into the C core (it never releases the GIL, so the
+  lock costs no parallelism).
+* A fresh uuid4 session id per decision, at most one live session, deleted in `finally`.
+* The fired rules are read straight from the C core's action queue (start_action_for_state /
+  complete_and_start_action). No Python code runs inside an action, so nothing can be swallowed
+  into the session state and the session state is never re-asserted as a fact. Any error the
+  C core reports aborts the decision with EngineError: never a partial answer.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import uuid
+
+import durable_rules_engine as _core
+from durable.engine import Host
+
+from .compiler import CATCH_ALL, NO_AGE, CompiledPack, compile_pack
+from .loader import Pack
+from .models import NormalizedFamily
+
+ENGINE_LOCK = threading.Lock()
+_prefixes = itertools.count(1)
+
+
+class EngineError(RuntimeError):
+    """The rules engine failed; the decision was not made."""
+
+
+class EngineClosed(EngineError):
+    """The executor was replaced by a reload; ask the current one."""
+
+
+class PrivateHost(Host):
+    """durable_rules Host without the background dispatch/timer threads."""
+
+    def _run(self) -> None:  # the stock Host starts two timer threads here
+        return None
+
+    def get_action(self, action_name: str):
+        # Registration needs a callable per rule; decisions never call it (see module doc).
+        def _never_called(c) -> None:
+            raise EngineError("durable_rules action called outside the executor")
+
+        return _never_called
+
+
+def _fired_name(message: str) -> str:
+    # message is '{"<rule name>":{"m":{...}}}'; rule names are [a-z0-9_~-], never escaped
+    return message[2 : message.index('"', 2)]
+
+
+class DurableExecutor:
+    """Decides with durable_rules. One instance per loaded pack; `close()` frees its C memory."""
+
+    def __init__(self, pack: Pack, compiled: CompiledPack | None = None):
+        self.pack = pack
+        self.prefix = f"fs{next(_prefixes)}"
+        self.compiled = compiled or compile_pack(pack, self.prefix)
+        self._host = PrivateHost()
+        self._handles: list[int] = []
+        self._names: list[dict[str, str]] = []
+        self._closed = False
+        with ENGINE_LOCK:
+            try:
+                for shard in self.compiled.shards:
+                    # register_rulesets mutates definitions (pops 'run'); give it a copy
+                    definition = {k: dict(v) for k, v in shard.definition.items()}
+                    self._host.register_rulesets({shard.name: definition})
+                    self._handles.append(self._host.get_ruleset(shard.name)._handle)
+                    self._names.append(shard.engine_rules)
+            except BaseException:
+                self._free_locked()
+                raise
+
+    def _fire_all(self, handle: int, fact_json: str, sid: str, names: dict[str, str], out: set[str]) -> None:
+        result = _core.assert_fact(handle, fact_json)
+        if result[0] != 0:  # 1: not handled (impossible with the catch-all), 2: observed twice
+            raise EngineError(f"durable_rules assert_fact returned {result[0]}")
+        state_handle = result[1]
+        started = _core.start_action_for_state(handle, state_handle)
+        message = started[1] if started else None
+        while message:
+            name = _fired_name(message)
+            if name != CATCH_ALL:
+                rule_id = names.get(name)
+                if rule_id is None:
+                    raise EngineError(f"okänd regel från motorn: {name}")
+                out.add(rule_id)
+            message = _core.complete_and_start_action(handle, state_handle)
+
+    def matching_rule_ids(self, family: NormalizedFamily) -> set[str]:
+        fact = {
+            "kind": "profile",
+            "age": family.age_months if family.age_months is not None else NO_AGE,
+            "expecting": bool(family.expecting),
+            "needs": sorted(family.needs),
+            "kommun": family.kommun,
+            "day": family.date.toordinal(),
+        }
+        shards = self.compiled.shards_for(family.kommun)
+        fired: set[str] = set()
+        with ENGINE_LOCK:
+            if self._closed:
+                raise EngineClosed("regelpaketet har bytts ut")
+            for index in shards:
+                handle = self._handles[index]
+                sid = uuid.uuid4().hex
+                fact["sid"] = sid
+                try:
+                    self._fire_all(handle, json.dumps(fact), sid, self._names[index], fired)
+                except _core.error as exc:
+                    raise EngineError(f"durable_rules: {exc}") from exc
+                finally:
+                    _core.delete_state(handle, sid)
+        return fired
+
+    def _free_locked(self) -> None:
+        for handle in self._handles:
+            _core.delete_ruleset(handle)
+        self._handles = []
+        self._closed = True
+
+    def close(self) -> None:
+        """Free the C rulesets. Waits for a decision in progress (it holds the lock)."""
+        with ENGINE_LOCK:
+            if not self._closed:
+                self._free_locked()
+
+    @property
+    def shard_count(self) -> int:
+        return len(self.compiled.shards)

@@ -1,0 +1,429 @@
+"""Read a rule pack directory, validate it, and index it.
+
+Every error is reported as `file:line: message` in Swedish, with a suggestion for a misspelt id.
+Layout of a pack (see rules/README.md):
+
+    pack.yaml            metadata and source documents
+    kommuner.yaml        kommuner: code, name, länsdel, aliases
+    behov.yaml           needs: the need vocabulary
+    insatser.yaml        insatser: the catalogue
+    tillganglighet.yaml  availability: per kommun and insats
+    regler/*.yaml        rules, one file per theme, each beside the passage it encodes
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from . import messages
+from .models import (
+    Availability,
+    AvailabilityEntry,
+    Family,
+    Insats,
+    Kommun,
+    Need,
+    NormalizedFamily,
+    PackMeta,
+    Rule,
+)
+
+DEFAULT_PACK = Path(__file__).resolve().parent.parent / "rules" / "orebro-lan"
+
+
+# --------------------------------------------------------------------------- file models
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    passage: str | None = Field(default=None, description="Strategins text som filen kodar")
+
+
+class KommunerFile(_File):
+    kommuner: list[Kommun]
+
+
+class NeedsFile(_File):
+    needs: list[Need]
+
+
+class InsatserFile(_File):
+    insatser: list[Insats]
+
+
+class AvailabilityFile(_File):
+    availability: list[AvailabilityEntry] = Field(default_factory=list)
+
+
+class RulesFile(_File):
+    rules: list[Rule]
+
+
+# --------------------------------------------------------------------------- errors
+@dataclass(frozen=True)
+class PackError:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class PackInvalid(Exception):
+    def __init__(self, errors: list[PackError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+class FamilyInvalid(ValueError):
+    """A family the pack cannot answer for: unknown kommun or need code."""
+
+    def __init__(self, field_name: str, sv: str, en: str):
+        self.field = field_name
+        self.sv = sv
+        self.en = en
+        super().__init__(f"{field_name}: {sv} / {en}")
+
+
+def normalize_name(text: str) -> str:
+    """'Örebro kommun' -> 'orebro'; 'HÄLLEFORS' -> 'hallefors'."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    plain = " ".join(plain.replace("-", " ").split())
+    return plain.removesuffix(" kommun").strip()
+
+
+# --------------------------------------------------------------------------- YAML with lines
+class _Located:
+    """The composed YAML node tree of one file, to find the line of a pydantic error."""
+
+    def __init__(self, node: yaml.Node | None):
+        self.node = node
+
+    def line_of(self, loc: tuple[Any, ...]) -> int:
+        node = self.node
+        line = node.start_mark.line + 1 if node is not None else 1
+        for part in loc:
+            if isinstance(node, yaml.MappingNode):
+                nxt = None
+                for k, v in node.value:
+                    if k.value == part:
+                        nxt = v
+                        line = k.start_mark.line + 1
+                        break
+                if nxt is None:
+                    return line
+                node = nxt
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if part >= len(node.value):
+                    return line
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                return line
+        return line
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as dates and never builds arbitrary objects."""
+
+
+def _read_yaml(path: Path, rel: str, errors: list[PackError]) -> tuple[Any, _Located] | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        errors.append(PackError(rel, 1, "filen är inte UTF-8"))
+        return None
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+        data = _Loader(text).get_single_data() if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        errors.append(PackError(rel, line, f"YAML-fel: {exc.problem or exc.context}"))
+        return None
+    return data, _Located(node)
+
+
+def _validate(model: type[BaseModel], rel: str, data: Any, located: _Located, errors: list[PackError]):
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            where = ".".join(str(p) for p in loc)
+            msg = messages.swedish(err)
+            if err["type"] == "extra_forbidden":
+                field_name = str(loc[-1]) if loc else ""
+                known = _known_fields(model, loc[:-1])
+                msg += messages.suggestion(field_name, known)
+            errors.append(PackError(rel, located.line_of(loc), f"{where}: {msg}" if where else msg))
+        return None
+
+
+def _known_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names valid at a location, for 'menade du ...?' on a misspelt key."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", {})
+        if part not in fields:
+            return []
+        ann = fields[part].annotation
+        args = getattr(ann, "__args__", ())
+        current = next((a for a in (ann, *args) if hasattr(a, "model_fields")), None)
+        if current is None:
+            return []
+    return list(getattr(current, "model_fields", {}))
+
+
+# --------------------------------------------------------------------------- the pack
+@dataclass
+class Pack:
+    directory: Path
+    meta: PackMeta
+    version: str
+    kommuner: dict[str, Kommun]
+    needs: dict[str, Need]
+    insatser: dict[str, Insats]
+    rules: list[Rule]
+    availability: dict[tuple[str, str], AvailabilityEntry]
+    passages: dict[str, str] = field(default_factory=dict)
+    locations: dict[str, tuple[str, int]] = field(default_factory=dict)
+    rule_files: dict[str, str] = field(default_factory=dict)
+    _kommun_index: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.meta.name
+
+    def resolve_kommun(self, text: str) -> str | None:
+        """Kommunkod for a name (any case, å ä ö optional), alias or code; None if unknown."""
+        text = text.strip()
+        if text in self.kommuner:
+            return text
+        return self._kommun_index.get(normalize_name(text))
+
+    def availability_of(self, kommun_code: str, insats_id: str) -> AvailabilityEntry | None:
+        return self.availability.get((kommun_code, insats_id))
+
+    def availability_status(self, kommun_code: str, insats_id: str) -> Availability:
+        entry = self.availability.get((kommun_code, insats_id))
+        return entry.status if entry else Availability.okand
+
+    def source_title(self, document_id: str) -> str | None:
+        for doc in self.meta.sources:
+            if doc.id == document_id:
+                return doc.title
+        return None
+
+    def normalize(self, family: Family, today: dt.date | None = None) -> NormalizedFamily:
+        """Resolve kommun and needs against this pack; FamilyInvalid names the bad field."""
+        code = self.resolve_kommun(family.kommun)
+        if code is None:
+            names = [k.name for k in self.kommuner.values()]
+            hint = messages.suggestion(normalize_name(family.kommun), [normalize_name(n) for n in names])
+            raise FamilyInvalid(
+                "kommun",
+                f"okänd kommun{hint} (ange namn eller 4-siffrig kommunkod för en kommun i {self.meta.region})",
+                "unknown kommun",
+            )
+        unknown = [n for n in family.needs if n not in self.needs]
+        if unknown:
+            bad = unknown[0]
+            shown = bad if len(bad) <= 40 and bad.replace("_", "").isalnum() else "…"
+            raise FamilyInvalid(
+                "needs",
+                f"okänd behovskod '{shown}'{messages.suggestion(bad, self.needs)} (se GET /v1/needs)",
+                "unknown need code",
+            )
+        return NormalizedFamily(
+            kommun=code,
+            age_months=family.age_months,
+            expecting=family.expecting,
+            needs=frozenset(family.needs),
+            date=family.date or today or dt.date.today(),
+        )
+
+
+def _iter_files(directory: Path) -> Iterator[Path]:
+    yield from sorted(p for p in directory.rglob("*.yaml") if p.is_file())
+
+
+def pack_version(directory: Path, edition: str) -> str:
+    digest = hashlib.sha256()
+    for path in _iter_files(directory):
+        digest.update(path.relative_to(directory).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return f"{edition}+{digest.hexdigest()[:12]}"
+
+
+def load_pack(directory: str | Path | None = None) -> Pack:
+    """Load and validate a pack; raises PackInvalid with every error found."""
+    directory = Path(directory) if directory else DEFAULT_PACK
+    errors: list[PackError] = []
+    if not directory.is_dir():
+        raise PackInvalid([PackError(str(directory), 1, "mappen finns inte")])
+
+    def load(rel: str, model: type[BaseModel]):
+        path = directory / rel
+        if not path.exists():
+            errors.append(PackError(rel, 1, "filen saknas i regelpaketet"))
+            return None, None
+        read = _read_yaml(path, rel, errors)
+        if read is None:
+            return None, None
+        data, located = read
+        return _validate(model, rel, data, located, errors), located
+
+    meta, _ = load("pack.yaml", PackMeta)
+    kommuner_file, kommuner_loc = load("kommuner.yaml", KommunerFile)
+    needs_file, needs_loc = load("behov.yaml", NeedsFile)
+    insatser_file, insatser_loc = load("insatser.yaml", InsatserFile)
+    avail_file, avail_loc = (None, None)
+    if (directory / "tillganglighet.yaml").exists():
+        avail_file, avail_loc = load("tillganglighet.yaml", AvailabilityFile)
+
+    rule_sets: list[tuple[str, RulesFile, _Located]] = []
+    rules_dir = directory / "regler"
+    if not rules_dir.is_dir():
+        errors.append(PackError("regler/", 1, "mappen regler/ saknas"))
+    else:
+        for path in sorted(rules_dir.glob("*.yaml")):
+            rel = path.relative_to(directory).as_posix()
+            read = _read_yaml(path, rel, errors)
+            if read is None:
+                continue
+            data, located = read
+            parsed = _validate(RulesFile, rel, data, located, errors)
+            if parsed is not None:
+                rule_sets.append((rel, parsed, located))
+
+    if errors or meta is None:
+        raise PackInvalid(errors)
+
+    pack = Pack(
+        directory=directory,
+        meta=meta,
+        version=pack_version(directory, meta.edition),
+        kommuner={},
+        needs={},
+        insatser={},
+        rules=[],
+        availability={},
+    )
+    doc_ids = {d.id for d in meta.sources}
+
+    def check_source(ref, rel: str, located: _Located, loc: tuple):
+        if ref.document not in doc_ids:
+            errors.append(
+                PackError(rel, located.line_of(loc + ("source", "document")),
+                          f"okänt källdokument '{ref.document}'{messages.suggestion(ref.document, doc_ids)}")
+            )
+
+    # kommuner
+    if kommuner_file:
+        for i, k in enumerate(kommuner_file.kommuner):
+            line = kommuner_loc.line_of(("kommuner", i))
+            if k.code in pack.kommuner:
+                errors.append(PackError("kommuner.yaml", line, f"kommunkoden {k.code} finns redan"))
+                continue
+            pack.kommuner[k.code] = k
+            for alias in (k.name, *k.aliases):
+                key = normalize_name(alias)
+                other = pack._kommun_index.get(key)
+                if other and other != k.code:
+                    errors.append(PackError("kommuner.yaml", line,
+                                            f"namnet '{alias}' används redan för kommun {other}"))
+                pack._kommun_index[key] = k.code
+            pack.locations[f"kommun:{k.code}"] = ("kommuner.yaml", line)
+
+    def kommun_code(text: str, rel: str, line: int) -> str | None:
+        code = pack.resolve_kommun(text)
+        if code is None:
+            names = [k.name for k in pack.kommuner.values()]
+            errors.append(PackError(rel, line, f"okänd kommun '{text}'{messages.suggestion(text, names)}"))
+        return code
+
+    # needs
+    if needs_file:
+        for i, n in enumerate(needs_file.needs):
+            line = needs_loc.line_of(("needs", i))
+            if n.code in pack.needs:
+                errors.append(PackError("behov.yaml", line, f"behovskoden '{n.code}' finns redan"))
+            pack.needs[n.code] = n
+            pack.locations[f"need:{n.code}"] = ("behov.yaml", line)
+            if n.source:
+                check_source(n.source, "behov.yaml", needs_loc, ("needs", i))
+
+    # insatser
+    if insatser_file:
+        for i, ins in enumerate(insatser_file.insatser):
+            line = insatser_loc.line_of(("insatser", i))
+            if ins.id in pack.insatser:
+                errors.append(PackError("insatser.yaml", line, f"insatsen '{ins.id}' finns redan"))
+            pack.insatser[ins.id] = ins
+            pack.locations[f"insats:{ins.id}"] = ("insatser.yaml", line)
+            check_source(ins.source, "insatser.yaml", insatser_loc, ("insatser", i))
+
+    # rules
+    for rel, parsed, located in rule_sets:
+        if parsed.passage:
+            pack.passages[rel] = parsed.passage
+        for i, rule in enumerate(parsed.rules):
+            loc = ("rules", i)
+            line = located.line_of(loc)
+            if f"rule:{rule.id}" in pack.locations:
+                f0, l0 = pack.locations[f"rule:{rule.id}"]
+                errors.append(PackError(rel, line, f"regel-id '{rule.id}' finns redan ({f0}:{l0})"))
+                continue
+            pack.locations[f"rule:{rule.id}"] = (rel, line)
+            pack.rule_files[rule.id] = rel
+            for j, ins in enumerate(rule.recommend):
+                if ins not in pack.insatser:
+                    errors.append(PackError(rel, located.line_of(loc + ("recommend", j)),
+                                            f"okänd insats '{ins}'{messages.suggestion(ins, pack.insatser)}"))
+            for key in ("needs_any", "needs_all"):
+                for j, code in enumerate(getattr(rule.when, key)):
+                    if code not in pack.needs:
+                        errors.append(PackError(rel, located.line_of(loc + ("when", key, j)),
+                                                f"okänd behovskod '{code}'{messages.suggestion(code, pack.needs)}"))
+            codes = []
+            for j, name in enumerate(rule.when.kommuner):
+                code = kommun_code(name, rel, located.line_of(loc + ("when", "kommuner", j)))
+                if code:
+                    codes.append(code)
+            check_source(rule.source, rel, located, loc)
+            if codes != list(rule.when.kommuner):
+                rule = rule.model_copy(update={"when": rule.when.model_copy(update={"kommuner": codes})})
+            pack.rules.append(rule)
+
+    # availability
+    if avail_file:
+        for i, entry in enumerate(avail_file.availability):
+            line = avail_loc.line_of(("availability", i))
+            code = kommun_code(entry.kommun, "tillganglighet.yaml", line)
+            if entry.insats not in pack.insatser:
+                errors.append(PackError("tillganglighet.yaml", line,
+                                        f"okänd insats '{entry.insats}'{messages.suggestion(entry.insats, pack.insatser)}"))
+            check_source(entry.source, "tillganglighet.yaml", avail_loc, ("availability", i))
+            if code is None:
+                continue
+            key = (code, entry.insats)
+            if key in pack.availability:
+                errors.append(PackError("tillganglighet.yaml", line,
+                                        f"tillgång för '{entry.insats}' i kommun {code} anges två gånger"))
+            pack.availability[key] = entry.model_copy(update={"kommun": code})
+
+    if errors:
+        raise PackInvalid(errors)
+    return pack

@@ -1,0 +1,303 @@
+"""One pydantic model per concept, shared by the rule files, the engine, the API and the CLI.
+
+Pack files (rules/<pack>/*.yaml) are validated against the *File* models; a request is a
+`Family`; an answer is a `Decision`. Keys are English (they match the HTTP contract), values
+and texts are Swedish.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+
+MAX_AGE_MONTHS = 216  # 18 år
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+class Level(str, Enum):
+    universell = "universell"
+    selektiv = "selektiv"
+    indikerad = "indikerad"
+
+    @property
+    def rank(self) -> int:
+        return _LEVEL_RANK[self]
+
+
+_LEVEL_RANK = {Level.universell: 0, Level.selektiv: 1, Level.indikerad: 2}
+
+
+class Availability(str, Enum):
+    finns = "finns"
+    saknas = "saknas"
+    okand = "okänd"
+
+
+class Severity(str, Enum):
+    info = "info"
+    warning = "warning"
+    critical = "critical"
+
+
+SEVERITY_RANK = {Severity.critical: 0, Severity.warning: 1, Severity.info: 2}
+
+
+class Status(str, Enum):
+    """Where a fact comes from: a named source states it, or it is our inference."""
+
+    kalla = "källa"
+    antagande = "antagande"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=80)]
+
+
+# --------------------------------------------------------------------------- pack files
+class SourceRef(_Strict):
+    """Where a rule or fact comes from: a document id from pack.yaml, and the passage."""
+
+    document: Id
+    section: str = Field(min_length=1)
+    quote: str | None = None
+    note: str | None = None
+
+
+class SourceDocument(_Strict):
+    id: Id
+    title: str
+    publisher: str
+    year: int
+    file: str | None = None
+    url: str | None = None
+
+
+class PackMeta(_Strict):
+    name: str = Field(min_length=1)
+    edition: str = Field(min_length=1, description="Utgåva som redaktören sätter, t.ex. 2024.1")
+    title: str
+    region: str
+    description: str | None = None
+    sources: list[SourceDocument] = Field(min_length=1)
+
+
+class Kommun(_Strict):
+    code: Annotated[str, Field(pattern=r"^\d{4}$")]
+    name: str = Field(min_length=1)
+    lansdel: str | None = None
+    lansdel_status: Status = Status.kalla
+    aliases: list[str] = Field(default_factory=list)
+
+
+class Need(_Strict):
+    code: Id
+    label: str = Field(min_length=1, description="Kort etikett som en förälder förstår")
+    description: str | None = None
+    group: str = "Övrigt"
+    source: SourceRef | None = None
+    status: Status = Status.kalla
+
+
+class AgeRange(_Strict):
+    """Inclusive range in whole months. 'a–b år' is read as a*12 .. b*12 (like 0–18 år = 0–216)."""
+
+    min: StrictInt = Field(ge=0, le=MAX_AGE_MONTHS)
+    max: StrictInt = Field(ge=0, le=MAX_AGE_MONTHS)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeRange:
+        if self.min > self.max:
+            raise ValueError(f"åldersintervallet är omvänt: min {self.min} > max {self.max}")
+        return self
+
+    def contains(self, months: int) -> bool:
+        return self.min <= months <= self.max
+
+
+class Insats(_Strict):
+    id: Id
+    name: str = Field(min_length=1)
+    level: Level
+    age_months: AgeRange | None = None
+    expecting: bool = False
+    format: str | None = None
+    provider: str | None = None
+    description: str | None = None
+    source: SourceRef
+    status: Status = Status.kalla
+    assumptions: list[str] = Field(default_factory=list)
+
+
+class Condition(_Strict):
+    """A rule matches a family when every given part holds.
+
+    Age: the family is expecting and `expecting` is true, or the child's age lies in
+    `age_months`. Neither given: any age. `needs_any`: at least one; `needs_all`: every one.
+    `kommuner`: empty means every kommun.
+    """
+
+    age_months: AgeRange | None = None
+    expecting: bool = False
+    needs_any: list[Id] = Field(default_factory=list)
+    needs_all: list[Id] = Field(default_factory=list)
+    kommuner: list[str] = Field(default_factory=list)
+
+
+class NoticeTemplate(_Strict):
+    severity: Severity
+    text: str = Field(min_length=1)
+
+
+class Rule(_Strict):
+    id: Id
+    level: Level
+    when: Condition = Field(default_factory=Condition)
+    recommend: list[Id] = Field(default_factory=list)
+    notice: NoticeTemplate | None = None
+    rationale: str = Field(min_length=1)
+    source: SourceRef
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    status: Status = Status.kalla
+
+    @model_validator(mode="after")
+    def _shape(self) -> Rule:
+        if not self.recommend and self.notice is None:
+            raise ValueError("regeln rekommenderar ingen insats och ger inget meddelande")
+        if self.valid_from and self.valid_to and self.valid_from > self.valid_to:
+            raise ValueError("valid_from ligger efter valid_to")
+        return self
+
+    def valid_on(self, day: dt.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+class AvailabilityEntry(_Strict):
+    kommun: str
+    insats: Id
+    status: Availability
+    source: SourceRef
+    contact: str | None = None
+
+
+# --------------------------------------------------------------------------- request
+PERSONNUMMER_MESSAGE = (
+    "ser ut som ett personnummer eller samordningsnummer; skicka aldrig personuppgifter "
+    "/ looks like a Swedish personal identity number; never send personal data"
+)
+
+
+class Family(BaseModel):
+    """What the caller tells about a family: nothing that identifies anyone."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"kommun": "Nora", "age_months": 96, "needs": ["overvikt_fetma"]},
+                {"kommun": "1880", "expecting": True},
+            ]
+        },
+    )
+
+    kommun: str = Field(
+        min_length=1,
+        max_length=60,
+        description="Kommunens namn (valfri skiftläge, å ä ö valfritt) eller 4-siffrig kommunkod",
+    )
+    age_months: StrictInt | None = Field(
+        default=None, ge=0, le=MAX_AGE_MONTHS, description="Barnets ålder i hela månader, 0–216"
+    )
+    expecting: StrictBool = Field(default=False, description="Blivande föräldrar (barnet är inte fött)")
+    needs: list[Annotated[str, Field(max_length=60)]] = Field(
+        default_factory=list, max_length=40, description="Identifierade behov, koder från GET /v1/needs"
+    )
+    date: dt.date | None = Field(default=None, description="Dagen reglerna tillämpas för; standard i dag")
+
+    @model_validator(mode="after")
+    def _age_or_expecting(self) -> Family:
+        if self.age_months is None and not self.expecting:
+            raise ValueError(
+                "age_months: ange barnets ålder i månader (0–216) eller expecting=true "
+                "/ give the child's age in months or expecting=true"
+            )
+        return self
+
+
+class NormalizedFamily(_Strict):
+    """A family after the pack resolved it: kommun code, known need codes, a date."""
+
+    kommun: str
+    age_months: int | None
+    expecting: bool
+    needs: frozenset[str]
+    date: dt.date
+
+    def cache_key(self) -> tuple:
+        return (self.kommun, self.age_months, self.expecting, tuple(sorted(self.needs)), self.date)
+
+
+# --------------------------------------------------------------------------- answer
+class SourceOut(BaseModel):
+    document: str
+    section: str
+    title: str | None = None
+    quote: str | None = None
+
+
+class Recommendation(BaseModel):
+    insats_id: str
+    name: str
+    level: Level
+    rule_id: str
+    rule_ids: list[str]
+    rationale: str
+    source: SourceOut
+    availability: Availability
+    availability_source: SourceOut | None = None
+    contact: str | None = None
+    description: str | None = None
+    format: str | None = None
+    provider: str | None = None
+    status: Status
+
+
+class Notice(BaseModel):
+    severity: Severity
+    text: str
+    rule_id: str | None = None
+
+
+class RulesetInfo(BaseModel):
+    name: str
+    version: str
+
+
+class Decision(BaseModel):
+    level: Level
+    recommendations: list[Recommendation]
+    notices: list[Notice]
+    ruleset: RulesetInfo
+
+
+LevelName = Literal["universell", "selektiv", "indikerad"]
+
+_SSN_RE = re.compile(r"(?<!\d)(?:\d{2})?(\d{2})(\d{2})(\d{2})[-+ ]?\d{4}(?!\d)")
+
+
+def looks_like_personnummer(text: str) -> bool:
+    """True for personnummer and samordningsnummer (day + 60), with or without century or
+    separator: 811218-9876, 8112189876, 19811218-9876, 198112189876, 811278-9876."""
+    for m in _SSN_RE.finditer(text):
+        month, day = int(m.group(2)), int(m.group(3))
+        if 1 <= month <= 12 and (1 <= day <= 31 or 61 <= day <= 91):
+            return True
+    return False

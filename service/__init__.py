@@ -1,0 +1,1 @@
+"""foraldrastod's outside: HTTP service, command line and web page. Thin over `engine`."""
