@@ -1,0 +1,115 @@
+"""The HTTP service: `create_app()` is the factory uvicorn runs (`foraldrastod serve`).
+
+Thin over engine/: parsing and validation of requests, serialisation of answers, reloads.
+"""
+from __future__ import annotations
+
+import asyncio
+import signal
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from engine import Family
+
+from . import api, cds, errors, hsds, web
+from .limits import MAX_BODY_BYTES, BodyLimit
+from .logs import AccessLog, log_event
+from .state import EngineState
+
+DESCRIPTION = """\
+Beslutsstöd för föräldraskapsstöd i kommunerna, byggt på *Regional strategi för
+föräldraskapsstöd 2024–2030* (Region Örebro län). Ange kommun, barnets ålder i månader eller att
+familjen väntar barn, och identifierade behov; svaret rekommenderar insatser på **universell**,
+**selektiv** och **indikerad** nivå med motivering och källa, och säger om insatsen finns i kommunen.
+
+Skicka aldrig personnummer eller andra personuppgifter: sådant avvisas (422) och tjänsten sparar
+eller loggar aldrig begärans innehåll. Fel besvaras på svenska först, engelska efter, och nämner
+fältet. Kroppar större än 16 KiB avvisas med 413.
+
+Även som HL7 CDS Hooks 2.0 (`/cds-services`) och Open Referral HSDS 3 (`/hsds/services`).
+"""
+
+TAGS = [
+    {"name": "Beslutsstöd", "description": "Rekommendationer för en familj"},
+    {"name": "Katalog", "description": "Regelpaketets behov, insatser, kommuner och regler"},
+    {"name": "CDS Hooks", "description": "HL7 CDS Hooks 2.0 för journalsystem"},
+    {"name": "Open Referral HSDS", "description": "Insatskatalogen som HSDS 3"},
+    {"name": "Drift", "description": "Hälsokontroll och omladdning av regelpaketet"},
+]
+
+# request models whose schemas the hand-parsed endpoints refer to
+_BODY_MODELS = (Family, cds.CdsRequest, cds.Feedback)
+
+
+def _openapi(app: FastAPI):
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                             routes=app.routes, tags=TAGS)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in _BODY_MODELS:
+            s = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, sub in s.pop("$defs", {}).items():
+                components.setdefault(name, sub)
+            components[model.__name__] = s
+        app.openapi_schema = schema
+        return schema
+
+    return build
+
+
+def _install_sighup(state: EngineState) -> bool:
+    """SIGHUP reloads the pack (in a worker thread, so the event loop keeps serving)."""
+    try:
+        loop = asyncio.get_running_loop()
+
+        def on_hup() -> None:
+            loop.run_in_executor(None, state.reload_logged, "SIGHUP")
+
+        loop.add_signal_handler(signal.SIGHUP, on_hup)
+        return True
+    except (ValueError, RuntimeError, NotImplementedError, AttributeError):
+        return False  # not the main thread (e.g. TestClient): no signal handling
+
+
+def create_app(rules: str | Path | None = None, state: EngineState | None = None) -> FastAPI:
+    """The app for the pack in `rules` (default: FORALDRASTOD_RULES, else rules/orebro-lan)."""
+    state = state or EngineState(rules)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        installed = _install_sighup(state)
+        try:
+            yield
+        finally:
+            if installed:
+                try:
+                    asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+                except (ValueError, RuntimeError):
+                    pass
+
+    app = FastAPI(
+        title="Föräldrastöd – beslutsstöd för föräldraskapsstöd",
+        version="1",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.engine_state = state
+    errors.install(app)
+    app.include_router(api.router)
+    api.add_admin_route(app, enabled=api.admin_token() is not None)
+    app.include_router(cds.router)
+    app.include_router(hsds.router)
+    app.include_router(web.router)
+    app.openapi = _openapi(app)
+    # outermost first at call time: access log, then the body limit, then FastAPI
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(AccessLog)
+    log_event("start", ruleset={"name": state.engine.pack.name, "version": state.engine.version})
+    return app
