@@ -1,0 +1,174 @@
+"""Living documentation: the Gherkin features, the strategy sections they encode, their latest result.
+
+Reads features/*.feature (any language Gherkin knows, Swedish here) and the results file the
+features' conftest writes (env FORALDRASTOD_FEATURE_RESULTS, default
+artifacts/feature-results.json). Pure data: service/web.py renders it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gherkin.errors import AstBuilderException, CompositeParserException, NoSuchLanguageException, ParserException
+from gherkin.parser import Parser
+
+ROOT = Path(__file__).resolve().parent.parent
+STRATEGY_TAG = re.compile(r"^@strategi-avsnitt-(.+)$")
+
+STATUS_TEXT = {"passed": "godkänd", "failed": "underkänd", None: "inte körd"}
+
+
+def features_dir() -> Path:
+    return Path(os.environ.get("FORALDRASTOD_FEATURES_DIR") or ROOT / "features")
+
+
+def results_path() -> Path:
+    return Path(os.environ.get("FORALDRASTOD_FEATURE_RESULTS") or ROOT / "artifacts" / "feature-results.json")
+
+
+@dataclass
+class Step:
+    keyword: str
+    text: str
+
+
+@dataclass
+class ScenarioDoc:
+    name: str
+    keyword: str
+    tags: list[str]
+    steps: list[Step]
+    examples: list[list[list[str]]] = field(default_factory=list)  # tables: header row first
+    status: str | None = None  # passed | failed | None (inte körd)
+    runs: int = 0
+
+    @property
+    def sections(self) -> list[str]:
+        return strategy_sections(self.tags)
+
+
+@dataclass
+class FeatureDoc:
+    file: str
+    name: str
+    description: str
+    tags: list[str]
+    background: list[Step]
+    scenarios: list[ScenarioDoc]
+    error: str | None = None
+
+    @property
+    def sections(self) -> list[str]:
+        return strategy_sections(self.tags)
+
+
+@dataclass
+class Results:
+    generated: str | None
+    ruleset: dict | None
+    scenarios: list[dict]
+    error: str | None = None
+
+
+def strategy_sections(tags: list[str]) -> list[str]:
+    """'@strategi-avsnitt-4' -> '4'; '@strategi-avsnitt-4-2' -> '4.2'."""
+    out = []
+    for t in tags:
+        m = STRATEGY_TAG.match(t)
+        if m:
+            out.append(m.group(1).replace("-", "."))
+    return out
+
+
+def load_results(path: Path | None = None) -> Results:
+    path = path or results_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Results(None, None, [])
+    except (OSError, ValueError) as exc:
+        return Results(None, None, [], error=f"resultatfilen kunde inte läsas ({type(exc).__name__})")
+    if not isinstance(data, dict) or not isinstance(data.get("scenarios", []), list):
+        return Results(None, None, [], error="resultatfilen har fel format")
+    return Results(data.get("generated"), data.get("ruleset"),
+                   [s for s in data.get("scenarios", []) if isinstance(s, dict)])
+
+
+def _steps(raw: list[dict]) -> list[Step]:
+    return [Step(s["keyword"].strip(), s["text"]) for s in raw]
+
+
+def _template_regex(name: str) -> re.Pattern:
+    parts = re.split(r"<[^<>]+>", name)
+    return re.compile("^" + ".+?".join(re.escape(p) for p in parts) + "$")
+
+
+def _scenario(raw: dict, inherited_tags: list[str]) -> ScenarioDoc:
+    tables = []
+    for ex in raw.get("examples", []):
+        header = ex.get("tableHeader")
+        if header:
+            rows = [[c["value"] for c in header["cells"]]]
+            rows += [[c["value"] for c in row["cells"]] for row in ex.get("tableBody", [])]
+            tables.append(rows)
+    tags = inherited_tags + [t["name"] for t in raw.get("tags", [])]
+    return ScenarioDoc(raw["name"], raw["keyword"], tags, _steps(raw.get("steps", [])), tables)
+
+
+def parse_feature(path: Path, rel: str) -> FeatureDoc:
+    try:
+        doc = Parser().parse(path.read_text(encoding="utf-8"))
+    except (CompositeParserException, ParserException, AstBuilderException, NoSuchLanguageException,
+            UnicodeDecodeError) as exc:
+        return FeatureDoc(rel, rel, "", [], [], [], error=str(exc).splitlines()[0] if str(exc) else "tolkningsfel")
+    feat = doc.get("feature") or {}
+    tags = [t["name"] for t in feat.get("tags", [])]
+    background: list[Step] = []
+    scenarios: list[ScenarioDoc] = []
+
+    def walk(children: list[dict], rule_tags: list[str]) -> None:
+        nonlocal background
+        for child in children:
+            if "background" in child:
+                background = background + _steps(child["background"].get("steps", []))
+            elif "scenario" in child:
+                scenarios.append(_scenario(child["scenario"], tags + rule_tags))
+            elif "rule" in child:
+                r = child["rule"]
+                walk(r.get("children", []), rule_tags + [t["name"] for t in r.get("tags", [])])
+
+    walk(feat.get("children", []), [])
+    return FeatureDoc(rel, feat.get("name", rel), (feat.get("description") or "").strip(), tags,
+                      background, scenarios)
+
+
+def _attach(features: list[FeatureDoc], results: Results) -> None:
+    for feat in features:
+        base = Path(feat.file).name
+        mine = [r for r in results.scenarios
+                if r.get("feature") == feat.name or Path(str(r.get("file", ""))).name == base]
+        for sc in feat.scenarios:
+            pattern = _template_regex(sc.name)
+            hits = [r for r in mine if r.get("scenario") == sc.name or pattern.match(str(r.get("scenario", "")))]
+            statuses = [r.get("status") for r in hits]
+            sc.runs = len(hits)
+            if not hits:
+                sc.status = None
+            elif any(s != "passed" for s in statuses):
+                sc.status = "failed"
+            else:
+                sc.status = "passed"
+
+
+def living_documentation(directory: Path | None = None, results: Results | None = None) -> tuple[list[FeatureDoc], Results]:
+    directory = directory or features_dir()
+    results = results or load_results()
+    features = []
+    if directory.is_dir():
+        for path in sorted(directory.rglob("*.feature")):
+            features.append(parse_feature(path, path.relative_to(directory).as_posix()))
+    _attach(features, results)
+    return features, results

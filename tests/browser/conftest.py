@@ -1,0 +1,125 @@
+"""Browser tests: the real `foraldrastod serve` in a subprocess, driven by Debian's Chromium.
+
+Skipped only when Chromium is absent and FORALDRASTOD_REQUIRE_BROWSER is unset; CI sets it,
+and there a missing browser fails the tests instead.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+CHROMIUM = os.environ.get("FORALDRASTOD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+REQUIRE = bool(os.environ.get("FORALDRASTOD_REQUIRE_BROWSER"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+needs_browser = pytest.mark.skipif(not HAVE_CHROMIUM and not REQUIRE,
+                                   reason="Chromium saknas (sätt FORALDRASTOD_REQUIRE_BROWSER för att kräva den)")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if Path(str(item.fspath)).parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(needs_browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cli() -> list[str]:
+    exe = Path(sys.executable).parent / "foraldrastod"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "service.cli"]
+
+
+@pytest.fixture(scope="session")
+def server() -> str:
+    port = _free_port()
+    env = {**os.environ}
+    env.pop("FORALDRASTOD_RULES", None)  # the embedded Örebro län pack
+    proc = subprocess.Popen([*_cli(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                pytest.fail(f"foraldrastod serve avslutades ({proc.returncode}):\n{out}")
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("foraldrastod serve startade inte inom 60 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(base_url=server, locale="sv-SE", viewport={"width": 1280, "height": 900},
+                                  bypass_csp=True)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    pg.js_errors = errors  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+    assert not errors, f"fel i webbläsarens konsol: {errors}"
+
+
+def run_axe(pg) -> list[dict]:
+    """axe-core's violations of WCAG 2.0/2.1 level A and AA on the current page."""
+    pg.add_script_tag(path=str(AXE))
+    result = pg.evaluate(
+        """async () => {
+            const r = await axe.run(document, {runOnly: {type: 'tag',
+                values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
+        }""")
+    return result
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
