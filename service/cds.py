@@ -121,15 +121,7 @@ def shorten(text: str, limit: int = SUMMARY_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _source_label(body: dict, recs: list[dict], fallback: str) -> str:
-    for rec in recs:
-        title = rec["source"].get("title")
-        if title:
-            return title
-    return fallback
-
-
-def cards_for(body: dict, strategy_title: str, base_url: str | None) -> list[Card]:
+def cards_for(body: dict, source: CardSource, base_url: str | None) -> list[Card]:
     """The cards for one decision body (engine.decision_body)."""
     links = None
     if base_url:
@@ -143,7 +135,7 @@ def cards_for(body: dict, strategy_title: str, base_url: str | None) -> list[Car
             summary=shorten(notice["text"]),
             detail=f"{notice['text']}\n\nDetta gäller före alla insatser nedan{rule}.",
             indicator=notice["severity"],
-            source=CardSource(label=strategy_title),
+            source=source,
         ))
     for level in LEVEL_ORDER:
         recs = [r for r in body["recommendations"] if r["level"] == level]
@@ -166,14 +158,21 @@ def cards_for(body: dict, strategy_title: str, base_url: str | None) -> list[Car
             summary=shorten(f"{LEVEL_TITLE[level]}: {names}"),
             detail="\n".join(lines),
             indicator=LEVEL_INDICATOR[level],
-            source=CardSource(label=_source_label(body, recs, strategy_title)),
+            source=source,
             links=links,
         ))
     return cards
 
 
-def strategy_title(pack) -> str:
-    return pack.meta.sources[0].title if pack.meta.sources else pack.meta.title
+def strategy_source(pack) -> CardSource:
+    """The card source: the regional strategy the pack encodes (the source document whose title
+    names a strategy, else the first), with the pack's own title as a last resort."""
+    docs = pack.meta.sources
+    doc = next((d for d in docs if "strategi" in d.title.lower()), docs[0] if docs else None)
+    if doc is None:
+        return CardSource(label=pack.meta.title)
+    return CardSource(label=doc.title,
+                      url=doc.url)
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -241,7 +240,7 @@ async def cds_service(service_id: str, request: Request) -> Response:
     serving = state.serving
     body = orjson.loads(decide(state, family, ("context",)))
     base = str(request.base_url)
-    cards = cards_for(body, strategy_title(serving.engine.pack), base)
+    cards = cards_for(body, strategy_source(serving.engine.pack), base)
     return json_response(orjson.dumps({"cards": [c.model_dump(exclude_none=True) for c in cards]}))
 
 

@@ -94,10 +94,10 @@ def items_from_pydantic(errors: Iterable[Mapping[str, Any]], prefix: Sequence[An
         if loc and loc[0] in ("body", "query", "path", "header"):
             loc = loc[1:]
         sv, en = swedish(err), english(err)
-        if not loc and ": " in sv.split(" / ")[0]:
+        head, sep, rest = sv.partition(": ")
+        if err.get("type") == "value_error" and sep and head.isidentifier():
             # a model validator names its field itself: "age_months: ange ... / give ..."
-            head, _, rest = sv.partition(": ")
-            loc, sv = [head], rest
+            loc, sv = [*loc, head], rest
         sv = sv.split(" / ", 1)[0]
         if err.get("type") == "extra_forbidden" and loc:
             sv = f"okänt fält '{safe_name(loc[-1])}' (fältet finns inte i formatet)"
