@@ -4,15 +4,21 @@ durable_rules' C core has hard limits (../shared/durable-rules.md). The compiler
 network so a pack of any size stays inside them, and `check_shape` verifies the result before
 anything reaches the C core:
 
-* Rules are grouped by scope: rules for every kommun go to the global group, rules limited to
-  some kommuner go to one group per kommun. A family's fact is asserted only into the global
-  shards and the shards of its own kommun (an exact index: the kommun condition is still
-  evaluated by the engine).
+* Rules are grouped by scope and age band: rules for every kommun go to the global groups,
+  rules limited to some kommuner to that kommun's groups; within a scope, one group per age
+  band (BANDS, plus one for expecting parents) that the rule's age condition can match. A
+  family's fact is asserted only into the groups of its kommun and its band. This is an exact
+  index, not a decision: every condition is still evaluated by the engine, and a rule sits in
+  every group where it could match.
 * Each group is cut into shards of at most SHARD_SIZE engine rules, one ruleset each, so no
   alpha node ever has more than SHARD_SIZE children (C limits: 64 pending siblings, 512
   children per node).
-* A rule that applies both to expecting parents and to an age range becomes two engine rules
-  (`id~e`, `id~a`) instead of an `$or`, which the C core would expand.
+* The compiler never emits `$or`. A rule that applies both to expecting parents and to an age
+  range becomes two engine rules (`id~e`, `id~a`); a rule with several `needs_any` codes
+  becomes one engine rule per code (`id~a~0`, `id~a~1`, ...). Measured: an `$or` inside
+  `$iany` makes createAlpha (rete.c) read the type of an uninitialised forward node, so
+  registration fails at random with error 102 (valgrind: "conditional jump depends on
+  uninitialised value" in createAlpha); about 1 run in 10 for a 3,000-rule pack.
 * Every shard has a catch-all rule on the profile, so an action always runs in a session
   (deleting a session in which no action ran frees an uninitialised pointer).
 * The fact always carries every field with its real type (age -1 when there is no child yet),
@@ -50,31 +56,56 @@ class Shard:
     engine_rules: dict[str, str]  # engine rule name -> pack rule id
 
 
+# Age bands (inclusive months) used only to index rules; "e" is expecting parents.
+BANDS: list[tuple[str, int, int]] = [
+    ("0", 0, 11), ("1", 12, 35), ("3", 36, 71), ("6", 72, 155), ("13", 156, 216),
+]
+EXPECTING_BAND = "e"
+_BAND_OF_MONTH = [next(name for name, lo, hi in BANDS if lo <= m <= hi) for m in range(217)]
+
+
+def _bands_of(rule: Rule) -> list[str]:
+    when = rule.when
+    if when.age_months is None and not when.expecting:
+        return [EXPECTING_BAND] + [name for name, _, _ in BANDS]
+    out = [EXPECTING_BAND] if when.expecting else []
+    if when.age_months is not None:
+        out += [name for name, lo, hi in BANDS if lo <= when.age_months.max and when.age_months.min <= hi]
+    return out
+
+
 @dataclass
 class CompiledPack:
     shards: list[Shard] = field(default_factory=list)
-    global_shards: list[int] = field(default_factory=list)
-    kommun_shards: dict[str, list[int]] = field(default_factory=dict)
+    groups: dict[tuple[str | None, str], list[int]] = field(default_factory=dict)
 
-    def shards_for(self, kommun: str) -> list[int]:
-        return self.global_shards + self.kommun_shards.get(kommun, [])
+    def shards_for(self, kommun: str, age_months: int | None, expecting: bool) -> list[int]:
+        bands = [EXPECTING_BAND] if expecting else []
+        if age_months is not None:
+            bands.append(_BAND_OF_MONTH[age_months])
+        out: list[int] = []
+        for band in bands:
+            out += self.groups.get((None, band), [])
+            out += self.groups.get((kommun, band), [])
+        return out
 
 
-def _conditions(rule: Rule, variant: str, kommun: str | None) -> list[dict[str, Any]]:
+def _conditions(rule: Rule, variant: str, any_need: str | None, kommun: str | None) -> list[dict[str, Any]]:
+    # Most selective first, so sibling rules share alpha nodes and a family walks few branches:
+    # kommun, then needs, then age, then validity.
     conds: list[dict[str, Any]] = [{"kind": "profile"}]
     when = rule.when
+    if kommun is not None:
+        conds.append({"kommun": kommun})
+    if any_need is not None:
+        conds.append({"$iany": {"needs": {"$i": any_need}}})
+    for code in sorted(set(when.needs_all)):
+        conds.append({"$iany": {"needs": {"$i": code}}})
     if variant == "e":
         conds.append({"expecting": True})
     elif variant == "a":
         conds.append({"$gte": {"age": when.age_months.min}})
         conds.append({"$lte": {"age": when.age_months.max}})
-    if when.needs_any:
-        items = [{"$i": code} for code in sorted(set(when.needs_any))]
-        conds.append({"$iany": {"needs": items[0] if len(items) == 1 else {"$or": items}}})
-    for code in sorted(set(when.needs_all)):
-        conds.append({"$iany": {"needs": {"$i": code}}})
-    if kommun is not None:
-        conds.append({"kommun": kommun})
     if rule.valid_from is not None:
         conds.append({"$gte": {"day": rule.valid_from.toordinal()}})
     if rule.valid_to is not None:
@@ -92,26 +123,32 @@ def _variants(rule: Rule) -> list[str]:
     return out or ["*"]
 
 
-def _engine_rules(rule: Rule, kommun: str | None) -> list[tuple[str, dict[str, Any]]]:
+def _engine_rules(rule: Rule, kommun: str | None, band: str) -> list[tuple[str, dict[str, Any]]]:
     out = []
-    for variant in _variants(rule):
-        conds = _conditions(rule, variant, kommun)
-        cond = conds[0] if len(conds) == 1 else {"$and": conds}
-        out.append((f"{rule.id}~{variant}", {"all": [{"m": cond}], "run": "fire"}))
+    any_needs: list[str | None] = sorted(set(rule.when.needs_any)) or [None]
+    variants = _variants(rule)
+    if "e" in variants and "a" in variants:  # keep only the variant that can match in this band
+        variants = ["e"] if band == EXPECTING_BAND else ["a"]
+    for variant in variants:
+        for i, need in enumerate(any_needs):
+            conds = _conditions(rule, variant, need, kommun)
+            cond = conds[0] if len(conds) == 1 else {"$and": conds}
+            name = f"{rule.id}~{variant}" + (f"~{i}" if need is not None else "")
+            out.append((name, {"all": [{"m": cond}], "run": "fire"}))
     return out
 
 
 def compile_pack(pack: Pack, prefix: str, shard_size: int = SHARD_SIZE) -> CompiledPack:
-    groups: dict[str | None, list[tuple[str, dict, str]]] = defaultdict(list)
+    groups: dict[tuple[str | None, str], list[tuple[str, dict, str]]] = defaultdict(list)
     for rule in pack.rules:
-        scopes = rule.when.kommuner or [None]
-        for kommun in scopes:
-            for name, definition in _engine_rules(rule, kommun):
-                groups[kommun].append((name, definition, rule.id))
+        for kommun in rule.when.kommuner or [None]:
+            for band in _bands_of(rule):
+                for name, definition in _engine_rules(rule, kommun, band):
+                    groups[(kommun, band)].append((name, definition, rule.id))
 
     compiled = CompiledPack()
-    for kommun in [None, *sorted(k for k in groups if k is not None)]:
-        items = groups.get(kommun, [])
+    for key in sorted(groups, key=lambda k: (k[0] or "", k[1])):
+        items = groups[key]
         for start in range(0, len(items), shard_size):
             chunk = items[start : start + shard_size]
             index = len(compiled.shards)
@@ -119,10 +156,7 @@ def compile_pack(pack: Pack, prefix: str, shard_size: int = SHARD_SIZE) -> Compi
             definition = {n: d for n, d, _ in chunk}
             definition[CATCH_ALL] = {"all": [{"m": {"kind": "profile"}}], "run": "fire", "pri": 1000}
             compiled.shards.append(Shard(name, definition, {n: rid for n, _, rid in chunk}))
-            if kommun is None:
-                compiled.global_shards.append(index)
-            else:
-                compiled.kommun_shards.setdefault(kommun, []).append(index)
+            compiled.groups.setdefault(key, []).append(index)
     check_shape(compiled)
     return compiled
 

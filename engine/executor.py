@@ -79,7 +79,7 @@ class DurableExecutor:
                 self._free_locked()
                 raise
 
-    def _fire_all(self, handle: int, fact_json: str, sid: str, names: dict[str, str], out: set[str]) -> None:
+    def _fire_all(self, handle: int, fact_json: str, names: dict[str, str], out: set[str]) -> None:
         result = _core.assert_fact(handle, fact_json)
         if result[0] != 0:  # 1: not handled (impossible with the catch-all), 2: observed twice
             raise EngineError(f"durable_rules assert_fact returned {result[0]}")
@@ -104,17 +104,19 @@ class DurableExecutor:
             "kommun": family.kommun,
             "day": family.date.toordinal(),
         }
-        shards = self.compiled.shards_for(family.kommun)
+        shards = self.compiled.shards_for(family.kommun, family.age_months, family.expecting)
         fired: set[str] = set()
         with ENGINE_LOCK:
             if self._closed:
                 raise EngineClosed("regelpaketet har bytts ut")
+            # one fresh sid per decision; each shard is its own ruleset with its own sessions
+            sid = uuid.uuid4().hex
+            fact["sid"] = sid
+            fact_json = json.dumps(fact)
             for index in shards:
                 handle = self._handles[index]
-                sid = uuid.uuid4().hex
-                fact["sid"] = sid
                 try:
-                    self._fire_all(handle, json.dumps(fact), sid, self._names[index], fired)
+                    self._fire_all(handle, fact_json, self._names[index], fired)
                 except _core.error as exc:
                     raise EngineError(f"durable_rules: {exc}") from exc
                 finally:

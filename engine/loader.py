@@ -131,8 +131,8 @@ class _Located:
         return line
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as dates and never builds arbitrary objects."""
+# libyaml's loader when present (5x faster on large packs); both build plain data only
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _read_yaml(path: Path, rel: str, errors: list[PackError]) -> tuple[Any, _Located] | None:
@@ -143,7 +143,7 @@ def _read_yaml(path: Path, rel: str, errors: list[PackError]) -> tuple[Any, _Loc
         return None
     try:
         node = yaml.compose(text, Loader=_Loader)
-        data = _Loader(text).get_single_data() if node is not None else None
+        data = _Loader("").construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
