@@ -2,9 +2,10 @@
 
 Pure: reads a Pack. Every message is Swedish. Kinds:
 
-* `overlappande-regler`: two rules recommend the same insats and some family matches both
-  (ages or expecting overlap, kommuner intersect, validity windows intersect; needs never
-  contradict each other, a family can have any set of needs).
+* `overlappande-regler`: two rules recommend the same insats, some family matches both (ages or
+  expecting overlap, kommuner intersect, validity windows intersect; needs never contradict
+  each other) and they are triggered alike: the same need conditions, or one has none. Rules
+  that reach one insats through different needs are deliberate and not reported.
 * `regel-upphord`: the rule's validity window ended before the day checked: it can never fire.
 * `regel-ej-borjat`: the rule only becomes valid after the day checked.
 * `alder-utanfor-insats`: the rule recommends an insats for ages the insats does not cover
@@ -90,6 +91,15 @@ def _kommuner_overlap(a: Rule, b: Rule) -> bool:
     return bool(set(a.when.kommuner) & set(b.when.kommuner))
 
 
+def _same_trigger(a: Rule, b: Rule) -> bool:
+    """Rules asking for different needs recommend the same insats for different reasons, by
+    design. Overlap is worth a note when they ask for the same needs, or one asks for none."""
+    a_needs = (frozenset(a.when.needs_any), frozenset(a.when.needs_all))
+    b_needs = (frozenset(b.when.needs_any), frozenset(b.when.needs_all))
+    no_needs = (frozenset(), frozenset())
+    return a_needs == b_needs or a_needs == no_needs or b_needs == no_needs
+
+
 def _ranges(values: list[int]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for v in values:
@@ -138,7 +148,8 @@ def lint_pack(pack: Pack, day: dt.date | None = None) -> list[Finding]:
             shared = [x for x in a.recommend if x in b.recommend]
             if not shared:
                 continue
-            if _ages_overlap(a, b) and _kommuner_overlap(a, b) and _windows_overlap(a, b):
+            if (_ages_overlap(a, b) and _kommuner_overlap(a, b) and _windows_overlap(a, b)
+                    and _same_trigger(a, b)):
                 names = ", ".join(pack.insatser[x].name for x in shared)
                 f, ln = at(b)
                 findings.append(Finding("overlappande-regler", "info",

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gherkin.errors import AstBuilderException, CompositeParserException, NoSuchLanguageException, ParserException
+from gherkin.errors import ParserError
 from gherkin.parser import Parser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,9 +121,9 @@ def _scenario(raw: dict, inherited_tags: list[str]) -> ScenarioDoc:
 def parse_feature(path: Path, rel: str) -> FeatureDoc:
     try:
         doc = Parser().parse(path.read_text(encoding="utf-8"))
-    except (CompositeParserException, ParserException, AstBuilderException, NoSuchLanguageException,
-            UnicodeDecodeError) as exc:
-        return FeatureDoc(rel, rel, "", [], [], [], error=str(exc).splitlines()[0] if str(exc) else "tolkningsfel")
+    except (ParserError, UnicodeDecodeError) as exc:
+        lines = [ln for ln in str(exc).splitlines() if ln.strip() and ln.strip() != "Parser errors:"]
+        return FeatureDoc(rel, rel, "", [], [], [], error=lines[0] if lines else "tolkningsfel")
     feat = doc.get("feature") or {}
     tags = [t["name"] for t in feat.get("tags", [])]
     background: list[Step] = []

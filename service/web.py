@@ -199,12 +199,13 @@ def strategi_page(request: Request) -> HTMLResponse:
         run = "Beteendetesterna har inte körts här ännu (ingen resultatfil)."
     if results.error:
         run += f" Obs: {e(results.error)}."
+    summary = (f"{total} scenarier – godkända: {counts['passed']}, underkända: {counts['failed']}, "
+               f"inte körda: {counts[None]}.")
     parts = [f"""
 <h1>Strategin i tester</h1>
 <p class="ingress">Varje beteendebeskrivning nedan (Gherkin, på svenska) kodar en del av
 <cite>Regional strategi för föräldraskapsstöd 2024–2030</cite> och körs mot regelpaketet. {run}</p>
-<p class="sammanfattning">{total} scenarier: {counts['passed']} godkända, {counts['failed']} underkända,
-{counts[None]} inte körda.</p>"""]
+<p class="sammanfattning">{summary}</p>"""]
     if not features:
         parts.append("<p>Inga beteendebeskrivningar hittades.</p>")
     for fi, feat in enumerate(features):
