@@ -1,0 +1,376 @@
+"""Steg för de svenska beteendetesterna (features/*.feature) och resultatfilen för /strategi.
+
+Stegen använder regelpaketet i miljövariabeln FORALDRASTOD_RULES (standard rules/orebro-lan)
+genom engine.Engine. Varje scenario bedöms en dag när strategin gäller (STRATEGY_DAY) om inte
+scenariot själv anger ett datum. Alla steg finns listade i features/README.md.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from pytest_bdd import given, parsers, then, when
+from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+from engine import Engine, FamilyInvalid, Level, load_pack
+from engine.messages import swedish
+from engine.models import MAX_AGE_MONTHS, Decision, Family
+
+ROOT = Path(__file__).resolve().parent.parent
+FEATURES_DIR = Path(__file__).resolve().parent
+DEFAULT_RULES = ROOT / "rules" / "orebro-lan"
+DEFAULT_RESULTS = ROOT / "artifacts" / "feature-results.json"
+STRATEGY_DAY = dt.date(2025, 3, 1)  # en dag inom strategins giltighetstid 2024–2030
+
+TAG_RE = re.compile(r"(?<![\w@])@([\w\-.åäöÅÄÖ]+)")
+TAG_PREFIXES = {
+    "strategi": "strategins text",
+    "presentation": "Region Örebro läns presentation 2022",
+    "socialtjanstlagen": "socialtjänstlagen",
+    "kontrakt": "det publika kontraktet (CONTRACT.md)",
+}
+
+
+# --------------------------------------------------------------------------- markers
+def pytest_configure(config: pytest.Config) -> None:
+    """Registrera varje tagg i feature-filerna som markör (pytest körs med --strict-markers).
+
+    En tagg måste börja med ett känt prefix (strategi-, presentation-, socialtjanstlagen,
+    kontrakt); en felstavad tagg med okänt prefix registreras inte och stoppar körningen."""
+    seen: set[str] = set()
+    for path in sorted(FEATURES_DIR.rglob("*.feature")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.lstrip().startswith("@"):
+                continue
+            for tag in TAG_RE.findall(line):
+                prefix = next((p for p in TAG_PREFIXES if tag == p or tag.startswith(p + "-")), None)
+                if prefix and tag not in seen:
+                    seen.add(tag)
+                    config.addinivalue_line("markers", f"{tag}: kodar {TAG_PREFIXES[prefix]} ({tag})")
+
+
+# --------------------------------------------------------------------------- engine
+def rules_dir() -> Path:
+    return Path(os.environ.get("FORALDRASTOD_RULES") or DEFAULT_RULES)
+
+
+@pytest.fixture(scope="session")
+def motor():
+    eng = Engine(load_pack(rules_dir()), cache_size=0)
+    yield eng
+    eng.close()
+
+
+@dataclass
+class Bedomning:
+    """Det ett scenario bygger upp: familjen, och efter 'När stödet bedöms' svaret eller felet."""
+
+    kommun: str | None = None
+    age_months: int | None = None
+    expecting: bool = False
+    needs: list[str] = field(default_factory=list)
+    date: dt.date = STRATEGY_DAY
+    decision: Decision | None = None
+    error_field: str | None = None
+    error_text: str | None = None
+
+    def family_data(self) -> dict:
+        data: dict = {"kommun": self.kommun, "expecting": self.expecting, "needs": list(self.needs),
+                      "date": self.date}
+        if self.age_months is not None:
+            data["age_months"] = self.age_months
+        return data
+
+    def svar(self) -> Decision:
+        if self.decision is None:
+            raise AssertionError(f"inget svar: bedömningen gav felet '{self.error_field}: {self.error_text}'")
+        return self.decision
+
+    def insats(self, insats_id: str):
+        for rec in self.svar().recommendations:
+            if rec.insats_id == insats_id:
+                return rec
+        names = ", ".join(r.insats_id for r in self.svar().recommendations) or "inga"
+        raise AssertionError(f"insatsen '{insats_id}' rekommenderas inte (rekommenderade: {names})")
+
+
+@pytest.fixture
+def bedomning() -> Bedomning:
+    return Bedomning()
+
+
+def decide(motor: Engine, data: dict) -> Decision:
+    return motor.decide(Family.model_validate(data))
+
+
+# --------------------------------------------------------------------------- steps
+def _quoted(text: str) -> str:
+    return text
+
+
+_quoted.pattern = r'[^"]*'  # a value in quotes never contains a quote: no step shadows another
+
+
+def steg(pattern: str):
+    """A step pattern: {namn:Q} is text in quotes, {n:d} a whole number."""
+    return parsers.parse(pattern, extra_types={"Q": _quoted})
+
+
+# --------------------------------------------------------------------------- Givet
+@given(steg('en familj i kommunen "{kommun:Q}" med ett barn som är {alder:d} månader'))
+def familj_med_barn_manader(bedomning: Bedomning, kommun: str, alder: int):
+    bedomning.kommun, bedomning.age_months = kommun, alder
+
+
+@given(steg('en familj i kommunen "{kommun:Q}" med ett barn som är {ar:d} år'))
+def familj_med_barn_ar(bedomning: Bedomning, kommun: str, ar: int):
+    bedomning.kommun, bedomning.age_months = kommun, ar * 12
+
+
+@given(steg('en familj i kommunen "{kommun:Q}" som väntar barn'))
+def familj_som_vantar_barn(bedomning: Bedomning, kommun: str):
+    bedomning.kommun, bedomning.expecting = kommun, True
+
+
+@given(steg('en familj i kommunen "{kommun:Q}"'))
+def familj_i_kommun(bedomning: Bedomning, kommun: str):
+    bedomning.kommun = kommun
+
+
+@given("att familjen väntar barn")
+def familjen_vantar_barn(bedomning: Bedomning):
+    bedomning.expecting = True
+
+
+@given(steg("att barnet är {alder:d} månader"))
+def barnet_ar_manader(bedomning: Bedomning, alder: int):
+    bedomning.age_months = alder
+
+
+@given(steg('behovet "{kod:Q}"'))
+def behovet(bedomning: Bedomning, kod: str):
+    bedomning.needs.append(kod)
+
+
+@given(steg("att stödet bedöms den {datum:ti}"))
+def bedoms_den(bedomning: Bedomning, datum):
+    bedomning.date = datum.date()
+
+
+# --------------------------------------------------------------------------- När
+@when("stödet bedöms")
+def stodet_bedoms(bedomning: Bedomning, motor: Engine):
+    try:
+        bedomning.decision = decide(motor, bedomning.family_data())
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        bedomning.error_field = ".".join(str(p) for p in err["loc"]) or _field_in_message(err)
+        bedomning.error_text = swedish(err)
+    except FamilyInvalid as exc:
+        bedomning.error_field, bedomning.error_text = exc.field, exc.sv
+
+
+def _field_in_message(err) -> str:
+    """A model-level error names its field first ('age_months: ange ...')."""
+    msg = swedish(err)
+    return msg.split(":", 1)[0] if ":" in msg else "indata"
+
+
+# --------------------------------------------------------------------------- Så
+@then(steg('rekommenderas insatsen "{insats:Q}" på nivån "{niva:Q}"'))
+def rekommenderas_pa_niva(bedomning: Bedomning, insats: str, niva: str):
+    rec = bedomning.insats(insats)
+    assert rec.level.value == niva, f"insatsen '{insats}' har nivån '{rec.level.value}', inte '{niva}'"
+
+
+@then(steg('rekommenderas insatsen "{insats:Q}"'))
+def rekommenderas(bedomning: Bedomning, insats: str):
+    bedomning.insats(insats)
+
+
+@then(steg('rekommenderas inte insatsen "{insats:Q}"'))
+def rekommenderas_inte(bedomning: Bedomning, insats: str):
+    ids = [r.insats_id for r in bedomning.svar().recommendations]
+    assert insats not in ids, f"insatsen '{insats}' rekommenderas, men borde inte"
+
+
+@then(steg('är högsta nivån "{niva:Q}"'))
+def hogsta_nivan(bedomning: Bedomning, niva: str):
+    assert bedomning.svar().level.value == niva, f"högsta nivån är '{bedomning.svar().level.value}'"
+
+
+@then(steg('rekommenderas minst en insats på nivån "{niva:Q}"'))
+def minst_en_pa_niva(bedomning: Bedomning, niva: str):
+    assert any(r.level.value == niva for r in bedomning.svar().recommendations), f"ingen insats på nivån '{niva}'"
+
+
+@then(steg('rekommenderas ingen insats på nivån "{niva:Q}"'))
+def ingen_pa_niva(bedomning: Bedomning, niva: str):
+    found = [r.insats_id for r in bedomning.svar().recommendations if r.level.value == niva]
+    assert not found, f"insatser på nivån '{niva}': {found}"
+
+
+@then(steg('insatsen "{insats:Q}" finns i kommunen'))
+def finns_i_kommunen(bedomning: Bedomning, insats: str):
+    status = bedomning.insats(insats).availability.value
+    assert status == "finns", f"insatsen '{insats}' är markerad som '{status}'"
+
+
+@then(steg('insatsen "{insats:Q}" är markerad som "{status:Q}"'))
+def markerad_som(bedomning: Bedomning, insats: str, status: str):
+    actual = bedomning.insats(insats).availability.value
+    assert actual == status, f"insatsen '{insats}' är markerad som '{actual}', inte '{status}'"
+
+
+@then(steg('insatsen "{insats:Q}" bygger på ett antagande'))
+def bygger_pa_antagande(bedomning: Bedomning, insats: str):
+    assert bedomning.insats(insats).status.value == "antagande"
+
+
+@then(steg('motiveringen för insatsen "{insats:Q}" hänvisar till källan "{dokument:Q}"'))
+def hanvisar_till_kallan(bedomning: Bedomning, insats: str, dokument: str):
+    rec = bedomning.insats(insats)
+    assert rec.rationale.strip(), "motiveringen är tom"
+    assert rec.source.document == dokument, f"källan är '{rec.source.document}'"
+
+
+@then(steg('källan för insatsen "{insats:Q}" citerar "{text:Q}"'))
+def kallan_citerar(bedomning: Bedomning, insats: str, text: str):
+    quote = bedomning.insats(insats).source.quote or ""
+    assert text in quote, f"citatet är '{quote}'"
+
+
+@then("har varje rekommendation en svensk motivering och en källa")
+def varje_har_motivering(bedomning: Bedomning):
+    for rec in bedomning.svar().recommendations:
+        assert len(rec.rationale) > 20 and rec.source.document and rec.source.section, rec.insats_id
+
+
+@then("är rekommendationerna ordnade från universell till indikerad nivå")
+def ordnade(bedomning: Bedomning):
+    ranks = [r.level.rank for r in bedomning.svar().recommendations]
+    assert ranks == sorted(ranks), [r.level.value for r in bedomning.svar().recommendations]
+
+
+@then("rekommenderas varje insats bara en gång")
+def bara_en_gang(bedomning: Bedomning):
+    ids = [r.insats_id for r in bedomning.svar().recommendations]
+    assert len(ids) == len(set(ids)), ids
+
+
+@then("kommer ett kritiskt meddelande först")
+def kritiskt_forst(bedomning: Bedomning):
+    notices = bedomning.svar().notices
+    assert notices, "inga meddelanden"
+    assert notices[0].severity.value == "critical", f"första meddelandet är '{notices[0].severity.value}'"
+
+
+@then(steg('nämner det kritiska meddelandet "{text:Q}"'))
+def kritiskt_namner(bedomning: Bedomning, text: str):
+    critical = [n.text for n in bedomning.svar().notices if n.severity.value == "critical"]
+    assert any(text.lower() in t.lower() for t in critical), critical
+
+
+@then("kommer inget kritiskt meddelande")
+def inget_kritiskt(bedomning: Bedomning):
+    assert not [n for n in bedomning.svar().notices if n.severity.value == "critical"]
+
+
+@then(steg('blir svaret ett fel som nämner fältet "{falt:Q}"'))
+def fel_om_faltet(bedomning: Bedomning, falt: str):
+    assert bedomning.decision is None and bedomning.error_field is not None, "bedömningen gav inget fel"
+    assert bedomning.error_field == falt, f"felet gäller fältet '{bedomning.error_field}'"
+
+
+@then(steg('innehåller felmeddelandet "{text:Q}"'))
+def felmeddelandet_innehaller(bedomning: Bedomning, text: str):
+    assert bedomning.error_text is not None, "bedömningen gav inget fel"
+    assert text in bedomning.error_text, f"felmeddelandet är '{bedomning.error_text}'"
+
+
+@then(steg("erbjuds universellt stöd vid varje ålder från {fran:d} till {till:d} månader"))
+def universellt_vid_varje_alder(bedomning: Bedomning, motor: Engine, fran: int, till: int):
+    assert 0 <= fran <= till <= MAX_AGE_MONTHS
+    saknas = []
+    for months in range(fran, till + 1):
+        data = {**bedomning.family_data(), "age_months": months, "expecting": False}
+        if not any(r.level is Level.universell for r in decide(motor, data).recommendations):
+            saknas.append(months)
+    assert not saknas, f"inget universellt stöd vid {len(saknas)} åldrar, t.ex. {saknas[:5]} månader"
+
+
+@then("erbjuds universellt stöd när familjen väntar barn")
+def universellt_nar_vantar(bedomning: Bedomning, motor: Engine):
+    data = {**bedomning.family_data(), "expecting": True}
+    data.pop("age_months", None)
+    assert any(r.level is Level.universell for r in decide(motor, data).recommendations)
+
+
+# --------------------------------------------------------------------------- results for /strategi
+_RESULTS_KEY = pytest.StashKey[dict]()
+_results: list[dict] = []
+
+
+def _scenario_entry(item) -> dict | None:
+    """feature, file, scenario (outline rows distinguished), tags of a pytest-bdd test item."""
+    template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+    if template is None:
+        return None
+    callspec = getattr(item, "callspec", None)
+    example = callspec.params.get("_pytest_bdd_example") if callspec else None
+    name = template.render(example).name if example else template.name
+    missing = {k: v for k, v in (example or {}).items() if str(v) not in name}
+    if missing:  # outline rows: the values the rendered name does not already show
+        name += " (" + ", ".join(f"{k}: {v}" for k, v in missing.items()) + ")"
+    feature = template.feature
+    return {
+        "feature": feature.name,
+        "file": feature.rel_filename.replace(os.sep, "/"),
+        "scenario": name,
+        "tags": sorted(template.tags | feature.tags),
+        "status": "passed",
+    }
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "setup":
+        entry = _scenario_entry(item)
+        if entry is not None:
+            item.stash[_RESULTS_KEY] = entry
+    entry = item.stash.get(_RESULTS_KEY, None)
+    if entry is None:
+        return report
+    if report.failed and entry["status"] == "passed":
+        entry["status"] = "failed"
+        if call.excinfo is not None:
+            text = str(call.excinfo.value).strip().splitlines()
+            entry["message"] = (text[0] if text else call.excinfo.typename)[:300]
+    if report.when == "teardown":  # runs also after a failed setup
+        _results.append(entry)
+    return report
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    if not _results or hasattr(session.config, "workerinput"):
+        return
+    out = Path(os.environ.get("FORALDRASTOD_FEATURE_RESULTS") or DEFAULT_RESULTS)
+    try:
+        pack = load_pack(rules_dir())
+        ruleset = {"name": pack.name, "version": pack.version}
+    except Exception:  # an invalid pack: the scenarios failed already; still write what ran
+        ruleset = {"name": rules_dir().name, "version": "ogiltigt"}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    body = {
+        "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "ruleset": ruleset,
+        "scenarios": _results,
+    }
+    out.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

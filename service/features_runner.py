@@ -1,0 +1,133 @@
+"""`foraldrastod test`: run the Gherkin features (features/*.feature) against a rule pack and
+summarise the result in Swedish, per feature.
+
+Runs pytest in a child process on the features/ directory with FORALDRASTOD_RULES set, reads the
+per-scenario results that features/conftest.py writes, and returns 0 only if every scenario
+passed. Needs only the runtime dependencies (pytest, pytest-bdd).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections import OrderedDict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FEATURES = ROOT / "features"
+DEFAULT_RULES = ROOT / "rules" / "orebro-lan"
+DEFAULT_RESULTS = ROOT / "artifacts" / "feature-results.json"
+
+PYTEST_EXIT = {
+    2: "körningen avbröts",
+    3: "internt fel i pytest",
+    4: "fel i pytest-argumenten",
+    5: "inga scenarier hittades",
+}
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _results_path(rules: Path, extra: list[str]) -> tuple[Path, bool]:
+    """Where conftest writes the results; True when it is a temporary file to remove.
+
+    Only a full run of the default pack replaces the file the living documentation reads."""
+    if os.environ.get("FORALDRASTOD_FEATURE_RESULTS"):
+        return Path(os.environ["FORALDRASTOD_FEATURE_RESULTS"]), False
+    if rules.resolve() == DEFAULT_RULES.resolve() and not extra:
+        return DEFAULT_RESULTS, False  # the living documentation (/strategi) reads this file
+    fd, name = tempfile.mkstemp(prefix="foraldrastod-features-", suffix=".json")
+    os.close(fd)
+    os.unlink(name)
+    return Path(name), True
+
+
+def summarize(body: dict) -> tuple[list[str], int, int]:
+    """Swedish summary lines, number passed, number failed."""
+    per_feature: OrderedDict[str, list[dict]] = OrderedDict()
+    for sc in body.get("scenarios", []):
+        per_feature.setdefault(sc["feature"], []).append(sc)
+    passed = sum(1 for sc in body.get("scenarios", []) if sc["status"] == "passed")
+    failed = sum(1 for sc in body.get("scenarios", []) if sc["status"] != "passed")
+    lines: list[str] = []
+    for feature in sorted(per_feature, key=lambda f: per_feature[f][0]["file"]):
+        scs = per_feature[feature]
+        ok = sum(1 for sc in scs if sc["status"] == "passed")
+        mark = "✓" if ok == len(scs) else "✗"
+        lines.append(f"{mark} {feature} ({scs[0]['file']}): {ok} av {len(scs)} godkända")
+        for sc in scs:
+            if sc["status"] != "passed":
+                reason = f" – {sc['message']}" if sc.get("message") else ""
+                lines.append(f"    underkänt: {sc['scenario']}{reason}")
+    return lines, passed, failed
+
+
+def main(args: argparse.Namespace | list[str] | None = None) -> int:
+    if args is None or isinstance(args, list):
+        parser = argparse.ArgumentParser(prog="foraldrastod test")
+        parser.add_argument("--rules", metavar="DIR")
+        parser.add_argument("extra", nargs="*")
+        args = parser.parse_args(args or [])
+    rules = Path(args.rules).resolve() if getattr(args, "rules", None) else DEFAULT_RULES
+    extra = list(getattr(args, "extra", None) or [])
+    if not rules.is_dir():
+        print(f"Regelpaketet finns inte: {rules}", file=sys.stderr)
+        return 2
+
+    results, temporary = _results_path(rules, extra)
+    if results.exists() and not temporary:
+        results.unlink()
+    env = {**os.environ, "FORALDRASTOD_RULES": str(rules), "FORALDRASTOD_FEATURE_RESULTS": str(results)}
+    verbose = any(a in ("-v", "-vv", "--verbose") for a in extra)
+    cmd = [
+        sys.executable, "-m", "pytest", str(FEATURES),
+        "--rootdir", str(ROOT), "-p", "no:cacheprovider",
+        "-o", "addopts=--strict-markers", "--tb=short" if verbose else "--tb=no", "-q",
+        *extra,
+    ]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=not verbose, text=True)
+
+    try:
+        body = json.loads(results.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        body = None
+    finally:
+        if temporary:
+            results.unlink(missing_ok=True)
+
+    print(f"Beteendetester (Gherkin) för regelpaketet i {rules}")
+    if body is None or not body.get("scenarios"):
+        reason = PYTEST_EXIT.get(proc.returncode, f"pytest avslutades med kod {proc.returncode}")
+        print(f"Inga scenarier kördes: {reason}.")
+        if not verbose and (proc.stdout or proc.stderr):
+            print((proc.stdout or "") + (proc.stderr or ""), end="")
+        return proc.returncode or 1
+
+    ruleset = body.get("ruleset", {})
+    print(f"Regelpaket: {ruleset.get('name')} {ruleset.get('version')}")
+    print()
+    lines, passed, failed = summarize(body)
+    for line in lines:
+        print(line)
+    print()
+    total = passed + failed
+    print(f"Antal scenarier: {total}. Godkända: {passed}. Underkända: {failed}.")
+    if not temporary:
+        print(f"Resultaten per scenario finns i {results}")
+    if failed == 0 and proc.returncode == 0:
+        print("Alla scenarier är godkända.")
+        return 0
+    if failed == 0:  # pytest failed outside the scenarios (e.g. an error in a step file)
+        print(f"pytest avslutades med kod {proc.returncode}.")
+        if not verbose:
+            print((proc.stdout or "") + (proc.stderr or ""), end="")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
