@@ -217,18 +217,21 @@ def ingen_pa_niva(bedomning: Bedomning, niva: str):
 
 
 @then(steg('insatsen "{insats:Q}" finns i kommunen'))
+@then(steg('finns insatsen "{insats:Q}" i kommunen'))
 def finns_i_kommunen(bedomning: Bedomning, insats: str):
     status = bedomning.insats(insats).availability.value
     assert status == "finns", f"insatsen '{insats}' är markerad som '{status}'"
 
 
 @then(steg('insatsen "{insats:Q}" är markerad som "{status:Q}"'))
+@then(steg('är insatsen "{insats:Q}" markerad som "{status:Q}"'))
 def markerad_som(bedomning: Bedomning, insats: str, status: str):
     actual = bedomning.insats(insats).availability.value
     assert actual == status, f"insatsen '{insats}' är markerad som '{actual}', inte '{status}'"
 
 
 @then(steg('insatsen "{insats:Q}" bygger på ett antagande'))
+@then(steg('bygger insatsen "{insats:Q}" på ett antagande'))
 def bygger_pa_antagande(bedomning: Bedomning, insats: str):
     assert bedomning.insats(insats).status.value == "antagande"
 

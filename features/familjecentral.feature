@@ -37,4 +37,4 @@ Egenskap: Familjecentral för blivande föräldrar och familjer med barn 0–6 �
   Scenario: Familjecentralen finns i norra länsdelen
     Givet att barnet är 12 månader
     När stödet bedöms
-    Så insatsen "familjecentral" finns i kommunen
+    Så finns insatsen "familjecentral" i kommunen

@@ -10,7 +10,7 @@ Egenskap: Vilket stöd finns i familjens kommun
   Scenariomall: <insats> finns i <kommun> i norra länsdelen
     Givet en familj i kommunen "<kommun>" med ett barn som är <ålder> månader
     När stödet bedöms
-    Så insatsen "<insats>" finns i kommunen
+    Så finns insatsen "<insats>" i kommunen
 
     Exempel:
       | kommun       | insats           | ålder |
@@ -38,7 +38,7 @@ Egenskap: Vilket stöd finns i familjens kommun
     Givet en familj i kommunen "<kommun>" med ett barn som är 30 månader
     Och behovet "relationsproblem_foraldrar"
     När stödet bedöms
-    Så insatsen "familjeradgivning" finns i kommunen
+    Så finns insatsen "familjeradgivning" i kommunen
 
     Exempel:
       | kommun    |
