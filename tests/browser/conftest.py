@@ -18,7 +18,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 CHROMIUM = os.environ.get("FORALDRASTOD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
 REQUIRE = bool(os.environ.get("FORALDRASTOD_REQUIRE_BROWSER"))
@@ -104,19 +103,6 @@ def page(browser, server):
     yield pg
     context.close()
     assert not errors, f"fel i webbläsarens konsol: {errors}"
-
-
-def run_axe(pg) -> list[dict]:
-    """axe-core's violations of WCAG 2.0/2.1 level A and AA on the current page."""
-    pg.add_script_tag(path=str(AXE))
-    result = pg.evaluate(
-        """async () => {
-            const r = await axe.run(document, {runOnly: {type: 'tag',
-                values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
-            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
-        }""")
-    return result
 
 
 @pytest.fixture(scope="session")

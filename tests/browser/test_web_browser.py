@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from conftest import run_axe
+from browser_support import run_axe
 
 
 def api(server: str, body: dict) -> dict:
@@ -208,3 +208,11 @@ def test_usable_on_a_tablet(browser, server, artifacts):
         pg.screenshot(path=str(artifacts / "web-tablet.png"), full_page=False)
     finally:
         context.close()
+
+
+def test_axe_finds_violations_on_a_bad_page(page):
+    """The accessibility check can fail: a page with an unlabelled field and low contrast."""
+    page.set_content('<html><body><input type="text"><p style="color:#bbb;background:#fff">grå text</p>'
+                     '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></body></html>')
+    ids = {v["id"] for v in run_axe(page)}
+    assert {"label", "color-contrast", "image-alt", "html-has-lang"} <= ids
