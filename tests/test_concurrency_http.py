@@ -2,6 +2,7 @@
 answered, and `foraldrastod serve --workers 2` answers correctly from both processes."""
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -53,14 +54,23 @@ def test_32_threads_give_the_same_answers_as_one_at_a_time():
 
 def test_5000_requests_in_a_row_are_all_answered():
     fams = families(5000, seed=2)
-    with TestClient(create_app(DEFAULT_PACK)) as client:
-        version = client.get("/healthz").json()["ruleset"]["version"]
-        statuses: dict[int, int] = {}
-        for fam in fams:
-            r = client.post("/v1/recommendations", json=fam)
-            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-            assert r.json()["ruleset"]["version"] == version
+    app = create_app(DEFAULT_PACK)
+
+    async def run() -> tuple[str, dict[int, int], set[str]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            version = (await client.get("/healthz")).json()["ruleset"]["version"]
+            statuses: dict[int, int] = {}
+            versions: set[str] = set()
+            for fam in fams:
+                r = await client.post("/v1/recommendations", json=fam)
+                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+                versions.add(r.json()["ruleset"]["version"])
+        return version, statuses, versions
+
+    version, statuses, versions = asyncio.run(run())
     assert statuses == {200: 5000}
+    assert versions == {version}
 
 
 def test_two_worker_processes_answer_correctly():
