@@ -65,11 +65,11 @@ Egenskap: Föräldraskapsstöd på tre preventionsnivåer
 
     Exempel:
       | ålder | behov                         | insats                   | nivå       |
-      | 0     | overvikt_fetma                | utokade-hembesok         | universell |
-      | 40    | overvikt_fetma                | familjecentral           | universell |
+      | 40    | overvikt_fetma                | overvikt-fetma           | selektiv   |
       | 100   | konflikter_i_familjen         | familjebehandling-oppen  | selektiv   |
       | 100   | relationsproblem_foraldrar    | familjeradgivning        | selektiv   |
       | 100   | barn_som_anhorig              | barn-som-anhoriga        | selektiv   |
       | 100   | foraldrar_separerade_konflikt | biff                     | selektiv   |
       | 100   | beviljat_bistand              | familjebehandling-beslut | indikerad  |
       | 100   | stort_stodbehov_foralder      | familjesamverkansteam    | indikerad  |
+      | 100   | psykisk_ohalsa_barn           | familjebehandling-beslut | indikerad  |
