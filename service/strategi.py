@@ -16,7 +16,12 @@ from gherkin.errors import ParserError
 from gherkin.parser import Parser
 
 ROOT = Path(__file__).resolve().parent.parent
-STRATEGY_TAG = re.compile(r"^@strategi-avsnitt-(.+)$")
+STRATEGY_TAG = re.compile(r"^@?strategi-(.+)$")
+SOURCE_TAGS = {  # other tags that name where a scenario comes from
+    "presentation": "Presentationen 2022",
+    "socialtjanstlagen": "Socialtjänstlagen",
+    "kontrakt": "Tjänstens kontrakt",
+}
 
 STATUS_TEXT = {"passed": "godkänd", "failed": "underkänd", None: "inte körd"}
 
@@ -49,6 +54,10 @@ class ScenarioDoc:
     def sections(self) -> list[str]:
         return strategy_sections(self.tags)
 
+    @property
+    def sources(self) -> list[str]:
+        return other_sources(self.tags)
+
 
 @dataclass
 class FeatureDoc:
@@ -64,6 +73,10 @@ class FeatureDoc:
     def sections(self) -> list[str]:
         return strategy_sections(self.tags)
 
+    @property
+    def sources(self) -> list[str]:
+        return other_sources(self.tags)
+
 
 @dataclass
 class Results:
@@ -74,12 +87,34 @@ class Results:
 
 
 def strategy_sections(tags: list[str]) -> list[str]:
-    """'@strategi-avsnitt-4' -> '4'; '@strategi-avsnitt-4-2' -> '4.2'."""
+    """What part of the strategy a tag names, in Swedish: '@strategi-avsnitt-4' -> 'avsnitt 4',
+    '@strategi-avsnitt-4-2' -> 'avsnitt 4.2', '@strategi-malomrade-2' -> 'målområde 2'."""
     out = []
     for t in tags:
         m = STRATEGY_TAG.match(t)
-        if m:
-            out.append(m.group(1).replace("-", "."))
+        if not m:
+            continue
+        rest = m.group(1)
+        for prefix, word in (("avsnitt-", "avsnitt"), ("malomrade-", "målområde")):
+            if rest.startswith(prefix):
+                out.append(f"{word} {rest[len(prefix):].replace('-', '.')}")
+                break
+        else:
+            out.append(rest.replace("-", " ").replace("titel", "titeln"))
+    return out
+
+
+def other_sources(tags: list[str]) -> list[str]:
+    """Non-strategy tags as readable source names: '@presentation-norra-lansdelen' ->
+    'Presentationen 2022: norra lansdelen'."""
+    out = []
+    for t in tags:
+        name = t.lstrip("@")
+        if STRATEGY_TAG.match(name):
+            continue
+        head, _, rest = name.partition("-")
+        label = SOURCE_TAGS.get(head, head.replace("_", " ").capitalize())
+        out.append(f"{label}: {rest.replace('-', ' ')}" if rest else label)
     return out
 
 
@@ -103,7 +138,8 @@ def _steps(raw: list[dict]) -> list[Step]:
 
 def _template_regex(name: str) -> re.Pattern:
     parts = re.split(r"<[^<>]+>", name)
-    return re.compile("^" + ".+?".join(re.escape(p) for p in parts) + "$")
+    # pytest-bdd may append the example values it did not use, e.g. " (kommun: Nora)"
+    return re.compile("^" + ".+?".join(re.escape(p) for p in parts) + r"(?: \(.*\))?$")
 
 
 def _scenario(raw: dict, inherited_tags: list[str]) -> ScenarioDoc:

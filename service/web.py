@@ -176,10 +176,14 @@ def _steps_html(steps) -> str:
     return "".join(f'<li><span class="nyckelord">{e(s.keyword)}</span> {e(s.text)}</li>' for s in steps)
 
 
-def _sections_html(sections: list[str]) -> str:
-    if not sections:
-        return '<span class="avsnitt saknas">inget avsnitt angivet</span>'
-    return " ".join(f'<span class="avsnitt">Strategin avsnitt {e(s)}</span>' for s in sections)
+def _unique(items) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _sections_html(sections: list[str], sources: list[str]) -> str:
+    badges = [f'<span class="avsnitt">Strategin, {e(s)}</span>' for s in sections]
+    badges += [f'<span class="kalla">{e(s)}</span>' for s in sources]
+    return " ".join(badges) if badges else '<span class="avsnitt saknas">ingen källa angiven</span>'
 
 
 @router.get("/strategi", response_class=HTMLResponse)
@@ -211,7 +215,11 @@ def strategi_page(request: Request) -> HTMLResponse:
     for fi, feat in enumerate(features):
         parts.append(f'<section class="egenskap" aria-labelledby="egenskap-{fi}">')
         parts.append(f'<h2 id="egenskap-{fi}">{e(feat.name)}</h2>')
-        parts.append(f'<p class="meta">{_sections_html(feat.sections)} <span class="fil">{e(feat.file)}</span></p>')
+        # a feature without tags of its own is shown with the parts its scenarios name
+        sections = feat.sections or _unique(s for sc in feat.scenarios for s in sc.sections)
+        sources = feat.sources or _unique(s for sc in feat.scenarios for s in sc.sources)
+        parts.append(f'<p class="meta">{_sections_html(sections, sources)} '
+                     f'<span class="fil">{e(feat.file)}</span></p>')
         if feat.error:
             parts.append(f'<p class="fel-text">Filen kunde inte tolkas: {e(feat.error)}</p>')
         if feat.description:
@@ -221,11 +229,12 @@ def strategi_page(request: Request) -> HTMLResponse:
         for sc in feat.scenarios:
             status = strategi.STATUS_TEXT[sc.status]
             own = [s for s in sc.sections if s not in feat.sections]
+            own_sources = [s for s in sc.sources if s not in feat.sources]
             parts.append('<article class="scenario">')
             parts.append(f'<h3>{e(sc.name)} <span class="resultat resultat-{STATUS_CLASS[sc.status]}">'
                          f'{e(status)}</span></h3>')
-            if own:
-                parts.append(f'<p class="meta">{_sections_html(own)}</p>')
+            if own or own_sources:
+                parts.append(f'<p class="meta">{_sections_html(own, own_sources)}</p>')
             parts.append(f'<ul class="steg">{_steps_html(sc.steps)}</ul>')
             for table in sc.examples:
                 head = "".join(f'<th scope="col">{e(c)}</th>' for c in table[0])

@@ -121,11 +121,11 @@ def write_results(tmp_path: Path, monkeypatch, scenarios: list[dict]) -> None:
 def test_living_documentation_parses_swedish_gherkin(features):
     docs, results = strategi.living_documentation()
     feat = next(f for f in docs if f.file == "universell.feature")
-    assert feat.name == "Universellt stöd för alla" and feat.sections == ["4"]
+    assert feat.name == "Universellt stöd för alla" and feat.sections == ["avsnitt 4"]
     assert [s.text for s in feat.background] == ["regelpaketet för Örebro län"]
     names = [s.name for s in feat.scenarios]
     assert names == ["Ett barn på 8 år i Nora", "Barn på <år> år", "Aldrig körd"]
-    assert feat.scenarios[0].sections == ["4", "4.2"]
+    assert feat.scenarios[0].sections == ["avsnitt 4", "avsnitt 4.2"]
     assert feat.scenarios[0].steps[1].keyword == "När"
     assert feat.scenarios[1].examples == [[["år"], ["1"], ["2"]]]
     assert all(s.status is None for s in feat.scenarios)  # no results file: inte körd
@@ -150,14 +150,14 @@ def test_results_are_matched_to_scenarios(features, tmp_path, monkeypatch):
 
 def test_strategi_page(client, features, tmp_path, monkeypatch):
     html = client.get("/strategi").text
-    assert "Universellt stöd för alla" in html and "Strategin avsnitt 4" in html
+    assert "Universellt stöd för alla" in html and "Strategin, avsnitt 4" in html
     assert "inte körd" in html and "ingen resultatfil" in html
     write_results(tmp_path, monkeypatch, [
         {"feature": "Universellt stöd för alla", "file": "universell.feature",
          "scenario": "Ett barn på 8 år i Nora", "tags": [], "status": "passed"}])
     html = client.get("/strategi").text
     assert re.search(r"Ett barn på 8 år i Nora <span class=\"resultat resultat-godkand\">godkänd</span>", html)
-    assert "Strategin avsnitt 4.2" in html
+    assert "Strategin, avsnitt 4.2" in html
     assert "Senaste körning 2025-06-01T10:00:00 mot regelpaket orebro-lan 9" in html
     assert "Filen kunde inte tolkas" in html
     assert "3 scenarier – godkända: 1, underkända: 0, inte körda: 2." in html
@@ -168,3 +168,19 @@ def test_unreadable_results_file_is_reported(features, tmp_path, monkeypatch):
     bad.write_text("{inte json", encoding="utf-8")
     monkeypatch.setenv("FORALDRASTOD_FEATURE_RESULTS", str(bad))
     assert strategi.load_results().error
+
+
+def test_tags_name_strategy_parts_and_other_sources():
+    tags = ["@strategi-avsnitt-4", "@strategi-malomrade-2", "@socialtjanstlagen", "@presentation-nasta-steg"]
+    assert strategi.strategy_sections(tags) == ["avsnitt 4", "målområde 2"]
+    assert strategi.other_sources(tags) == ["Socialtjänstlagen", "Presentationen 2022: nasta steg"]
+
+
+def test_outline_results_with_unused_example_values_are_matched(features, tmp_path, monkeypatch):
+    write_results(tmp_path, monkeypatch, [
+        {"feature": "Universellt stöd för alla", "file": "universell.feature",
+         "scenario": "Barn på 1 år (kommun: Nora)", "tags": [], "status": "passed"}])
+    docs, _ = strategi.living_documentation()
+    feat = next(f for f in docs if f.file == "universell.feature")
+    assert (feat.scenarios[1].status, feat.scenarios[1].runs) == ("passed", 1)
+    assert feat.scenarios[2].status is None

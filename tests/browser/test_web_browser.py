@@ -187,9 +187,10 @@ def test_kartlaggning_heatmap_table_and_findings(page, artifacts):
     assert violations == [], violations
 
 
-def test_strategi_page_is_accessible(page):
+def test_strategi_page_is_accessible(page, artifacts):
     page.goto("/strategi")
     assert page.locator("h1").inner_text() == "Strategin i tester"
+    page.screenshot(path=str(artifacts / "web-strategi.png"), full_page=False)
     violations = run_axe(page)
     assert violations == [], violations
 
