@@ -69,6 +69,8 @@ def field_path(loc: Iterable[Any]) -> str:
             out += f"[{part}]"
         else:
             out += ("." if out else "") + safe_name(part)
+    if len(out) > 120:
+        out = out[:119] + "…"
     return out or BODY
 
 
@@ -115,32 +117,36 @@ PERSONNUMMER_SV = ("ser ut som ett personnummer eller samordningsnummer; skicka 
 PERSONNUMMER_EN = "looks like a Swedish personal identity or coordination number; never send personal data"
 
 
+def _suspect(value: Any) -> bool:
+    if isinstance(value, str):
+        return looks_like_personnummer(value)
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int):
+        return value >= 100000000 and looks_like_personnummer(str(value))
+    if isinstance(value, float):
+        return value.is_integer() and abs(value) >= 1e8 and looks_like_personnummer(str(int(value)))
+    return False
+
+
 def find_personnummer(value: Any, loc: tuple = ()) -> tuple | None:
     """The location of the first string, integer, number or key anywhere in a parsed JSON
-    document that is shaped like a personnummer or samordningsnummer; None if there is none."""
-    if isinstance(value, str):
-        return loc if looks_like_personnummer(value) else None
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return loc if value >= 100000000 and looks_like_personnummer(str(value)) else None
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) >= 1e8:
-            return loc if looks_like_personnummer(str(int(value))) else None
-        return None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if looks_like_personnummer(key):
-                return (*loc, "…")
-            found = find_personnummer(item, (*loc, key))
-            if found is not None:
-                return found
-        return None
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            found = find_personnummer(item, (*loc, i))
-            if found is not None:
-                return found
+    document that is shaped like a personnummer or samordningsnummer; None if there is none.
+    Iterative, so that deeply nested input cannot exhaust the stack."""
+    stack: list[tuple[Any, tuple]] = [(value, loc)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, dict):
+            children = []
+            for key, child in item.items():
+                if looks_like_personnummer(key):
+                    return (*where, "…")
+                children.append((child, (*where, key)))
+            stack.extend(reversed(children))
+        elif isinstance(item, list):
+            stack.extend((child, (*where, i)) for i, child in reversed(list(enumerate(item))))
+        elif _suspect(item):
+            return where
     return None
 
 
@@ -190,10 +196,17 @@ async def http_exception_handler(request: Request, exc: StarletteHTTPException) 
     return render(exc.status_code, items, getattr(exc, "headers", None), msg)
 
 
+async def internal_error_handler(request: Request, exc: Exception) -> Response:
+    """Anything unexpected (e.g. the rules engine failing): 500 in Swedish, no details."""
+    items = [ErrorItem(field=BODY, sv="internt fel i tjänsten; försök igen", en="internal error; try again")]
+    return render(500, items, message="Internt fel i tjänsten; försök igen / Internal error; try again")
+
+
 def install(app) -> None:
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
+    app.add_exception_handler(Exception, internal_error_handler)
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -166,6 +166,16 @@ def test_personnummer_as_a_key_is_refused_without_naming_it(client):
     assert r.json()["errors"][0]["field"] == "extra.…"
 
 
+@pytest.mark.parametrize("open_,close", [(b"[", b"]"), (b'{"a":', b"}")])
+def test_deeply_nested_bodies_are_refused_without_a_crash(client, open_, close):
+    hidden = b'"811218-9876"' if open_ == b"[" else b"8112189876"
+    raw = b'{"kommun": "Nora", "age_months": 1, "x": ' + open_ * 900 + hidden + close * 900 + b"}"
+    r = client.post("/v1/recommendations", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert "personnummer" in r.json()["message"] and "9876" not in r.text
+    assert len(r.json()["errors"][0]["field"]) <= 120
+
+
 def test_numbers_that_are_not_personnummer_pass_the_scan(client):
     # a plausible age and a kommunkod are not personnummer
     assert post(client, {"kommun": "1884", "age_months": 120}).status_code == 200
