@@ -8,7 +8,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
 from engine.loader import DEFAULT_PACK
