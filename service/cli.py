@@ -36,6 +36,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for e in exc.errors:
             _err(str(e))
         return 1
+    if args.workers > 1 and not os.environ.get("FORALDRASTOD_RULES_LAST_GOOD"):
+        import tempfile
+
+        # uvicorn restarts every worker on SIGHUP; if the pack on disk is broken by then, the
+        # workers fall back to the last pack that loaded (service/state.py)
+        os.environ["FORALDRASTOD_RULES_LAST_GOOD"] = tempfile.mkdtemp(prefix="foraldrastod-pack-")
     uvicorn.run(
         "service.app:create_app",
         factory=True,

@@ -66,10 +66,50 @@ class Serving:
         return doc
 
 
+def _remember_good(engine: Engine) -> None:
+    """With several workers, keep a copy of the last pack that loaded, so a worker that uvicorn
+    restarts (it restarts all workers on SIGHUP) while the pack on disk is broken serves the
+    last good pack instead of failing. FORALDRASTOD_RULES_LAST_GOOD is set by `serve`."""
+    base = os.environ.get("FORALDRASTOD_RULES_LAST_GOOD")
+    if not base:
+        return
+    import shutil
+    import tempfile
+
+    target = Path(base) / engine.version
+    if not target.exists():
+        tmp = Path(tempfile.mkdtemp(dir=base))
+        shutil.copytree(engine.pack.directory, tmp / "pack")
+        try:
+            (tmp / "pack").rename(target)
+        except OSError:
+            pass  # another worker made it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    link = Path(base) / f".current-{os.getpid()}"
+    link.unlink(missing_ok=True)
+    link.symlink_to(target)
+    os.replace(link, Path(base) / "current")
+
+
+def _load_serving_engine(directory: Path) -> Engine:
+    try:
+        engine = Engine.load(directory)
+    except (PackInvalid, CompileError) as exc:
+        base = os.environ.get("FORALDRASTOD_RULES_LAST_GOOD")
+        good = Path(base) / "current" if base else None
+        if good is None or not good.exists():
+            raise
+        errors = [str(e) for e in getattr(exc, "errors", [])] or list(getattr(exc, "problems", []))
+        log_event("start", ok=False, errors=errors[:20], fallback="senaste giltiga regelpaket")
+        return Engine.load(good.resolve())
+    _remember_good(engine)
+    return engine
+
+
 class EngineState:
     def __init__(self, directory: str | Path | None = None, engine: Engine | None = None):
         self.directory = Path(directory) if directory else rules_dir()
-        self.serving = Serving(engine or Engine.load(self.directory))
+        self.serving = Serving(engine or _load_serving_engine(self.directory))
         self._reload_lock = threading.Lock()
         self.reloads = 0
 
@@ -100,6 +140,7 @@ class EngineState:
                 raise ReloadFailed([f"regler: {p}" for p in exc.problems]) from None
             self.serving = Serving(new_engine)
             old.engine.close()
+            _remember_good(new_engine)
             self.reloads += 1
             return _info(old.engine), _info(new_engine)
 
