@@ -81,6 +81,10 @@ def english(err: Mapping[str, Any]) -> str:
     if typ in ("value_error", "assertion_error"):
         msg = str(err.get("msg", "")).removeprefix("Value error, ")
         return msg.split(" / ", 1)[1] if " / " in msg else "invalid value"
+    if typ in ("greater_than_equal", "greater_than"):
+        return f"must be at least {_ctx(err, 'ge') if _ctx(err, 'ge') is not None else _ctx(err, 'gt')}"
+    if typ in ("less_than_equal", "less_than"):
+        return f"must be at most {_ctx(err, 'le') if _ctx(err, 'le') is not None else _ctx(err, 'lt')}"
     # pydantic's own message, which for these types never contains the input
     return str(err.get("msg", "invalid value"))
 
