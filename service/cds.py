@@ -214,6 +214,18 @@ CDS_EXAMPLE = {
 }
 
 
+async def _read(request: Request, model):
+    """The body as `model`: JSON, no personnummer anywhere, validated; else 422 in Swedish."""
+    data = parse_json(await request.body())
+    refuse_personnummer(data)
+    if not isinstance(data, dict):
+        raise error(422, errors.BODY, "ska vara ett JSON-objekt", "must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise errors.validation_error(exc) from None
+
+
 @router.post(
     "/cds-services/{service_id}",
     response_model=CdsResponse, response_model_exclude_none=True,
@@ -227,14 +239,7 @@ CDS_EXAMPLE = {
 )
 async def cds_service(service_id: str, request: Request) -> Response:
     _check_id(service_id)
-    data = parse_json(await request.body())
-    refuse_personnummer(data)
-    if not isinstance(data, dict):
-        raise error(422, errors.BODY, "ska vara ett JSON-objekt", "must be a JSON object")
-    try:
-        req = CdsRequest.model_validate(data)
-    except ValidationError as exc:
-        raise errors.validation_error(exc) from None
+    req = await _read(request, CdsRequest)
     family = Family.model_validate(req.context.model_dump(exclude={"patientId", "userId", "encounterId"}))
     state = state_of(request)
     serving = state.serving
@@ -255,12 +260,5 @@ async def cds_service(service_id: str, request: Request) -> Response:
 )
 async def cds_feedback(service_id: str, request: Request) -> Response:
     _check_id(service_id)
-    data = parse_json(await request.body())
-    refuse_personnummer(data)
-    if not isinstance(data, dict):
-        raise error(422, errors.BODY, "ska vara ett JSON-objekt", "must be a JSON object")
-    try:
-        fb = Feedback.model_validate(data)
-    except ValidationError as exc:
-        raise errors.validation_error(exc) from None
+    fb = await _read(request, Feedback)
     return json_response(orjson.dumps({"status": "mottaget", "received": len(fb.feedback)}))
