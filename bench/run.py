@@ -137,6 +137,9 @@ def format_table(results: dict) -> str:
             lines.append(_row([kind, f"{s['rps']:.0f}", s["p50_ms"], s["p99_ms"], s["non_2xx"] + s["socket_errors"]],
                               widths))
         lines.append(f"service/baseline req/s: {h['ratio_rps']}×")
+        if h["workers"] > 1 and h["baseline"]["p50_ms"] >= 40 and h["service"]["p50_ms"] >= 40:
+            lines.append("note: p50 ≈ 44 ms on both servers is Nagle × delayed ACK: uvicorn --workers N binds the "
+                         "listener with proto 0, so asyncio never sets TCP_NODELAY (Kludex/uvicorn#3149)")
         lines.append("")
     if "soak" in results:
         r = results["soak"]
