@@ -9,7 +9,9 @@ anything reaches the C core:
   band (BANDS, plus one for expecting parents) that the rule's age condition can match. A
   family's fact is asserted only into the groups of its kommun and its band. This is an exact
   index, not a decision: every condition is still evaluated by the engine, and a rule sits in
-  every group where it could match.
+  every group where it could match. Within a group, rules are sorted by the need that triggers
+  them; a shard whose every rule needs one of a few needs is skipped for a family that has none
+  of them (an exact test: such a rule cannot match).
 * Each group is cut into shards of at most SHARD_SIZE engine rules, one ruleset each, so no
   alpha node ever has more than SHARD_SIZE children (C limits: 64 pending siblings, 512
   children per node).
@@ -54,6 +56,8 @@ class Shard:
     name: str
     definition: dict[str, Any]
     engine_rules: dict[str, str]  # engine rule name -> pack rule id
+    # None: some rule matches without needs; else the family needs one of these to match anything
+    trigger_needs: frozenset[str] | None = None
 
 
 # Age bands (inclusive months) used only to index rules; "e" is expecting parents.
@@ -79,14 +83,17 @@ class CompiledPack:
     shards: list[Shard] = field(default_factory=list)
     groups: dict[tuple[str | None, str], list[int]] = field(default_factory=dict)
 
-    def shards_for(self, kommun: str, age_months: int | None, expecting: bool) -> list[int]:
+    def shards_for(self, kommun: str, age_months: int | None, expecting: bool,
+                   needs: frozenset[str] = frozenset()) -> list[int]:
         bands = [EXPECTING_BAND] if expecting else []
         if age_months is not None:
             bands.append(_BAND_OF_MONTH[age_months])
         out: list[int] = []
         for band in bands:
-            out += self.groups.get((None, band), [])
-            out += self.groups.get((kommun, band), [])
+            for index in self.groups.get((None, band), []) + self.groups.get((kommun, band), []):
+                triggers = self.shards[index].trigger_needs
+                if triggers is None or not triggers.isdisjoint(needs):
+                    out.append(index)
         return out
 
 
@@ -123,7 +130,9 @@ def _variants(rule: Rule) -> list[str]:
     return out or ["*"]
 
 
-def _engine_rules(rule: Rule, kommun: str | None, band: str) -> list[tuple[str, dict[str, Any]]]:
+def _engine_rules(rule: Rule, kommun: str | None, band: str) -> list[tuple[str, dict[str, Any], str | None]]:
+    """(name, definition, trigger need) per engine rule; the trigger is a need the family must
+    have for the rule to match, or None."""
     out = []
     any_needs: list[str | None] = sorted(set(rule.when.needs_any)) or [None]
     variants = _variants(rule)
@@ -134,28 +143,32 @@ def _engine_rules(rule: Rule, kommun: str | None, band: str) -> list[tuple[str, 
             conds = _conditions(rule, variant, need, kommun)
             cond = conds[0] if len(conds) == 1 else {"$and": conds}
             name = f"{rule.id}~{variant}" + (f"~{i}" if need is not None else "")
-            out.append((name, {"all": [{"m": cond}], "run": "fire"}))
+            trigger = need if need is not None else min(rule.when.needs_all, default=None)
+            out.append((name, {"all": [{"m": cond}], "run": "fire"}, trigger))
     return out
 
 
 def compile_pack(pack: Pack, prefix: str, shard_size: int = SHARD_SIZE) -> CompiledPack:
-    groups: dict[tuple[str | None, str], list[tuple[str, dict, str]]] = defaultdict(list)
+    groups: dict[tuple[str | None, str], list[tuple[str, dict, str, str | None]]] = defaultdict(list)
     for rule in pack.rules:
         for kommun in rule.when.kommuner or [None]:
             for band in _bands_of(rule):
-                for name, definition in _engine_rules(rule, kommun, band):
-                    groups[(kommun, band)].append((name, definition, rule.id))
+                for name, definition, trigger in _engine_rules(rule, kommun, band):
+                    groups[(kommun, band)].append((name, definition, rule.id, trigger))
 
     compiled = CompiledPack()
     for key in sorted(groups, key=lambda k: (k[0] or "", k[1])):
-        items = groups[key]
+        # rules without needs first, then by trigger need, so shards split along needs
+        items = sorted(groups[key], key=lambda item: (item[3] is not None, item[3] or ""))
         for start in range(0, len(items), shard_size):
             chunk = items[start : start + shard_size]
             index = len(compiled.shards)
             name = f"{prefix}_{index}"
-            definition = {n: d for n, d, _ in chunk}
+            definition = {n: d for n, d, _, _ in chunk}
             definition[CATCH_ALL] = {"all": [{"m": {"kind": "profile"}}], "run": "fire", "pri": 1000}
-            compiled.shards.append(Shard(name, definition, {n: rid for n, _, rid in chunk}))
+            triggers = [t for *_, t in chunk]
+            trigger_needs = None if None in triggers else frozenset(triggers)
+            compiled.shards.append(Shard(name, definition, {n: rid for n, _, rid, _ in chunk}, trigger_needs))
             compiled.groups.setdefault(key, []).append(index)
     check_shape(compiled)
     return compiled

@@ -29,8 +29,7 @@ def _source(pack: Pack, ref) -> SourceOut:
 
 
 def build_decision(pack: Pack, family: NormalizedFamily, matched: Iterable[str]) -> Decision:
-    matched_set = set(matched)
-    rules = [r for r in pack.rules if r.id in matched_set]  # pack order, whatever the engine's order
+    rules = pack.rules_in_order(matched)  # pack order, whatever the engine's order
     by_insats: dict[str, Recommendation] = {}
     notices: list[Notice] = []
     for rule in rules:

@@ -104,7 +104,7 @@ class DurableExecutor:
             "kommun": family.kommun,
             "day": family.date.toordinal(),
         }
-        shards = self.compiled.shards_for(family.kommun, family.age_months, family.expecting)
+        shards = self.compiled.shards_for(family.kommun, family.age_months, family.expecting, family.needs)
         fired: set[str] = set()
         with ENGINE_LOCK:
             if self._closed:

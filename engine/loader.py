@@ -200,6 +200,14 @@ class Pack:
     locations: dict[str, tuple[str, int]] = field(default_factory=dict)
     rule_files: dict[str, str] = field(default_factory=dict)
     _kommun_index: dict[str, str] = field(default_factory=dict)
+    _rule_index: dict[str, int] = field(default_factory=dict)
+
+    def rules_in_order(self, rule_ids) -> list[Rule]:
+        """The rules with these ids, in pack order."""
+        if len(self._rule_index) != len(self.rules):
+            self._rule_index = {r.id: i for i, r in enumerate(self.rules)}
+        positions = sorted(self._rule_index[rid] for rid in set(rule_ids))
+        return [self.rules[i] for i in positions]
 
     @property
     def name(self) -> str:

@@ -51,6 +51,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level="warning",
         access_log=False,  # service.app logs method, path, status and latency; never bodies
         server_header=False,
+        http="service.server:NoDelayH11Protocol",
     )
     return 0
 
