@@ -72,9 +72,13 @@ class Server:
             cmd = [str(BIN / "foraldrastod"), "serve", "--host", "127.0.0.1",
                    "--port", str(self.port), "--workers", str(workers)]
         else:
-            cmd = [str(BIN / "uvicorn"), "baseline_app:app", "--app-dir", str(SHARED_BENCH),
-                   "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
-                   "--log-level", "warning", "--no-access-log"]
+            # served exactly like `foraldrastod serve`: same uvicorn settings, including the
+            # TCP_NODELAY protocol class (service/server.py) that fixes uvicorn's 40 ms stall
+            # with several workers
+            launch = ("import uvicorn; uvicorn.run('baseline_app:app', app_dir=%r, host='127.0.0.1', "
+                      "port=%d, workers=%d, log_level='warning', access_log=False, server_header=False, "
+                      "http='service.server:NoDelayH11Protocol')" % (str(SHARED_BENCH), self.port, workers))
+            cmd = [str(BIN / "python"), "-c", launch]
         self.log_path = log_dir / f"{kind}-{workers}-{self.port}.log"
         self._log = open(self.log_path, "wb")
         env = {k: v for k, v in os.environ.items() if k != "FORALDRASTOD_RULES"}  # the default pack
