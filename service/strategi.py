@@ -40,8 +40,22 @@ class Step:
     text: str
 
 
+class _Tagged:
+    """Strategy sections and other sources, read from the Gherkin tags."""
+
+    tags: list[str]
+
+    @property
+    def sections(self) -> list[str]:
+        return strategy_sections(self.tags)
+
+    @property
+    def sources(self) -> list[str]:
+        return other_sources(self.tags)
+
+
 @dataclass
-class ScenarioDoc:
+class ScenarioDoc(_Tagged):
     name: str
     keyword: str
     tags: list[str]
@@ -50,17 +64,9 @@ class ScenarioDoc:
     status: str | None = None  # passed | failed | None (inte körd)
     runs: int = 0
 
-    @property
-    def sections(self) -> list[str]:
-        return strategy_sections(self.tags)
-
-    @property
-    def sources(self) -> list[str]:
-        return other_sources(self.tags)
-
 
 @dataclass
-class FeatureDoc:
+class FeatureDoc(_Tagged):
     file: str
     name: str
     description: str
@@ -68,14 +74,6 @@ class FeatureDoc:
     background: list[Step]
     scenarios: list[ScenarioDoc]
     error: str | None = None
-
-    @property
-    def sections(self) -> list[str]:
-        return strategy_sections(self.tags)
-
-    @property
-    def sources(self) -> list[str]:
-        return other_sources(self.tags)
 
 
 @dataclass
