@@ -95,6 +95,13 @@ def _row(cells, widths):
     return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
 
+def _latency_rows(lines: list[str], r: dict, widths: list[int], rows: list[tuple[str, str]]) -> None:
+    lines.append(_row(["", "p50 µs", "p99 µs", "mean µs", "decisions/s"], widths))
+    for key, label in rows:
+        s = r[key]
+        lines.append(_row([label, s["p50_us"], s["p99_us"], s["mean_us"], f"{s['per_second']:.0f}"], widths))
+
+
 def format_table(results: dict) -> str:
     lines = []
     if "inprocess" in results:
@@ -102,13 +109,10 @@ def format_table(results: dict) -> str:
         lines.append(f"In-process, pack {r['pack']} ({r['rules']} rules, {r['kommuner']} kommuner, "
                      f"{r['shards_per_decision_mean']} shards/decision), {r['families']} random families")
         widths = [28, 10, 10, 10, 12]
-        lines.append(_row(["", "p50 µs", "p99 µs", "mean µs", "decisions/s"], widths))
-        for key, label in [("durable_match", "durable matching_rule_ids"),
-                           ("reference_match", "reference matching_rule_ids"),
-                           ("durable_decide", "durable Engine.decide"),
-                           ("reference_decide", "reference Engine.decide")]:
-            s = r[key]
-            lines.append(_row([label, s["p50_us"], s["p99_us"], s["mean_us"], f"{s['per_second']:.0f}"], widths))
+        _latency_rows(lines, r, widths, [("durable_match", "durable matching_rule_ids"),
+                                         ("reference_match", "reference matching_rule_ids"),
+                                         ("durable_decide", "durable Engine.decide"),
+                                         ("reference_decide", "reference Engine.decide")])
         lines.append(f"durable/reference p50: match {r['durable_match']['p50_us'] / r['reference_match']['p50_us']:.2f}×, "
                      f"decide {r['durable_decide']['p50_us'] / r['reference_decide']['p50_us']:.2f}×")
         lines.append("")
@@ -120,11 +124,10 @@ def format_table(results: dict) -> str:
         lines.append(f"load_pack {r['load_pack_s']:.2f} s + Engine {r['engine_s']:.2f} s = {r['load_total_s']:.2f} s; "
                      f"RSS +{r['rss_delta_mb']} MB (pack {r['rss_pack_mb']}, engine {r['rss_engine_mb']})")
         widths = [28, 10, 10, 10, 12]
-        lines.append(_row(["", "p50 µs", "p99 µs", "mean µs", "decisions/s"], widths))
-        for key, label in [("national_match", "national matching_rule_ids"), ("orebro_match", "Örebro matching_rule_ids"),
-                           ("national_decide", "national Engine.decide"), ("orebro_decide", "Örebro Engine.decide")]:
-            s = r[key]
-            lines.append(_row([label, s["p50_us"], s["p99_us"], s["mean_us"], f"{s['per_second']:.0f}"], widths))
+        _latency_rows(lines, r, widths, [("national_match", "national matching_rule_ids"),
+                                         ("orebro_match", "Örebro matching_rule_ids"),
+                                         ("national_decide", "national Engine.decide"),
+                                         ("orebro_decide", "Örebro Engine.decide")])
         lines.append(f"national/Örebro p50: match {r['ratio_match_p50']}×, decide {r['ratio_decide_p50']}×")
         lines.append("")
     for h in results.get("http", []):

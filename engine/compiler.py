@@ -28,6 +28,7 @@ anything reaches the C core:
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,8 +39,8 @@ from .models import Rule
 SHARD_SIZE = 48  # engine rules per ruleset; must stay below MAX_PENDING_SIBLINGS
 MAX_PENDING_SIBLINGS = 64  # events.c MAX_STACK_SIZE
 MAX_CHILDREN = 512  # rules.h NEXT_BUCKET_LENGTH
-MAX_FACT_PROPERTIES = 255  # state.h MAX_OBJECT_PROPERTIES
-MAX_NEEDS_PER_FAMILY = 40  # Family.needs max_length; 6 scalar fields + 40 needs < 255
+# state.h MAX_OBJECT_PROPERTIES (255) is never reached: a fact has 7 scalar fields and at most
+# 40 needs (Family.needs max_length).
 MAX_RULESETS = 60_000  # well below rules.h MAX_HANDLES (131,072 per process)
 CATCH_ALL = "_profil"
 NO_AGE = -1
@@ -176,8 +177,6 @@ def compile_pack(pack: Pack, prefix: str, shard_size: int = SHARD_SIZE) -> Compi
 
 def _condition_path(rule_def: dict[str, Any]) -> list[str]:
     """The alpha-node path of a one-pattern rule: its conditions in order, as keys."""
-    import json
-
     cond = rule_def["all"][0]["m"]
     parts = cond["$and"] if "$and" in cond else [cond]
     return [json.dumps(p, sort_keys=True) for p in parts]

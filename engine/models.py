@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
@@ -189,12 +189,6 @@ class AvailabilityEntry(_Strict):
 
 
 # --------------------------------------------------------------------------- request
-PERSONNUMMER_MESSAGE = (
-    "ser ut som ett personnummer eller samordningsnummer; skicka aldrig personuppgifter "
-    "/ looks like a Swedish personal identity number; never send personal data"
-)
-
-
 class Family(BaseModel):
     """What the caller tells about a family: nothing that identifies anyone."""
 
@@ -287,8 +281,6 @@ class Decision(BaseModel):
     notices: list[Notice]
     ruleset: RulesetInfo
 
-
-LevelName = Literal["universell", "selektiv", "indikerad"]
 
 _SSN_RE = re.compile(r"(?<!\d)(?:\d{2})?(\d{2})(\d{2})(\d{2})[-+ ]?\d{4}(?!\d)")
 

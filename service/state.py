@@ -20,7 +20,7 @@ from engine.loader import DEFAULT_PACK
 
 from .logs import log_event
 
-BODY_CACHE_SIZE = 4096
+BODY_CACHE_SIZE = 4096  # the service's only decision cache: engines are loaded with cache_size=0
 
 
 def rules_dir() -> Path:
@@ -93,7 +93,7 @@ def _remember_good(engine: Engine) -> None:
 
 def _load_serving_engine(directory: Path) -> Engine:
     try:
-        engine = Engine.load(directory)
+        engine = Engine.load(directory, cache_size=0)
     except (PackInvalid, CompileError) as exc:
         base = os.environ.get("FORALDRASTOD_RULES_LAST_GOOD")
         good = Path(base) / "current" if base else None
@@ -101,7 +101,7 @@ def _load_serving_engine(directory: Path) -> Engine:
             raise
         errors = [str(e) for e in getattr(exc, "errors", [])] or list(getattr(exc, "problems", []))
         log_event("start", ok=False, errors=errors[:20], fallback="senaste giltiga regelpaket")
-        return Engine.load(good.resolve())
+        return Engine.load(good.resolve(), cache_size=0)
     _remember_good(engine)
     return engine
 
@@ -133,7 +133,7 @@ class EngineState:
         with self._reload_lock:
             old = self.serving
             try:
-                new_engine = Engine.load(self.directory)
+                new_engine = Engine.load(self.directory, cache_size=0)
             except PackInvalid as exc:
                 raise ReloadFailed([str(e) for e in exc.errors]) from None
             except CompileError as exc:
