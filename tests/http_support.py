@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.httpbench import free_port
 from engine.loader import DEFAULT_PACK
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,12 +45,6 @@ def bump_edition(pack_dir: Path, edition: str) -> None:
     lines = [f'edition: "{edition}"' if line.startswith("edition:") else line
              for line in meta.read_text(encoding="utf-8").splitlines()]
     meta.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

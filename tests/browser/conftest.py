@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from bench.httpbench import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -35,12 +36,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(needs_browser)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _cli() -> list[str]:
     exe = Path(sys.executable).parent / "foraldrastod"
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "service.cli"]
@@ -48,7 +43,7 @@ def _cli() -> list[str]:
 
 @pytest.fixture(scope="session")
 def server() -> str:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ}
     env.pop("FORALDRASTOD_RULES", None)  # the embedded Örebro län pack
     proc = subprocess.Popen([*_cli(), "serve", "--host", "127.0.0.1", "--port", str(port)],
