@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from enum import Enum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 MAX_AGE_MONTHS = 216  # 18 år
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -189,6 +190,20 @@ class AvailabilityEntry(_Strict):
 
 
 # --------------------------------------------------------------------------- request
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_only(value: object) -> object:
+    """A request date is a `YYYY-MM-DD` string and nothing else: not a number of seconds
+    (`0` would be 1970-01-01), not a date-time. Dates already parsed (Python callers) pass."""
+    if value is None or isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError("ange datum som text på formen ÅÅÅÅ-MM-DD, t.ex. 2026-11-24 "
+                     "/ give the date as a YYYY-MM-DD string")
+
+
 class Family(BaseModel):
     """What the caller tells about a family: nothing that identifies anyone."""
 
@@ -214,7 +229,8 @@ class Family(BaseModel):
     needs: list[Annotated[str, Field(max_length=60)]] = Field(
         default_factory=list, max_length=40, description="Identifierade behov, koder från GET /v1/needs"
     )
-    date: dt.date | None = Field(default=None, description="Dagen reglerna tillämpas för; standard i dag")
+    date: Annotated[dt.date | None, BeforeValidator(_iso_date_only)] = Field(
+        default=None, description="Dagen reglerna tillämpas för (YYYY-MM-DD); standard i dag")
 
     @model_validator(mode="after")
     def _age_or_expecting(self) -> Family:
@@ -282,14 +298,81 @@ class Decision(BaseModel):
     ruleset: RulesetInfo
 
 
-_SSN_RE = re.compile(r"(?<!\d)(?:\d{2})?(\d{2})(\d{2})(\d{2})[-+ ]?\d{4}(?!\d)")
+_SSN_RE = re.compile(r"(?<!\d)(?:\d{2})?(\d{2})(\d{2})(\d{2})\d{4}(?!\d)")
+# Between digit groups, any run of these counts as a separator: dashes of every kind (Unicode
+# category Pd and the minus sign), plus, dots, slashes, underscores and whitespace of every kind.
+_SEPARATORS = "-+./_\u2212\u2044\u2215\u00b7"
+_DIGIT_GROUP = re.compile(r"\d+")
 
 
-def looks_like_personnummer(text: str) -> bool:
-    """True for personnummer and samordningsnummer (day + 60), with or without century or
-    separator: 811218-9876, 8112189876, 19811218-9876, 198112189876, 811278-9876."""
-    for m in _SSN_RE.finditer(text):
+def _is_separator(ch: str) -> bool:
+    return ch in _SEPARATORS or ch.isspace() or unicodedata.category(ch) in ("Pd", "Zs", "Zl", "Zp")
+
+
+def _plain(text: str) -> str:
+    """NFKC, format characters (zero-width space, soft hyphen, BOM, bidi marks …) removed and
+    every decimal digit of any script as its ASCII digit."""
+    text = unicodedata.normalize("NFKC", text)
+    out = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat == "Cf":
+            continue
+        if cat == "Nd" and not ("0" <= ch <= "9"):
+            out.append(str(unicodedata.digit(ch)))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _shaped(digits: str) -> bool:
+    for m in _SSN_RE.finditer(digits):
         month, day = int(m.group(2)), int(m.group(3))
         if 1 <= month <= 12 and (1 <= day <= 31 or 61 <= day <= 91):
             return True
+    return False
+
+
+def looks_like_personnummer(text: str) -> bool:
+    """True for personnummer and samordningsnummer (day + 60), with or without century, in any
+    spelling: 811218-9876, 8112189876, 19811218-9876, 811278-9876, 811218–9876 (en dash),
+    811218.9876, 81 12 18-9876, with no-break or zero-width spaces, full-width digits …
+
+    The text is normalised first (NFKC, format characters removed, digits of any script as
+    ASCII). Then every chain of digit groups joined only by separators (any run of dashes, dots,
+    slashes, underscores, plus signs and whitespace) is tried: each consecutive run of groups in
+    the chain whose digits together are 10 or 12 long and shaped like a date of birth plus four
+    digits is a personnummer. Dates ("2026-11-24"), kommunkoder ("1884") and ordinary numbers
+    are not: they have too few digits or no valid month and day."""
+    if sum(ch.isdigit() for ch in text) < 10:
+        return False
+    text = _plain(text)
+    if _shaped(text):
+        return True
+    groups = [(m.start(), m.end()) for m in _DIGIT_GROUP.finditer(text)]
+    chain: list[str] = []
+    previous_end = None
+    for start, end in groups:
+        joined = previous_end is not None and start > previous_end and all(
+            _is_separator(ch) for ch in text[previous_end:start])
+        if not joined:
+            if _chain_shaped(chain):
+                return True
+            chain = []
+        chain.append(text[start:end])
+        previous_end = end
+    return _chain_shaped(chain)
+
+
+def _chain_shaped(chain: list[str]) -> bool:
+    if len(chain) < 2:
+        return False
+    for i in range(len(chain)):
+        digits = ""
+        for j in range(i, len(chain)):
+            digits += chain[j]
+            if len(digits) > 12:
+                break
+            if j > i and len(digits) in (10, 12) and _shaped(digits):
+                return True
     return False

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import asyncio
 import hmac
 import os
+import threading
+import time
 from typing import Any
 
 import orjson
@@ -11,10 +14,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, ValidationError
 from starlette.responses import Response
 
-from engine import Decision, Family, FamilyInvalid
+from engine import Decision, EngineError, Family, FamilyInvalid
 from engine.loader import Pack
 
-from . import errors
+from . import errors, metrics
 from .logs import log_event
 from .errors import ERROR_RESPONSES, ErrorBody, error, parse_json, refuse_personnummer
 from .state import EngineState, ReloadFailed
@@ -45,10 +48,33 @@ def family_from(data: Any, prefix: tuple = ()) -> Family:
 
 
 def decide(state: EngineState, family: Family, prefix: tuple = ()) -> bytes:
+    started = time.perf_counter()
     try:
         return state.decide_body(family)
     except FamilyInvalid as exc:
         raise error(422, errors.field_path([*prefix, exc.field]), exc.sv, exc.en) from None
+    except EngineError:
+        raise engine_failed() from None
+    finally:
+        metrics.observe_decision(time.perf_counter() - started)
+
+
+async def decide_async(state: EngineState, family: Family, prefix: tuple = ()) -> bytes:
+    """As `decide`, with the engine's work in a thread: the event loop never waits for it."""
+    started = time.perf_counter()
+    try:
+        return await state.decide_body_async(family)
+    except FamilyInvalid as exc:
+        raise error(422, errors.field_path([*prefix, exc.field]), exc.sv, exc.en) from None
+    except EngineError:
+        raise engine_failed() from None
+    finally:
+        metrics.observe_decision(time.perf_counter() - started)
+
+
+def engine_failed() -> errors.ApiError:
+    return error(500, errors.BODY, "regelmotorn kunde inte fatta beslutet; försök igen",
+                 "the rules engine failed to make the decision; try again")
 
 
 RECOMMEND_EXAMPLES = {
@@ -85,7 +111,7 @@ RECOMMEND_EXAMPLES = {
 )
 async def recommendations(request: Request) -> Response:
     family = family_from(parse_json(await request.body()))
-    return json_response(decide(state_of(request), family))
+    return json_response(await decide_async(state_of(request), family))
 
 
 # --------------------------------------------------------------------------- catalogues
@@ -253,12 +279,33 @@ def healthz(request: Request) -> Response:
                                        "rules": len(pack.rules), "reloads": state.reloads}))
 
 
+@router.get("/readyz", tags=["Drift"], summary="Redo att svara",
+            description="200 när arbetsprocessen som svarar har ett inläst regelpaket, annars 503.",
+            responses={503: {"model": ErrorBody}})
+def readyz(request: Request) -> Response:
+    state = state_of(request)
+    if not state.ready:
+        raise error(503, "regelpaket", "inget regelpaket är inläst ännu", "no rule pack loaded yet")
+    return json_response(orjson.dumps({"status": "redo", "ruleset": ruleset_of(state.engine.pack)}))
+
+
+@router.get("/metrics", tags=["Drift"], summary="Mätvärden (Prometheus)",
+            description="Prometheus textformat: begäranden per vägmall och status, beslutstid, "
+                        "regelpaketets version, omladdningar och avvisade personnummer. Inga "
+                        "uppgifter om familjer.")
+def metrics_endpoint() -> Response:
+    body, ctype = metrics.exposition()
+    return Response(body, media_type=ctype)
+
+
 # --------------------------------------------------------------------------- admin
 class ReloadOut(BaseModel):
     status: str = Field(examples=["omladdat"])
     message: str
     previous: RulesetOut
     ruleset: RulesetOut
+    workers_switched: int = Field(description="Arbetsprocesser som bytt till det nya regelpaketet")
+    workers: int = Field(description="Arbetsprocesser som körs")
 
 
 class ReloadFailedOut(ErrorBody):
@@ -269,25 +316,86 @@ def admin_token() -> str | None:
     return os.environ.get("FORALDRASTOD_ADMIN_TOKEN") or None
 
 
+class TokenThrottle:
+    """Failed admin tokens per client: after FREE failures within WINDOW seconds, every further
+    attempt from that client is refused with 429 until the window has passed, whatever token it
+    carries. Bounded memory (oldest clients forgotten first)."""
+
+    FREE = 5
+    WINDOW = 60.0
+    MAX_CLIENTS = 10_000
+
+    def __init__(self) -> None:
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, client: str) -> int:
+        now = time.monotonic()
+        with self._lock:
+            times = [t for t in self._failures.get(client, []) if now - t < self.WINDOW]
+            if len(times) < self.FREE:
+                return 0
+            return max(1, int(self.WINDOW - (now - times[0])) + 1)
+
+    def failed(self, client: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            times = [t for t in self._failures.pop(client, []) if now - t < self.WINDOW]
+            times.append(now)
+            self._failures[client] = times[-self.FREE * 2:]
+            while len(self._failures) > self.MAX_CLIENTS:
+                self._failures.pop(next(iter(self._failures)))
+
+
+def throttle_of(request: Request) -> TokenThrottle:
+    """One throttle per app (per worker)."""
+    throttle = getattr(request.app.state, "token_throttle", None)
+    if throttle is None:
+        throttle = request.app.state.token_throttle = TokenThrottle()
+    return throttle
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "okänd"
+
+
 def check_token(request: Request, token: str) -> None:
+    client = _client(request)
+    throttle = throttle_of(request)
+    wait = throttle.retry_after(client)
+    if wait:
+        metrics.admin_refused()
+        log_event("admin", limit_key=client, ok=False, reason="för många felaktiga försök", client=client)
+        raise error(429, "Authorization", "för många felaktiga försök; vänta och försök igen",
+                    "too many failed attempts; wait and try again", headers={"Retry-After": str(wait)})
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
+        throttle.failed(client)
+        metrics.admin_refused()
+        log_event("admin", limit_key=client, ok=False, reason="token saknas", client=client)
         raise error(401, "Authorization", "inloggning krävs: skicka 'Authorization: Bearer <token>'",
                     "authentication required: send 'Authorization: Bearer <token>'",
                     headers={"WWW-Authenticate": "Bearer"})
     if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        throttle.failed(client)
+        metrics.admin_refused()
+        log_event("admin", limit_key=client, ok=False, reason="fel token", client=client)
         raise error(403, "Authorization", "fel token: åtkomst nekad", "wrong token: forbidden")
 
 
-def reload_endpoint(request: Request) -> Response:
+ACK_WAIT_SECONDS = 5.0
+
+
+async def reload_endpoint(request: Request) -> Response:
     token = admin_token()
     if token is None:
         raise error(404, "sökväg", "finns inte", "not found")
     check_token(request, token)
+    log_event("admin", ok=True, action="reload", client=_client(request))
     state = state_of(request)
     try:
-        old, new = state.reload()
+        old, new = await asyncio.to_thread(state.reload)
     except ReloadFailed as exc:
         sv = "Regelpaketet är ogiltigt; det gamla regelpaketet används fortfarande"
         en = "The rule pack is invalid; the old one keeps serving"
@@ -296,14 +404,23 @@ def reload_endpoint(request: Request) -> Response:
                 "pack_errors": exc.errors}
         log_event("reload", trigger="http", ok=False, errors=exc.errors[:20])
         return json_response(orjson.dumps(body), 422)
-    log_event("reload", trigger="http", ok=True, previous=old, ruleset=new)
+    serving_token = state.serving.token
+    deadline = time.monotonic() + ACK_WAIT_SECONDS
+    switched, total = state.switched(serving_token)
+    while switched < total and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        switched, total = state.switched(serving_token)
+    log_event("reload", trigger="http", ok=True, previous=old, ruleset=new, workers_switched=switched, workers=total)
     pack = state.engine.pack
     return json_response(orjson.dumps({
-        "status": "omladdat",
-        "message": f"Regelpaketet {new['name']} {new['version']} används nu (tidigare {old['version']}) "
-                   f"/ Rule pack {new['version']} now serving",
+        "status": "omladdat" if switched == total else "delvis omladdat",
+        "message": f"Regelpaketet {new['name']} {new['version']} används nu av {switched} av {total} "
+                   f"arbetsprocesser (tidigare {old['version']}) "
+                   f"/ Rule pack {new['version']} now serving in {switched} of {total} workers",
         "previous": {**old, "title": None},
         "ruleset": ruleset_of(pack),
+        "workers_switched": switched,
+        "workers": total,
     }))
 
 
@@ -312,10 +429,12 @@ def add_admin_route(router_or_app, enabled: bool) -> None:
         "/v1/admin/reload", reload_endpoint, methods=["POST"], tags=["Drift"],
         include_in_schema=enabled, response_model=ReloadOut,
         summary="Läs in regelpaketet på nytt",
-        description=("Läser in och kompilerar regelpaketet från disk och byter till det först när det "
-                     "är helt inläst. Ett ogiltigt paket ger 422 med felen som `fil:rad: meddelande` och "
+        description=("Läser in och kompilerar regelpaketet och byter till det först när det är helt "
+                     "inläst, i alla arbetsprocesser; svaret väntar upp till 5 s och säger hur många "
+                     "som har bytt. Ett ogiltigt paket ger 422 med felen som `fil:rad: meddelande` och "
                      "det gamla paketet fortsätter att användas. Kräver `Authorization: Bearer <token>` "
-                     "(miljövariabeln FORALDRASTOD_ADMIN_TOKEN); utan den variabeln finns inte vägen."),
+                     "(miljövariabeln FORALDRASTOD_ADMIN_TOKEN); utan den variabeln finns inte vägen. "
+                     "Efter fem felaktiga försök på en minut svarar vägen 429 till den klienten."),
         responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 404: {"model": ErrorBody},
-                   422: {"model": ReloadFailedOut}},
+                   422: {"model": ReloadFailedOut}, 429: {"model": ErrorBody}},
     )

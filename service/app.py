@@ -16,8 +16,9 @@ from fastapi.openapi.utils import get_openapi
 from engine import Family
 
 from . import api, cds, errors, hsds, web
-from .limits import MAX_BODY_BYTES, BodyLimit
-from .logs import AccessLog, log_event
+from . import metrics
+from .limits import MAX_BODY_BYTES, BodyLimit, StrictHeaders
+from .logs import AccessLog, install_repeat_filter, log_event
 from .state import EngineState
 
 DESCRIPTION = """\
@@ -84,9 +85,12 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         installed = _install_sighup(state)
+        install_repeat_filter()
+        watcher = asyncio.get_running_loop().create_task(state.watch())  # follow the pack source
         try:
             yield
         finally:
+            watcher.cancel()
             if installed:
                 try:
                     asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
@@ -110,6 +114,7 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
     app.openapi = _openapi(app)
     # outermost first at call time: access log, then the body limit, then FastAPI
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
-    app.add_middleware(AccessLog)
+    app.add_middleware(StrictHeaders)  # 415 for non-JSON POSTs; nosniff, no-store
+    app.add_middleware(AccessLog, observe=metrics.observe_request)
     log_event("start", ruleset={"name": state.engine.pack.name, "version": state.engine.version})
     return app

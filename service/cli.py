@@ -23,37 +23,9 @@ def _err(msg: str) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from .runner import serve  # uvicorn options, limits, run directory: service/runner.py
 
-    if args.rules:
-        os.environ["FORALDRASTOD_RULES"] = str(Path(args.rules).resolve())
-    from engine import PackInvalid, load_pack
-
-    try:  # fail fast, in Swedish, before uvicorn starts workers
-        load_pack(os.environ.get("FORALDRASTOD_RULES") or None)
-    except PackInvalid as exc:
-        _err("Regelpaketet är ogiltigt:")
-        for e in exc.errors:
-            _err(str(e))
-        return 1
-    if args.workers > 1 and not os.environ.get("FORALDRASTOD_RULES_LAST_GOOD"):
-        import tempfile
-
-        # uvicorn restarts every worker on SIGHUP; if the pack on disk is broken by then, the
-        # workers fall back to the last pack that loaded (service/state.py)
-        os.environ["FORALDRASTOD_RULES_LAST_GOOD"] = tempfile.mkdtemp(prefix="foraldrastod-pack-")
-    uvicorn.run(
-        "service.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="warning",
-        access_log=False,  # service.app logs method, path, status and latency; never bodies
-        server_header=False,
-        http="service.server:NoDelayH11Protocol",
-    )
-    return 0
+    return serve(args)
 
 
 def _print_decision(body: dict) -> None:
@@ -162,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--rules", metavar="DIR", help="regelpaket (standard: rules/orebro-lan)")
+    s.add_argument("--timeout-keep-alive", type=int, metavar="S", help="stäng vilande anslutningar efter S sekunder (standard 5)")
+    s.add_argument("--limit-concurrency", type=int, metavar="N", help="högst N anslutningar per arbetsprocess, därutöver 503 (standard 4096)")
+    s.add_argument("--header-timeout", type=float, metavar="S", help="hela begärans huvud måste komma inom S sekunder (standard 10)")
     s.set_defaults(func=cmd_serve)
 
     r = sub.add_parser("recommend", help="rekommendera insatser för en familj")

@@ -5,6 +5,7 @@ path and a fixed text only, so a personnummer sent by mistake is never sent back
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -58,7 +59,7 @@ def safe_name(part: Any) -> str:
     text = str(part)
     if looks_like_personnummer(text):
         return "…"
-    cleaned = _SAFE_NAME.sub("", text)[:40]
+    cleaned = _LONG_DIGITS.sub("…", _SAFE_NAME.sub("", text))[:40]
     return cleaned or "…"
 
 
@@ -82,7 +83,8 @@ def message_of(items: Sequence[ErrorItem]) -> str:
 
 def render(status: int, items: Sequence[ErrorItem], headers: Mapping[str, str] | None = None,
            message: str | None = None) -> Response:
-    body = {"message": message or message_of(items), "errors": [i.model_dump() for i in items]}
+    body = {"message": scrub(message or message_of(items)),
+            "errors": [{k: scrub(v) for k, v in i.model_dump().items()} for i in items]}
     return Response(orjson.dumps(body), status_code=status, media_type="application/json",
                     headers=dict(headers or {}))
 
@@ -153,18 +155,58 @@ def find_personnummer(value: Any, loc: tuple = ()) -> tuple | None:
 def refuse_personnummer(data: Any, prefix: Sequence[Any] = ()) -> None:
     loc = find_personnummer(data)
     if loc is not None:
+        from . import metrics
+
+        metrics.personnummer_refused()
         raise error(422, field_path([*prefix, *loc]), PERSONNUMMER_SV, PERSONNUMMER_EN)
 
 
 INVALID_JSON = error(422, BODY, "ogiltig JSON: kroppen måste vara ett JSON-objekt i UTF-8",
                      "invalid JSON: the body must be a JSON object in UTF-8")
+DUPLICATE_KEY_SV = "samma fält förekommer flera gånger i samma objekt; ange varje fält en gång"
+DUPLICATE_KEY_EN = "the same key occurs more than once in one object; give each key once"
+
+
+class _Duplicate(Exception):
+    def __init__(self, key: str):
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Duplicate(key)
+            seen.add(key)
+    return out
 
 
 def parse_json(body: bytes) -> Any:
+    """The body as JSON, strictly: UTF-8, no NaN or Infinity (orjson), and no key
+    twice in one object (422: {"kommun": "811218-9876", "kommun": "Nora"} must not pass as Nora).
+    A duplicated key that looks like a personnummer is not named."""
     try:
-        return orjson.loads(body)
+        data = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise INVALID_JSON from None
+    if isinstance(data, (dict, list)) and body.count(b":") > 1:
+        try:
+            json.loads(body.decode("utf-8"), object_pairs_hook=_no_duplicates)
+        except _Duplicate as dup:
+            raise error(422, safe_name(dup.key), DUPLICATE_KEY_SV, DUPLICATE_KEY_EN) from None
+        except (ValueError, RecursionError):
+            raise INVALID_JSON from None
+    return data
+
+
+_LONG_DIGITS = re.compile(r"\d{6,}")
+
+
+def scrub(text: str) -> str:
+    """No run of six or more digits from a request ever leaves in a message."""
+    return _LONG_DIGITS.sub("…", text) if text else text
 
 
 # --------------------------------------------------------------------------- handlers
@@ -202,7 +244,19 @@ async def internal_error_handler(request: Request, exc: Exception) -> Response:
     return render(500, items, message="Internt fel i tjänsten; försök igen / Internal error; try again")
 
 
+async def body_timeout_handler(request: Request, exc: Exception) -> Response:
+    from .limits import BODY_TIMEOUT
+
+    items = [ErrorItem(field=BODY, sv=f"kroppen kom inte fram inom {BODY_TIMEOUT:g} s",
+                       en=f"request body not received within {BODY_TIMEOUT:g} s")]
+    return render(408, items, {"Connection": "close"},
+                  message="Kroppen kom inte fram i tid / Request body not received in time")
+
+
 def install(app) -> None:
+    from .limits import BodyTimeout
+
+    app.add_exception_handler(BodyTimeout, body_timeout_handler)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)

@@ -1,6 +1,8 @@
 """Refuse request bodies over a size limit before anything parses them (413, in Swedish)."""
 from __future__ import annotations
 
+import asyncio
+import os
 from typing import Any
 
 import orjson
@@ -13,8 +15,49 @@ _BODY = orjson.dumps({
 })
 
 
+BODY_TIMEOUT = float(os.environ.get("FORALDRASTOD_BODY_TIMEOUT", "10"))
+
+_408 = orjson.dumps({
+    "message": "Kroppen kom inte fram i tid / Request body not received in time",
+    "errors": [{"field": "indata", "sv": f"kroppen kom inte fram inom {BODY_TIMEOUT:g} s",
+                "en": f"request body not received within {BODY_TIMEOUT:g} s"}],
+})
+
+
 class TooLarge(Exception):
     pass
+
+
+class BodyTimeout(Exception):
+    """The client did not send its whole body within BODY_TIMEOUT seconds."""
+
+
+async def _send_408(send) -> None:
+    await send({"type": "http.response.start", "status": 408,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(_408)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": _408})
+
+
+def _deadline_receive(receive, timeout: float):
+    """`receive` with one deadline for the whole body, counted from the first call."""
+    deadline: float | None = None
+
+    async def timed():
+        nonlocal deadline
+        loop = asyncio.get_running_loop()
+        if deadline is None:
+            deadline = loop.time() + timeout
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise BodyTimeout
+        try:
+            return await asyncio.wait_for(receive(), remaining)
+        except asyncio.TimeoutError:
+            raise BodyTimeout from None
+
+    return timed
 
 
 async def _send_413(send) -> None:
@@ -29,9 +72,10 @@ class BodyLimit:
     """Pure ASGI middleware. A declared Content-Length over the limit is refused without reading;
     a body without one (chunked) is counted as it arrives and refused once it passes the limit."""
 
-    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES):
+    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES, body_timeout: float | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.body_timeout = BODY_TIMEOUT if body_timeout is None else body_timeout
 
     async def __call__(self, scope: dict[str, Any], receive, send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -45,18 +89,35 @@ class BodyLimit:
                 except ValueError:
                     declared = self.max_bytes + 1
                 break
+        receive = _deadline_receive(receive, self.body_timeout)
         if declared is not None:
             if declared > self.max_bytes:
                 await _send_413(send)
                 return
-            await self.app(scope, receive, send)
+            started = False
+
+            async def send_started(message) -> None:
+                nonlocal started
+                if message["type"] == "http.response.start":
+                    started = True
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_started)
+            except BodyTimeout:
+                if not started:
+                    await _send_408(send)
             return
 
         # no Content-Length: read it all (bounded) before the app sees it
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            try:
+                message = await receive()
+            except BodyTimeout:
+                await _send_408(send)
+                return
             if message["type"] != "http.request":
                 break
             chunk = message.get("body", b"")
@@ -78,3 +139,61 @@ class BodyLimit:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+# --------------------------------------------------------------------------- strict input, headers
+JSON_POST_PREFIXES = ("/v1/recommendations", "/cds-services")
+
+_415 = orjson.dumps({
+    "message": "Innehållstypen stöds inte: skicka 'Content-Type: application/json' "
+               "/ Unsupported media type: send 'Content-Type: application/json'",
+    "errors": [{"field": "Content-Type", "sv": "innehållstypen stöds inte: skicka 'Content-Type: application/json'",
+                "en": "unsupported media type: send 'Content-Type: application/json'"}],
+})
+
+
+def is_json_type(value: bytes) -> bool:
+    media = value.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+
+
+class StrictHeaders:
+    """Pure ASGI middleware.
+
+    * A POST to a JSON endpoint whose Content-Type is not JSON is refused with 415 before the
+      body is read: a browser may send `text/plain` across origins without a CORS preflight.
+    * Every JSON answer carries `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`
+      (an answer about a family must not stay in a shared cache); every answer gets nosniff."""
+
+    def __init__(self, app, prefixes: tuple[str, ...] = JSON_POST_PREFIXES):
+        self.app = app
+        self.prefixes = prefixes
+
+    async def __call__(self, scope: dict[str, Any], receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "POST" and scope["path"].startswith(self.prefixes):
+            ctype = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
+            if not is_json_type(ctype):
+                await send({"type": "http.response.start", "status": 415,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(_415)).encode()),
+                                        (b"x-content-type-options", b"nosniff"),
+                                        (b"cache-control", b"no-store")]})
+                await send({"type": "http.response.body", "body": _415})
+                return
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                if b"x-content-type-options" not in names:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if is_json_type(ctype) and b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

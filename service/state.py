@@ -1,38 +1,49 @@
-"""The engine currently serving, and how it is replaced (admin reload, SIGHUP).
+"""The engine a worker serves, and how it follows its PackSource (service/packsource.py).
 
-A reload loads and compiles the whole pack first; only a complete engine replaces the old one,
-which is then closed (its C rulesets freed). A decision that meets the closed engine retries
-with the current one. Serialised answers are cached per engine, so a reload drops them too.
+Each worker polls `source.current()` about once a second (`watch`, started by the app's
+lifespan). When the token changes it loads and compiles the new pack in a thread, never on the
+event loop; only a complete engine replaces the old one, which is then closed (its C rulesets
+freed, and the freed memory handed back to the system). A decision that meets the closed engine
+retries with the current one. Serialised answers are cached per engine, so a switch drops them.
+
+A reload (admin endpoint, SIGHUP) publishes the pack through the source, switches this worker at
+once, and the other workers follow within a poll interval.
 """
 from __future__ import annotations
 
+import asyncio
+import ctypes
+import ctypes.util
 import datetime as dt
-import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from engine import CompileError, Engine, EngineClosed, Family, PackInvalid, decision_body
-from engine.loader import DEFAULT_PACK
+from engine import Engine, EngineClosed, Family, decision_body
 
+from . import metrics
 from .logs import log_event
+from .packsource import DirectorySource, PackSource, ReloadFailed, source_from_env, validate_pack
+
+__all__ = ["BODY_CACHE_SIZE", "EngineState", "ReloadFailed", "Serving"]
 
 BODY_CACHE_SIZE = 4096  # the service's only decision cache: engines are loaded with cache_size=0
+POLL_SECONDS = 1.0
+RETRY_FAILED_SECONDS = 30.0  # a token that failed to load is tried again after this long
 
 
-def rules_dir() -> Path:
-    return Path(os.environ.get("FORALDRASTOD_RULES") or DEFAULT_PACK)
-
-
-class ReloadFailed(Exception):
-    """The new pack is invalid; the old one keeps serving. `errors` are `file:line: message`."""
-
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__("\n".join(errors))
+def _malloc_trim() -> None:
+    """Give freed C memory back to the system (glibc keeps it otherwise, so RSS after a reload
+    would stay at old + new engine)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 @dataclass
@@ -40,23 +51,32 @@ class Serving:
     """One engine with the answers and catalogues already serialised for it."""
 
     engine: Engine
+    token: str = ""
     bodies: dict[tuple, bytes] = field(default_factory=dict)
     documents: dict[str, Any] = field(default_factory=dict)
 
-    def body_for(self, family: Family, today: dt.date) -> bytes:
-        """The exact 200 body for a family. Raises FamilyInvalid, EngineClosed."""
+    def cached(self, family: Family, today: dt.date) -> tuple[tuple, bytes | None]:
+        """(cache key, the cached 200 body or None). Raises FamilyInvalid."""
         normalized = self.engine.pack.normalize(family, today)
         key = normalized.cache_key()
-        body = self.bodies.get(key)
-        if body is None:
-            body = orjson.dumps(decision_body(self.engine.decide_normalized(normalized)))
-            if len(self.bodies) >= BODY_CACHE_SIZE:
-                try:
-                    self.bodies.pop(next(iter(self.bodies)))
-                except (StopIteration, KeyError, RuntimeError):
-                    pass
-            self.bodies[key] = body
+        return (key, normalized), self.bodies.get(key)
+
+    def compute(self, keyed: tuple) -> bytes:
+        """Decide for a normalised family (from `cached`) and cache the body. Raises EngineClosed."""
+        key, normalized = keyed
+        body = orjson.dumps(decision_body(self.engine.decide_normalized(normalized)))
+        if len(self.bodies) >= BODY_CACHE_SIZE:
+            try:
+                self.bodies.pop(next(iter(self.bodies)))
+            except (StopIteration, KeyError, RuntimeError):
+                pass
+        self.bodies[key] = body
         return body
+
+    def body_for(self, family: Family, today: dt.date) -> bytes:
+        """The exact 200 body for a family. Raises FamilyInvalid, EngineClosed."""
+        keyed, body = self.cached(family, today)
+        return body if body is not None else self.compute(keyed)
 
     def document(self, name: str, build) -> Any:
         """A catalogue (needs, rules, HSDS …) built once per engine."""
@@ -66,56 +86,32 @@ class Serving:
         return doc
 
 
-def _remember_good(engine: Engine) -> None:
-    """With several workers, keep a copy of the last pack that loaded, so a worker that uvicorn
-    restarts (it restarts all workers on SIGHUP) while the pack on disk is broken serves the
-    last good pack instead of failing. FORALDRASTOD_RULES_LAST_GOOD is set by `serve`."""
-    base = os.environ.get("FORALDRASTOD_RULES_LAST_GOOD")
-    if not base:
-        return
-    import shutil
-    import tempfile
-
-    target = Path(base) / engine.version
-    if not target.exists():
-        tmp = Path(tempfile.mkdtemp(dir=base))
-        shutil.copytree(engine.pack.directory, tmp / "pack")
-        try:
-            (tmp / "pack").rename(target)
-        except OSError:
-            pass  # another worker made it first
-        shutil.rmtree(tmp, ignore_errors=True)
-    link = Path(base) / f".current-{os.getpid()}"
-    link.unlink(missing_ok=True)
-    link.symlink_to(target)
-    os.replace(link, Path(base) / "current")
-
-
-def _load_serving_engine(directory: Path) -> Engine:
-    try:
-        engine = Engine.load(directory, cache_size=0)
-    except (PackInvalid, CompileError) as exc:
-        base = os.environ.get("FORALDRASTOD_RULES_LAST_GOOD")
-        good = Path(base) / "current" if base else None
-        if good is None or not good.exists():
-            raise
-        errors = [str(e) for e in getattr(exc, "errors", [])] or list(getattr(exc, "problems", []))
-        log_event("start", ok=False, errors=errors[:20], fallback="senaste giltiga regelpaket")
-        return Engine.load(good.resolve(), cache_size=0)
-    _remember_good(engine)
-    return engine
-
-
 class EngineState:
-    def __init__(self, directory: str | Path | None = None, engine: Engine | None = None):
-        self.directory = Path(directory) if directory else rules_dir()
-        self.serving = Serving(engine or _load_serving_engine(self.directory))
+    def __init__(self, directory: str | Path | None = None, engine: Engine | None = None,
+                 source: PackSource | None = None):
+        self.source: PackSource = source or source_from_env(directory)
+        token = self.source.current()
+        if engine is None:
+            engine = self._load(token)
+        self.serving = Serving(engine, token)
         self._reload_lock = threading.Lock()
+        self._failed: dict[str, float] = {}
         self.reloads = 0
+        self._acknowledge(token)
+        metrics.pack_switched(None, _info(engine))
 
+    # ------------------------------------------------------------------ serving
     @property
     def engine(self) -> Engine:
         return self.serving.engine
+
+    @property
+    def directory(self) -> Path | None:
+        return getattr(self.source, "directory", None)
+
+    @property
+    def ready(self) -> bool:
+        return not getattr(self.serving.engine.evaluator, "_closed", False)
 
     def decide_body(self, family: Family, today: dt.date | None = None) -> bytes:
         day = today or dt.date.today()
@@ -127,22 +123,115 @@ class EngineState:
                 continue  # swapped under us: ask the current engine
         return self.serving.body_for(family, day)
 
-    def reload(self) -> tuple[dict, dict]:
-        """Load, compile and swap in the pack from `directory`. Returns (old, new) ruleset info.
-        Raises ReloadFailed and keeps the old engine if the pack is invalid."""
+    async def decide_body_async(self, family: Family, today: dt.date | None = None) -> bytes:
+        """As decide_body, but a decision that is not cached runs in a thread, so the event
+        loop never waits for the rules engine (or for its lock during a reload)."""
+        day = today or dt.date.today()
+        for _ in range(5):
+            serving = self.serving
+            keyed, body = serving.cached(family, day)
+            if body is not None:
+                return body
+            try:
+                return await asyncio.to_thread(serving.compute, keyed)
+            except EngineClosed:
+                continue
+        return await asyncio.to_thread(self.decide_body, family, day)
+
+    # ------------------------------------------------------------------ switching
+    def _load(self, token: str) -> Engine:
+        directory = self.source.materialize(token)
+        if isinstance(self.source, DirectorySource) and self.source.run_dir is None:
+            validate_pack(directory)  # raises ReloadFailed with file:line errors, never a traceback
+        return Engine.load(directory, cache_size=0)
+
+    def _acknowledge(self, token: str) -> None:
+        ack = getattr(self.source, "acknowledge", None)
+        if ack is not None:
+            try:
+                ack(token)
+            except OSError:
+                pass
+
+    def switch_to(self, token: str) -> tuple[dict, dict] | None:
+        """Load the pack named by `token` and swap it in (call from a thread). None if this
+        worker already serves it. Raises ReloadFailed and keeps the old engine on failure."""
         with self._reload_lock:
             old = self.serving
+            if token == old.token:
+                return None
+            started = time.perf_counter()
             try:
-                new_engine = Engine.load(self.directory, cache_size=0)
-            except PackInvalid as exc:
-                raise ReloadFailed([str(e) for e in exc.errors]) from None
-            except CompileError as exc:
-                raise ReloadFailed([f"regler: {p}" for p in exc.problems]) from None
-            self.serving = Serving(new_engine)
+                engine = self._load(token)
+            except ReloadFailed:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the old pack must keep serving
+                raise ReloadFailed([f"{token}: regelpaketet kunde inte läsas in ({type(exc).__name__})"]) from None
+            before, after = _info(old.engine), _info(engine)
+            self.serving = Serving(engine, token)
             old.engine.close()
-            _remember_good(new_engine)
+            old.bodies.clear()
+            old.documents.clear()
+            del old
+            _malloc_trim()
             self.reloads += 1
-            return _info(old.engine), _info(new_engine)
+            self._acknowledge(token)
+            metrics.pack_switched(before, after)
+            metrics.observe_load(time.perf_counter() - started)
+            return before, after
+
+    def poll(self) -> bool:
+        """One watcher step, in a thread: switch if the source names another pack. Never raises."""
+        token = self.source.current()
+        if token == self.serving.token:
+            return False
+        failed_at = self._failed.get(token)
+        if failed_at is not None and time.monotonic() - failed_at < RETRY_FAILED_SECONDS:
+            return False
+        previous = _info(self.engine)
+        try:
+            result = self.switch_to(token)
+        except ReloadFailed as exc:
+            self._failed[token] = time.monotonic()
+            metrics.reload_done(False)
+            log_event("reload", limit_key=token, trigger="bevakning", ok=False, errors=exc.errors[:20])
+            return False
+        except Exception as exc:  # noqa: BLE001 - the watcher must survive anything
+            self._failed[token] = time.monotonic()
+            log_event("reload", limit_key=token, trigger="bevakning", ok=False, errors=[type(exc).__name__])
+            return False
+        if result is not None:
+            metrics.reload_done(True)
+            log_event("reload", trigger="bevakning", ok=True, previous=previous, ruleset=result[1])
+        return result is not None
+
+    async def watch(self, interval: float = POLL_SECONDS) -> None:
+        """Poll the source forever (a task in the app's lifespan). Reading the token is cheap;
+        loading happens in a thread."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if self.source.current() != self.serving.token:
+                    await asyncio.to_thread(self.poll)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                log_event("bevakning", limit_key=type(exc).__name__, ok=False, errors=[type(exc).__name__])
+
+    # ------------------------------------------------------------------ reloads
+    def reload(self) -> tuple[dict, dict]:
+        """Publish the pack anew (admin endpoint, SIGHUP) and switch this worker to it.
+        Returns (old, new) ruleset info. Raises ReloadFailed and keeps the old engine."""
+        previous = _info(self.engine)
+        publish = getattr(self.source, "publish", None)
+        try:
+            token = publish() if publish is not None else self.source.current()
+            result = self.switch_to(token)
+        except Exception:
+            metrics.reload_done(False)
+            raise
+        metrics.reload_done(True)
+        return previous, (result[1] if result else _info(self.engine))
 
     def reload_logged(self, trigger: str) -> bool:
         try:
@@ -155,6 +244,14 @@ class EngineState:
             return False
         log_event("reload", trigger=trigger, ok=True, previous=old, ruleset=new)
         return True
+
+    def switched(self, token: str) -> tuple[int, int]:
+        """(workers serving `token`, live workers) from the acknowledgements."""
+        workers = getattr(self.source, "workers", None)
+        if workers is None:
+            return (1 if self.serving.token == token else 0), 1
+        seen = workers()
+        return sum(1 for t in seen.values() if t == token), max(len(seen), 1)
 
     def close(self) -> None:
         self.serving.engine.close()

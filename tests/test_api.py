@@ -221,10 +221,10 @@ def test_access_log_is_json_lines_without_bodies(client, capfd):
     post(client, {"kommun": "Nora", "age_months": 5, "note": "811218-9876"})
     err = capfd.readouterr().err
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
-    requests = [line for line in lines if line.get("path") == "/v1/recommendations"]
+    requests = [line for line in lines if line.get("route") == "/v1/recommendations"]
     assert [r["status"] for r in requests] == [200, 422]
     for line in requests:
-        assert set(line) == {"ts", "method", "path", "status", "ms"}
+        assert set(line) == {"ts", "method", "route", "status", "ms"}
         assert line["method"] == "POST" and line["ms"] >= 0
     assert "811218" not in err and "overvikt_fetma" not in err and "Nora" not in err
 

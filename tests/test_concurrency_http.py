@@ -97,4 +97,4 @@ def test_two_worker_processes_answer_correctly():
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "age_months"
     finally:
         log = server.stop()
-    assert '"path":"/v1/recommendations","status":200' in log
+    assert '"route":"/v1/recommendations","status":200' in log
