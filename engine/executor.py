@@ -67,17 +67,21 @@ class DurableExecutor:
         self._handles: list[int] = []
         self._names: list[dict[str, str]] = []
         self._closed = False
-        with ENGINE_LOCK:
-            try:
-                for shard in self.compiled.shards:
-                    # register_rulesets mutates definitions (pops 'run'); give it a copy
-                    definition = {k: dict(v) for k, v in shard.definition.items()}
+        self.leaked_sessions = 0
+        try:
+            for shard in self.compiled.shards:
+                # register_rulesets mutates definitions (pops 'run'); give it a copy
+                definition = {k: dict(v) for k, v in shard.definition.items()}
+                # The lock is held for one shard at a time: a reload of a large pack (seconds)
+                # never makes a decision in another executor wait longer than one shard.
+                with ENGINE_LOCK:
                     self._host.register_rulesets({shard.name: definition})
-                    self._handles.append(self._host.get_ruleset(shard.name)._handle)
-                    self._names.append(shard.engine_rules)
-            except BaseException:
-                self._free_locked()
-                raise
+                    ruleset = self._host.get_ruleset(shard.name)
+                    self._handles.append(ruleset._handle)
+                self._names.append(shard.engine_rules)
+        except BaseException:
+            self._free()
+            raise
 
     def _fire_all(self, handle: int, fact_json: str, names: dict[str, str], out: set[str]) -> None:
         result = _core.assert_fact(handle, fact_json)
@@ -115,25 +119,46 @@ class DurableExecutor:
             fact_json = json.dumps(fact)
             for index in shards:
                 handle = self._handles[index]
+                failure: BaseException | None = None
                 try:
                     self._fire_all(handle, fact_json, self._names[index], fired)
                 except _core.error as exc:
-                    raise EngineError(f"durable_rules: {exc}") from exc
+                    failure = exc
                 finally:
-                    _core.delete_state(handle, sid)
+                    deleted = self._delete_session(handle, sid)
+                if failure is not None:
+                    raise EngineError(f"durable_rules: {failure}") from failure
+                if not deleted:
+                    raise EngineError("durable_rules: sessionen kunde inte tas bort")
         return fired
 
-    def _free_locked(self) -> None:
-        for handle in self._handles:
-            _core.delete_ruleset(handle)
-        self._handles = []
-        self._closed = True
+    def _delete_session(self, handle: int, sid: str) -> bool:
+        """Delete the decision's session; retried once, since a session left behind holds one of
+        the ruleset's 1,024 session slots. False (and counted in leaked_sessions) if it stays."""
+        for _ in range(2):
+            try:
+                _core.delete_state(handle, sid)
+                return True
+            except Exception:  # noqa: BLE001 - _core.error or anything an injected fault raises
+                continue
+        self.leaked_sessions += 1
+        return False
+
+    def _free(self) -> None:
+        """Free every C ruleset, one lock hold per ruleset (decisions in other executors wait
+        at most for one)."""
+        with ENGINE_LOCK:
+            self._closed = True
+            handles, self._handles = self._handles, []
+        for handle in handles:
+            with ENGINE_LOCK:
+                _core.delete_ruleset(handle)
 
     def close(self) -> None:
-        """Free the C rulesets. Waits for a decision in progress (it holds the lock)."""
-        with ENGINE_LOCK:
-            if not self._closed:
-                self._free_locked()
+        """Free the C rulesets. A decision in progress holds the lock and finishes first; any
+        later one sees `_closed` and raises EngineClosed."""
+        if not self._closed:
+            self._free()
 
     @property
     def shard_count(self) -> int:
