@@ -50,14 +50,15 @@ def bump_edition(pack_dir: Path, edition: str) -> None:
 class Server:
     """`foraldrastod serve` in a subprocess, for what only a real server shows (signals, workers)."""
 
-    def __init__(self, rules: Path, workers: int = 1, env: dict[str, str] | None = None):
+    def __init__(self, rules: Path, workers: int = 1, env: dict[str, str] | None = None,
+                 args: list[str] | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         full_env = {**os.environ, "FORALDRASTOD_RULES": str(rules), **(env or {})}
         # stderr to a file: the access log would fill a pipe and block the server
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [str(BIN), "serve", "--port", str(self.port), "--workers", str(workers)],
+            [str(BIN), "serve", "--port", str(self.port), "--workers", str(workers), *(args or [])],
             env=full_env, stdout=subprocess.DEVNULL, stderr=self.log, cwd=ROOT,
             start_new_session=True,
         )
