@@ -49,9 +49,9 @@ class ReloadFailed(Exception):
         super().__init__("\n".join(errors))
 
 
-def validate_pack(directory: Path) -> str:
-    """Load and compile the pack in `directory` without touching the C core. Returns its
-    version; raises ReloadFailed with `file:line: message` errors, never anything else."""
+def validate_pack(directory: Path):
+    """Load and compile the pack in `directory` without touching the C core. Returns the loaded
+    Pack; raises ReloadFailed with `file:line: message` errors, never anything else."""
     from engine import CompileError, PackInvalid, load_pack
     from engine.compiler import compile_pack
 
@@ -68,7 +68,7 @@ def validate_pack(directory: Path) -> str:
         where = getattr(exc, "filename", None)
         name = Path(where).name if where else directory.name
         raise ReloadFailed([f"{name}:1: regelpaketet kunde inte läsas ({type(exc).__name__})"]) from None
-    return pack.version
+    return pack
 
 
 @contextlib.contextmanager
@@ -106,6 +106,7 @@ class DirectorySource:
         self.directory = Path(directory)
         self.run_dir = Path(run_dir) if run_dir else None
         self._token = "g0"
+        self._validated: tuple[str, object] | None = None  # (token, Pack) this process just checked
         if self.run_dir is not None:
             (self.run_dir / "packs").mkdir(parents=True, exist_ok=True)
             (self.run_dir / "acks").mkdir(parents=True, exist_ok=True)
@@ -135,22 +136,30 @@ class DirectorySource:
         """Validate the pack directory as it is now and make it the current pack for every
         worker. Returns the new token; raises ReloadFailed (nothing changes) if it is invalid."""
         if self.run_dir is None:
-            validate_pack(self.directory)
+            pack = validate_pack(self.directory)
             self._token = f"g{int(self._token[1:]) + 1}"
+            self._validated = (self._token, pack)
             return self._token
         with _locked(self.run_dir / "lock"):
             number = int(self.current()[1:]) + 1
             token = f"g{number}"
             tmp = Path(tempfile.mkdtemp(prefix=".new-", dir=self.run_dir / "packs"))
+            final = self.run_dir / "packs" / token
             try:
                 try:
                     shutil.copytree(self.directory, tmp / "pack")
                 except (OSError, shutil.Error) as exc:
                     raise ReloadFailed(_copy_errors(self.directory, exc)) from None
-                validate_pack(tmp / "pack")
-                (tmp / "pack").rename(self.run_dir / "packs" / token)
+                # no worker reads packs/<token> before `generation` names it
+                (tmp / "pack").rename(final)
+                try:
+                    pack = validate_pack(final)
+                except ReloadFailed:
+                    shutil.rmtree(final, ignore_errors=True)
+                    raise
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
+            self._validated = (token, pack)
             _write_atomic(self.run_dir / "generation", token)
             self._prune(number)
             return token
@@ -160,6 +169,14 @@ class DirectorySource:
             name = path.name
             if name.startswith("g") and name[1:].isdigit() and int(name[1:]) <= number - KEEP_SNAPSHOTS:
                 shutil.rmtree(path, ignore_errors=True)
+
+    def take_validated(self, token: str):
+        """The Pack this process validated when it published `token` (directory mode without a
+        run directory), so the publishing worker does not read the files twice; else None."""
+        held, self._validated = self._validated, None
+        if held is not None and held[0] == token:
+            return held[1]
+        return None
 
     # ------------------------------------------------------------------ acknowledgements
     def acknowledge(self, token: str) -> None:

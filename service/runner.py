@@ -49,7 +49,7 @@ def serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
     source = DirectorySource(directory, run_dir)
     try:  # fail fast, in Swedish, before uvicorn starts workers
-        source.publish()
+        source.take_validated(source.publish())
     except ReloadFailed as exc:
         _err("Regelpaketet är ogiltigt:")
         for e in exc.errors:
@@ -94,6 +94,7 @@ def serve(args: argparse.Namespace) -> int:
                     except Exception as exc:  # noqa: BLE001 - the supervisor must survive
                         _log("reload", trigger="SIGHUP", ok=False, errors=[type(exc).__name__])
                     else:
+                        source.take_validated(token)  # the supervisor serves nothing: drop it
                         _log("reload", trigger="SIGHUP", ok=True, published=token)
 
             sock = config.bind_socket()

@@ -140,9 +140,14 @@ class EngineState:
 
     # ------------------------------------------------------------------ switching
     def _load(self, token: str) -> Engine:
+        take = getattr(self.source, "take_validated", None)
+        pack = take(token) if take is not None else None
+        if pack is not None:
+            return Engine(pack, cache_size=0)
         directory = self.source.materialize(token)
         if isinstance(self.source, DirectorySource) and self.source.run_dir is None:
-            validate_pack(directory)  # raises ReloadFailed with file:line errors, never a traceback
+            # raises ReloadFailed with file:line errors, never a traceback
+            return Engine(validate_pack(directory), cache_size=0)
         return Engine.load(directory, cache_size=0)
 
     def _acknowledge(self, token: str) -> None:
