@@ -56,6 +56,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def availability_words(rec: dict) -> str:
+    """'finns (antagande: presentationen 2022 listar insatsen för norra länsdelen)'."""
+    words = rec["availability"]
+    basis = rec.get("availability_basis")
+    if basis:
+        detail = basis
+        if rec.get("availability_reason"):
+            detail += f": {rec['availability_reason']}"
+        if rec.get("availability_verified"):
+            detail += f"; kontrollerad {rec['availability_verified']}"
+        words += f" ({detail})"
+    elif rec["availability"] == "okänd":
+        words += " (ingen uppgift om kommunen)"
+    if rec.get("availability_planned_from") and rec["availability"] == "saknas":
+        words += f", planeras från {rec['availability_planned_from']}"
+    return words
+
+
 def _print_decision(body: dict) -> None:
     for notice in body["notices"]:
         print(f"{SEVERITY_TEXT[notice['severity']]}: {notice['text']}")
@@ -70,9 +88,13 @@ def _print_decision(body: dict) -> None:
         print(title)
         for r in recs:
             print(f"  • {r['name']} ({AVAILABILITY_TEXT[r['availability']]})")
+            print(f"    Tillgång: {availability_words(r)}")
+            if r.get("triggered_by"):
+                print(f"    Utlöst av behov: {', '.join(r['triggered_by'])}")
             print(f"    {r['rationale']}")
             src = r["source"]
-            print(f"    Källa: {src.get('title') or src['document']}, {src['section']} [regel {r['rule_id']}]")
+            rules = ", ".join(r.get("rule_ids") or [r["rule_id"]])
+            print(f"    Källa: {src.get('title') or src['document']}, {src['section']} [regel {rules}]")
             if r.get("contact"):
                 print(f"    Kontakt: {r['contact']}")
     print()
