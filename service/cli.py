@@ -160,6 +160,25 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"{len(pack.insatser)} insatser, {len(pack.needs)} behov, {len(pack.kommuner)} kommuner, "
         f"{len(compiled.shards)} regeluppsättningar i motorn."
     )
+    if getattr(args, "sources", None):
+        return _check_sources(pack.directory, args.sources)
+    return 0
+
+
+def _check_sources(pack_dir, sources_dir: str) -> int:
+    from engine.sources import check_quotes
+
+    result = check_quotes(pack_dir, sources_dir)
+    for problem in result.problems:
+        print(str(problem))
+    if result.problems:
+        print(f"{len(result.problems)} citat stämmer inte med källtexterna i {sources_dir}.", file=sys.stderr)
+        return 1
+    if not result.documents:
+        print(f"Ingen källtext i {sources_dir} hör till regelpaketets källdokument (pack.yaml, file:); "
+              "inga citat kontrollerades.")
+        return 0
+    print(f"{result.checked} citat ur {', '.join(result.documents)} står ordagrant i källtexterna i {sources_dir}.")
     return 0
 
 
@@ -199,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="validera ett regelpaket")
     c.add_argument("dir", nargs="?", default=None, metavar="DIR")
+    c.add_argument("--sources", metavar="KATALOG",
+                   help="kontrollera också att varje citat (quote) står ordagrant i källdokumentens "
+                        "textfiler i KATALOG, t.ex. ../shared/seeds")
     c.set_defaults(func=cmd_check)
 
     v = sub.add_parser("coverage", help="kartläggning: kommun × ålder × nivå")
