@@ -243,3 +243,12 @@ def test_whole_year_ages(engine, months, gets, not_gets):
         assert gets in recs
     if not_gets:
         assert not_gets not in recs
+
+
+def test_lint_reports_months_whose_universal_support_rests_only_on_assumptions():
+    from engine.lint import universal_assumptions
+
+    findings = universal_assumptions(load_pack(DEFAULT_PACK), TODAY)
+    assert [f.kind for f in findings] == ["universellt-stod-bara-antaganden"]
+    assert "(84–216 mån)" in findings[0].message and "ABC Tonår" in findings[0].message
+    assert "alla kommuner" in findings[0].message  # BVC (källa) covers 0–83 months
