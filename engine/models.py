@@ -133,14 +133,6 @@ class _Provenance(_Strict):
         return self
 
 
-class Need(_Provenance):
-    code: Id
-    label: str = Field(min_length=1, description="Kort etikett som en förälder förstår")
-    description: str | None = None
-    group: str = "Övrigt"
-    source: SourceRef | None = None
-
-
 class AgeRange(_Strict):
     """Inclusive range in whole months. 'a–b år' is read as a*12 .. b*12+11, capped at 216
     (barn 3–12 år = 36..155: a twelve-year-old is included until the 13th birthday)."""
@@ -156,6 +148,17 @@ class AgeRange(_Strict):
 
     def contains(self, months: int) -> bool:
         return self.min <= months <= self.max
+
+
+class Need(_Provenance):
+    code: Id
+    label: str = Field(min_length=1, description="Kort etikett som en förälder förstår")
+    description: str | None = None
+    group: str = "Övrigt"
+    source: SourceRef | None = None
+    age_months: AgeRange | None = Field(
+        default=None, description="Åldrar där behovet kan finnas (kartläggningen); utelämnat: alla")
+    expecting: bool = Field(default=True, description="Kan behovet finnas innan barnet är fött?")
 
 
 class Insats(_Provenance):

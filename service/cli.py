@@ -223,8 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "textfiler i KATALOG, t.ex. ../shared/seeds")
     c.set_defaults(func=cmd_check)
 
-    v = sub.add_parser("coverage", help="kartläggning: kommun × ålder × nivå")
-    v.add_argument("--format", choices=["text", "html", "png"], default="text")
+    v = sub.add_parser("coverage", help="kartläggning: kommun × åldersband × behov")
+    v.add_argument("--format", choices=["text", "html", "png", "csv"], default="text",
+                   help="text, html, png eller csv (kommun,kommunkod,aldersband,behov,niva,status,insatser)")
     v.add_argument("--out", metavar="FILE")
     v.add_argument("--rules", metavar="DIR")
     v.set_defaults(func=cmd_coverage)
