@@ -135,8 +135,11 @@ def test_a_cell_opens_to_its_insatser_with_basis_and_verified_date(sized, artifa
     assert violations == [], violations
 
 
-def test_whole_page_heatmap_counts_and_axe(sized, artifacts):
-    pg = sized
+def test_whole_page_heatmap_counts_and_axe(page, artifacts):
+    """Every kommun, band and need at once (axe on ~1100 cells takes a while: once, at 1280 px;
+    the other tests run axe at both widths on a selection)."""
+    pg = page
+    pg.size_name = "dator"  # type: ignore[attr-defined]
     pg.goto("/kartlaggning")
     pg.wait_for_function("document.querySelector('img.heatmap').complete")
     assert pg.evaluate("document.querySelector('img.heatmap').naturalWidth") > 500
