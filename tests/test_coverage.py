@@ -159,7 +159,7 @@ def test_a_kommun_report_of_saknas_makes_a_gap(tmp_path):
 def test_after_the_strategy_period_most_cells_are_gaps():
     later = compute_coverage(load_pack(), dt.date(2031, 6, 1))
     assert later.cell("1884", "13-18", NO_NEED).status is CellStatus.gap  # ABC Tonår was strategy-bound
-    assert later.cell("1884", "0", NO_NEED).insats_ids == ("bvc",)  # BVC rests on a national programme
+    assert later.cell("1884", "0", NO_NEED).insats_ids == ("foraldragrupp-mvc-bvc", "bvc")  # national programmes
 
 
 # --------------------------------------------------------------------------- csv
