@@ -1,31 +1,37 @@
-"""Kartläggning: for every kommun × age band × level, does the pack offer an insats there?
+"""Kartläggning: for every kommun × åldersband × behov (and "inget behov"), is there support?
 
-Pure: reads a Pack, knows nothing of HTTP or rendering.
+Pure: reads a Pack, knows nothing of HTTP or rendering. The strategy asks to "se var gapen
+finns" (målområde 2); a cell answers that for one kind of family in one kommun.
 
-How a cell is decided (kommun K, band B, level L, on a day D):
+How a cell is decided (kommun K, band B, behov N or none, on a day D):
 
-* The candidate rules are the rules of level L that are valid on D, apply in K (no `kommuner`
-  or K among them) and reach B by age (see `rule_reaches_band`).
-* For the universal level only rules without `needs_any`/`needs_all` count: universal support
-  is for every family, not one that first has to be identified with a need.
-* For the selective and indicated levels every rule counts, whatever needs it asks for: the
-  question there is whether the kommun has something to offer when the need exists.
-* The candidate insatser are those the candidate rules recommend (a recommendation carries the
-  level of its rule, as in a decision). The cell is "finns" when at least one of them is
-  available (finns) in K, "saknas" when there is none or every one is marked saknas, otherwise
-  "okänd".
+* The candidate rules are the rules valid on D that apply in K, reach B by age (see
+  `rule_reaches_band`) and are triggered by N alone: N among `needs_any`, or `needs_all` only
+  N. For "inget behov" they are the rules without any need condition (universal support).
+* The candidate insatser are those the candidate rules recommend.
+* `täckt`: at least one candidate insats `finns` in K on D; `gap`: there is no candidate, or
+  every one `saknas` in K; `okänd` otherwise (some availability not known).
+* A need that cannot arise in a band has no cell there: `Need.expecting` false (the child's
+  needs before birth) or the band outside `Need.age_months` (skolk before school age).
 
-Age bands are inclusive month ranges. The pack reads "a–b år" as a*12 .. b*12 months, so a
-range that ends exactly on a band's first month (BVC 0–6 år = 0..72 against 6–13 år = 72..155)
-only touches the band on the birthday itself and does not count as reaching it.
+`niva` of a cell is the highest level among its candidate rules; with none, the highest level of
+any rule in the pack asking for the need (what the support would have been); "inget behov" is
+universell.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import Enum
 
 from .loader import Pack
-from .models import MAX_AGE_MONTHS, Availability, Level, Rule
+from .models import MAX_AGE_MONTHS, Availability, AvailabilityBasis, Level, Rule
+
+
+class CellStatus(str, Enum):
+    tackt = "täckt"
+    gap = "gap"
+    okand = "okänd"
 
 
 @dataclass(frozen=True)
@@ -40,20 +46,23 @@ class AgeBand:
         return self.min is None
 
 
+# whole years: "1–2 år" = 12..35 months (the 3rd birthday starts the next band)
 AGE_BANDS: tuple[AgeBand, ...] = (
     AgeBand("vantar", "Väntar barn", None, None),
-    AgeBand("0-1", "0–1 år", 0, 11),
-    AgeBand("1-3", "1–3 år", 12, 35),
-    AgeBand("3-6", "3–6 år", 36, 71),
-    AgeBand("6-13", "6–13 år", 72, 155),
+    AgeBand("0", "0 år", 0, 11),
+    AgeBand("1-2", "1–2 år", 12, 35),
+    AgeBand("3-5", "3–5 år", 36, 71),
+    AgeBand("6-12", "6–12 år", 72, 155),
     AgeBand("13-18", "13–18 år", 156, MAX_AGE_MONTHS),
 )
 
 LEVELS: tuple[Level, ...] = (Level.universell, Level.selektiv, Level.indikerad)
+NO_NEED = ""  # the behov key of "inget behov" (universal support); empty in the CSV
+NO_NEED_LABEL = "Inget särskilt behov (universellt stöd)"
 
 
 def rule_reaches_band(rule: Rule, band: AgeBand) -> bool:
-    """True when a family in the band can satisfy the rule's age/expecting condition."""
+    """True when some family in the band satisfies the rule's age/expecting condition."""
     when = rule.when
     if when.age_months is None and not when.expecting:
         return True  # any age, expecting included (as in reference.rule_matches)
@@ -61,34 +70,46 @@ def rule_reaches_band(rule: Rule, band: AgeBand) -> bool:
         return when.expecting
     if when.age_months is None:
         return False
-    lo = max(when.age_months.min, band.min)
-    hi = min(when.age_months.max, band.max)
-    if hi < lo:
-        return False
-    only_birthday = hi == lo and when.age_months.max == band.min and when.age_months.min < band.min
-    return not only_birthday
+    return max(when.age_months.min, band.min) <= min(when.age_months.max, band.max)
 
 
 def rule_applies_in(rule: Rule, kommun_code: str) -> bool:
     return not rule.when.kommuner or kommun_code in rule.when.kommuner
 
 
-def counts_for_level(rule: Rule, level: Level) -> bool:
-    if rule.level != level:
+def rule_serves(rule: Rule, need: str) -> bool:
+    """The rule fires for a family whose only need is `need` ("" = no need at all)."""
+    when = rule.when
+    if need == NO_NEED:
+        return not when.needs_any and not when.needs_all
+    if when.needs_all and set(when.needs_all) != {need}:
         return False
-    if level == Level.universell:
-        return not rule.when.needs_any and not rule.when.needs_all
-    return True
+    return need in when.needs_any or (not when.needs_any and set(when.needs_all) == {need})
+
+
+@dataclass(frozen=True)
+class InsatsInCell:
+    insats: str
+    name: str
+    availability: Availability
+    basis: AvailabilityBasis | None
+    reason: str | None
+    verified: dt.date | None
+    rule_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Cell:
     kommun: str  # kommunkod
     band: str  # AgeBand.key
-    level: Level
-    status: Availability
-    insatser: tuple[str, ...]  # candidate insats ids, pack order
-    available: tuple[str, ...]  # those marked finns in the kommun
+    need: str  # need code, or NO_NEED
+    level: Level | None
+    status: CellStatus
+    insatser: tuple[InsatsInCell, ...]  # pack order of the rules
+
+    @property
+    def insats_ids(self) -> tuple[str, ...]:
+        return tuple(i.insats for i in self.insatser)
 
 
 @dataclass
@@ -97,54 +118,96 @@ class CoverageMatrix:
     pack_version: str
     day: dt.date
     kommuner: list[tuple[str, str]]  # (code, name), pack order
+    needs: list[tuple[str, str]]  # (code, label), NO_NEED first
     bands: tuple[AgeBand, ...] = AGE_BANDS
-    levels: tuple[Level, ...] = LEVELS
-    cells: dict[tuple[str, str, Level], Cell] = field(default_factory=dict)
+    cells: dict[tuple[str, str, str], Cell] = field(default_factory=dict)
 
-    def cell(self, kommun_code: str, band_key: str, level: Level) -> Cell:
-        return self.cells[(kommun_code, band_key, level)]
+    def cell(self, kommun_code: str, band_key: str, need: str) -> Cell | None:
+        """None where the need cannot arise in the band."""
+        return self.cells.get((kommun_code, band_key, need))
 
-    def columns(self) -> list[tuple[AgeBand, Level]]:
-        return [(b, lv) for b in self.bands for lv in self.levels]
-
-    def counts(self) -> dict[Availability, int]:
-        out = {a: 0 for a in Availability}
+    def counts(self, kommun_code: str | None = None) -> dict[CellStatus, int]:
+        out = {s: 0 for s in CellStatus}
         for c in self.cells.values():
-            out[c.status] += 1
+            if kommun_code is None or c.kommun == kommun_code:
+                out[c.status] += 1
         return out
 
+    def rows(self):
+        """Cells in CSV order: kommun, band, need."""
+        for code, _name in self.kommuner:
+            for band in self.bands:
+                for need, _label in self.needs:
+                    c = self.cells.get((code, band.key, need))
+                    if c is not None:
+                        yield c
 
-def _status(pack: Pack, kommun_code: str, insatser: list[str]) -> tuple[Availability, tuple[str, ...]]:
-    statuses = {i: pack.availability_status(kommun_code, i) for i in insatser}
-    available = tuple(i for i in insatser if statuses[i] == Availability.finns)
-    if available:
-        return Availability.finns, available
-    if all(s == Availability.saknas for s in statuses.values()):
-        return Availability.saknas, ()
-    return Availability.okand, ()
+
+def need_applies(pack: Pack, need: str, band: AgeBand) -> bool:
+    if need == NO_NEED:
+        return True
+    n = pack.needs[need]
+    if band.expecting:
+        return n.expecting
+    if n.age_months is None:
+        return True
+    return max(n.age_months.min, band.min) <= min(n.age_months.max, band.max)
 
 
 def compute_coverage(pack: Pack, day: dt.date | None = None) -> CoverageMatrix:
     day = day or dt.date.today()
+    needs = [(NO_NEED, NO_NEED_LABEL), *((c, n.label) for c, n in pack.needs.items())]
     matrix = CoverageMatrix(
-        pack_name=pack.name,
-        pack_version=pack.version,
-        day=day,
-        kommuner=[(k.code, k.name) for k in pack.kommuner.values()],
+        pack_name=pack.name, pack_version=pack.version, day=day,
+        kommuner=[(k.code, k.name) for k in pack.kommuner.values()], needs=needs,
     )
-    valid = [r for r in pack.rules if r.recommend and r.valid_on(day)]
-    for code, _name in matrix.kommuner:
-        local = [r for r in valid if rule_applies_in(r, code)]
+    with_insats = [r for r in pack.rules if r.recommend]
+    fallback_level: dict[str, Level | None] = {NO_NEED: Level.universell}
+    for code, _label in needs[1:]:
+        levels = [r.level for r in with_insats if rule_serves(r, code)]
+        fallback_level[code] = max(levels, key=lambda lv: lv.rank) if levels else None
+    valid = [r for r in with_insats if r.valid_on(day)]
+    for kommun, _name in matrix.kommuner:
+        local = [r for r in valid if rule_applies_in(r, kommun)]
         for band in AGE_BANDS:
             reaching = [r for r in local if rule_reaches_band(r, band)]
-            for level in LEVELS:
-                insatser: list[str] = []
-                for rule in reaching:
-                    if counts_for_level(rule, level):
-                        insatser.extend(i for i in rule.recommend if i not in insatser)
-                status, available = _status(pack, code, insatser)
-                matrix.cells[(code, band.key, level)] = Cell(
-                    kommun=code, band=band.key, level=level, status=status,
-                    insatser=tuple(insatser), available=available,
-                )
+            for need, _label in needs:
+                if not need_applies(pack, need, band):
+                    continue
+                rules = [r for r in reaching if rule_serves(r, need)]
+                by_insats: dict[str, list[str]] = {}
+                for r in rules:
+                    for i in r.recommend:
+                        by_insats.setdefault(i, []).append(r.id)
+                items = []
+                for insats_id, rule_ids in by_insats.items():
+                    entry = pack.availability_of(kommun, insats_id)
+                    avail = entry.status_on(day) if entry else Availability.okand
+                    items.append(InsatsInCell(
+                        insats=insats_id, name=pack.insatser[insats_id].name, availability=avail,
+                        basis=entry.basis if entry and avail != Availability.okand else None,
+                        reason=entry.reason if entry else None,
+                        verified=entry.verified if entry else None, rule_ids=tuple(rule_ids)))
+                if any(i.availability == Availability.finns for i in items):
+                    status = CellStatus.tackt
+                elif all(i.availability == Availability.saknas for i in items):
+                    status = CellStatus.gap  # also when nothing is recommended
+                else:
+                    status = CellStatus.okand
+                level = max((r.level for r in rules), key=lambda lv: lv.rank) if rules else fallback_level[need]
+                matrix.cells[(kommun, band.key, need)] = Cell(
+                    kommun=kommun, band=band.key, need=need, level=level, status=status, insatser=tuple(items))
     return matrix
+
+
+CSV_HEADER = ("kommun", "kommunkod", "aldersband", "behov", "niva", "status", "insatser")
+
+
+def csv_rows(matrix: CoverageMatrix):
+    """CONTRACT v2: kommun,kommunkod,aldersband,behov,niva,status,insatser (ids joined by ;)."""
+    names = dict(matrix.kommuner)
+    labels = {b.key: b.label for b in matrix.bands}
+    yield CSV_HEADER
+    for c in matrix.rows():
+        yield (names[c.kommun], c.kommun, labels[c.band], c.need, c.level.value if c.level else "",
+               c.status.value, ";".join(c.insats_ids))

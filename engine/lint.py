@@ -14,6 +14,10 @@ Pure: reads a Pack. Every message is Swedish. Kinds:
 * `behov-oanvant`: no rule asks for the need code.
 * `universellt-stod-saknas`: months of age (0–216) or expecting where no universal rule without
   needs, valid on the day, applies in a kommun.
+* `universellt-stod-bara-antaganden`: months of age (0–216) or expecting where every universal
+  rule that applies rests on an assumption (the rule or its insats is `antagande`).
+
+(Antagande without a reason is refused already when the pack is loaded.)
 """
 from __future__ import annotations
 
@@ -175,6 +179,45 @@ def lint_pack(pack: Pack, day: dt.date | None = None) -> list[Finding]:
                                     f"Behovet '{need.label}' ({code}) används inte av någon regel.", f, ln))
 
     findings.extend(universal_gaps(pack, day))
+    findings.extend(universal_assumptions(pack, day))
+    return findings
+
+
+def _rests_on_assumption(pack: Pack, rule: Rule) -> bool:
+    return rule.status.value == "antagande" or all(
+        pack.insatser[i].status.value == "antagande" for i in rule.recommend)
+
+
+def universal_assumptions(pack: Pack, day: dt.date | None = None) -> list[Finding]:
+    """Ages (and expecting) where universal support exists but rests only on assumptions."""
+    day = day or dt.date.today()
+    rules = _universal_rules(pack, day)
+    kommuner = list(pack.kommuner)
+    findings: list[Finding] = []
+
+    def only_assumed(kommun: str, months: int | None) -> bool:
+        covering = [r for r in rules if _covers(r, kommun, months)]
+        return bool(covering) and all(_rests_on_assumption(pack, r) for r in covering)
+
+    exp = frozenset(k for k in kommuner if only_assumed(k, None))
+    if exp:
+        findings.append(Finding("universellt-stod-bara-antaganden", "info",
+                                f"Det universella stödet för blivande föräldrar i {_kommun_list(pack, exp)} "
+                                "bygger bara på antaganden."))
+    by_set: dict[frozenset[str], list[int]] = {}
+    for m in range(MAX_AGE_MONTHS + 1):
+        ks = frozenset(k for k in kommuner if only_assumed(k, m))
+        if ks:
+            by_set.setdefault(ks, []).append(m)
+    spans = [(lo, hi, ks) for ks, months in by_set.items() for lo, hi in _ranges(months)]
+    for lo, hi, ks in sorted(spans, key=lambda s: s[0]):
+        age = months_text(lo) if lo == hi else f"{months_text(lo)} – {months_text(hi)}"
+        k0 = next(iter(ks))
+        names = sorted({pack.insatser[i].name for m in range(lo, hi + 1) for r in rules
+                        if _covers(r, k0, m) for i in r.recommend})
+        findings.append(Finding("universellt-stod-bara-antaganden", "info",
+                                f"Det universella stödet för barn {age} ({lo}–{hi} mån) i {_kommun_list(pack, ks)} "
+                                f"bygger bara på antaganden ({', '.join(names)}). Be kommunerna bekräfta det."))
     return findings
 
 

@@ -23,7 +23,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from . import availability as avail_files
 from . import messages
+from .availability import AvailabilityFile, KommunAvailabilityFile
 from .models import (
     Availability,
     AvailabilityEntry,
@@ -55,10 +57,6 @@ class NeedsFile(_File):
 
 class InsatserFile(_File):
     insatser: list[Insats]
-
-
-class AvailabilityFile(_File):
-    availability: list[AvailabilityEntry] = Field(default_factory=list)
 
 
 class RulesFile(_File):
@@ -223,9 +221,9 @@ class Pack:
     def availability_of(self, kommun_code: str, insats_id: str) -> AvailabilityEntry | None:
         return self.availability.get((kommun_code, insats_id))
 
-    def availability_status(self, kommun_code: str, insats_id: str) -> Availability:
+    def availability_status(self, kommun_code: str, insats_id: str, day: dt.date | None = None) -> Availability:
         entry = self.availability.get((kommun_code, insats_id))
-        return entry.status if entry else Availability.okand
+        return entry.status_on(day or dt.date.today()) if entry else Availability.okand
 
     def source_title(self, document_id: str) -> str | None:
         for doc in self.meta.sources:
@@ -297,9 +295,13 @@ def load_pack(directory: str | Path | None = None) -> Pack:
     kommuner_file, kommuner_loc = load("kommuner.yaml", KommunerFile)
     needs_file, needs_loc = load("behov.yaml", NeedsFile)
     insatser_file, insatser_loc = load("insatser.yaml", InsatserFile)
-    avail_file, avail_loc = (None, None)
-    if (directory / "tillganglighet.yaml").exists():
-        avail_file, avail_loc = load("tillganglighet.yaml", AvailabilityFile)
+    avail_files_read = []  # (file name, parsed, located, expand function), in override order
+    for rel, model, expand in ((avail_files.MAIN_FILE, AvailabilityFile, avail_files.expand),
+                               (avail_files.KOMMUN_FILE, KommunAvailabilityFile, avail_files.expand_kommun_file)):
+        if (directory / rel).exists():
+            parsed, located = load(rel, model)
+            if parsed is not None:
+                avail_files_read.append((rel, parsed, located, expand))
 
     rule_sets: list[tuple[str, RulesFile, _Located]] = []
     rules_dir = directory / "regler"
@@ -415,21 +417,27 @@ def load_pack(directory: str | Path | None = None) -> Pack:
                 rule = rule.model_copy(update={"when": rule.when.model_copy(update={"kommuner": codes})})
             pack.rules.append(rule)
 
-    # availability
-    if avail_file:
-        for i, entry in enumerate(avail_file.availability):
-            line = avail_loc.line_of(("availability", i))
-            code = kommun_code(entry.kommun, "tillganglighet.yaml", line)
+    # availability: later files override earlier ones; within a file each pair once
+    all_codes = list(pack.kommuner)
+    for rel, parsed, located, expand in avail_files_read:
+        seen: set[tuple[str, str]] = set()
+        args = (parsed, all_codes) if expand is avail_files.expand else (parsed,)
+        for kommun_loc, insats_loc, entry in expand(*args):
+            line = located.line_of(insats_loc)
+            code = kommun_code(entry.kommun, rel, located.line_of(kommun_loc))
             if entry.insats not in pack.insatser:
-                errors.append(PackError("tillganglighet.yaml", line,
+                errors.append(PackError(rel, line,
                                         f"okänd insats '{entry.insats}'{messages.suggestion(entry.insats, pack.insatser)}"))
-            check_source(entry.source, "tillganglighet.yaml", avail_loc, ("availability", i))
+            if entry.source is not None and entry.source.document not in doc_ids:
+                errors.append(PackError(rel, line, f"okänt källdokument '{entry.source.document}'"
+                                                   f"{messages.suggestion(entry.source.document, doc_ids)}"))
             if code is None:
                 continue
             key = (code, entry.insats)
-            if key in pack.availability:
-                errors.append(PackError("tillganglighet.yaml", line,
+            if key in seen:
+                errors.append(PackError(rel, line,
                                         f"tillgång för '{entry.insats}' i kommun {code} anges två gånger"))
+            seen.add(key)
             pack.availability[key] = entry.model_copy(update={"kommun": code})
 
     if errors:

@@ -37,6 +37,24 @@ class Availability(str, Enum):
     okand = "okänd"
 
 
+class AvailabilityStatus(str, Enum):
+    """What an availability entry says; `planeras` (with planned_from) answers as saknas before
+    that day and finns from it."""
+
+    finns = "finns"
+    saknas = "saknas"
+    okand = "okänd"
+    planeras = "planeras"
+
+
+class AvailabilityBasis(str, Enum):
+    """Why we believe an availability entry (CONTRACT v2 `availability_basis`)."""
+
+    kalla = "källa"  # a named source states it for this kommun
+    antagande = "antagande"  # inferred; the entry's reason says from what
+    kommunens_uppgift = "kommunens uppgift"  # reported by the kommun itself
+
+
 class Severity(str, Enum):
     info = "info"
     warning = "warning"
@@ -75,8 +93,13 @@ class SourceDocument(_Strict):
     title: str
     publisher: str
     year: int
-    file: str | None = None
+    file: str | None = Field(
+        default=None,
+        description="Textfilens namn (t.ex. 000_79dce8e83c3f4b07.txt); `check --sources DIR` letar efter den i DIR",
+    )
     url: str | None = None
+    valid_from: dt.date | None = Field(default=None, description="För lagar: dagen lagen började gälla")
+    valid_to: dt.date | None = Field(default=None, description="För lagar: sista dagen lagen gällde")
 
 
 class PackMeta(_Strict):
@@ -93,20 +116,27 @@ class Kommun(_Strict):
     name: str = Field(min_length=1)
     lansdel: str | None = None
     lansdel_status: Status = Status.kalla
+    lansdel_reason: str | None = Field(default=None, description="Varför länsdelen är ett antagande")
     aliases: list[str] = Field(default_factory=list)
 
 
-class Need(_Strict):
-    code: Id
-    label: str = Field(min_length=1, description="Kort etikett som en förälder förstår")
-    description: str | None = None
-    group: str = "Övrigt"
-    source: SourceRef | None = None
+class _Provenance(_Strict):
+    """`källa` only where the cited passage states it; `antagande` needs its reason."""
+
     status: Status = Status.kalla
+    assumptions: list[str] = Field(
+        default_factory=list, description="Varför det är ett antagande (krävs när status är antagande)")
+
+    @model_validator(mode="after")
+    def _antagande_has_reason(self):
+        if self.status == Status.antagande and not any(a.strip() for a in self.assumptions):
+            raise ValueError("status antagande kräver en motivering under assumptions")
+        return self
 
 
 class AgeRange(_Strict):
-    """Inclusive range in whole months. 'a–b år' is read as a*12 .. b*12 (like 0–18 år = 0–216)."""
+    """Inclusive range in whole months. 'a–b år' is read as a*12 .. b*12+11, capped at 216
+    (barn 3–12 år = 36..155: a twelve-year-old is included until the 13th birthday)."""
 
     min: StrictInt = Field(ge=0, le=MAX_AGE_MONTHS)
     max: StrictInt = Field(ge=0, le=MAX_AGE_MONTHS)
@@ -121,7 +151,18 @@ class AgeRange(_Strict):
         return self.min <= months <= self.max
 
 
-class Insats(_Strict):
+class Need(_Provenance):
+    code: Id
+    label: str = Field(min_length=1, description="Kort etikett som en förälder förstår")
+    description: str | None = None
+    group: str = "Övrigt"
+    source: SourceRef | None = None
+    age_months: AgeRange | None = Field(
+        default=None, description="Åldrar där behovet kan finnas (kartläggningen); utelämnat: alla")
+    expecting: bool = Field(default=True, description="Kan behovet finnas innan barnet är fött?")
+
+
+class Insats(_Provenance):
     id: Id
     name: str = Field(min_length=1)
     level: Level
@@ -131,8 +172,6 @@ class Insats(_Strict):
     provider: str | None = None
     description: str | None = None
     source: SourceRef
-    status: Status = Status.kalla
-    assumptions: list[str] = Field(default_factory=list)
 
 
 class Condition(_Strict):
@@ -155,7 +194,7 @@ class NoticeTemplate(_Strict):
     text: str = Field(min_length=1)
 
 
-class Rule(_Strict):
+class Rule(_Provenance):
     id: Id
     level: Level
     when: Condition = Field(default_factory=Condition)
@@ -165,7 +204,6 @@ class Rule(_Strict):
     source: SourceRef
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
-    status: Status = Status.kalla
 
     @model_validator(mode="after")
     def _shape(self) -> Rule:
@@ -182,11 +220,46 @@ class Rule(_Strict):
 
 
 class AvailabilityEntry(_Strict):
+    """Is insats X offered in kommun K, and on what basis (shared interface 1)."""
+
     kommun: str
     insats: Id
-    status: Availability
-    source: SourceRef
-    contact: str | None = None
+    status: AvailabilityStatus
+    basis: AvailabilityBasis | None = None
+    reason: str | None = None
+    source: SourceRef | None = None
+    verified: dt.date | None = None
+    contact: str | None = Field(default=None, max_length=200)
+    planned_from: dt.date | None = None
+    target_groups: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_basis(cls, data):
+        # v1 entries carried only a source: that is basis källa
+        if isinstance(data, dict) and data.get("basis") is None and data.get("source") is not None \
+                and data.get("status") not in (None, "okänd", AvailabilityStatus.okand):
+            data = {**data, "basis": "källa"}
+        return data
+
+    @model_validator(mode="after")
+    def _basis_shape(self) -> AvailabilityEntry:
+        if self.status == AvailabilityStatus.okand:
+            return self
+        if self.basis is None:
+            raise ValueError("ange basis (källa, antagande eller kommunens uppgift) när status inte är okänd")
+        if self.basis == AvailabilityBasis.antagande and not (self.reason or "").strip():
+            raise ValueError("basis antagande kräver en motivering (reason)")
+        if self.basis == AvailabilityBasis.kalla and self.source is None:
+            raise ValueError("basis källa kräver en källa (source)")
+        if self.status == AvailabilityStatus.planeras and self.planned_from is None:
+            raise ValueError("status planeras kräver planned_from (datum då insatsen startar)")
+        return self
+
+    def status_on(self, day: dt.date) -> Availability:
+        if self.status == AvailabilityStatus.planeras:
+            return Availability.finns if self.planned_from and day >= self.planned_from else Availability.saknas
+        return Availability(self.status.value)
 
 
 # --------------------------------------------------------------------------- request
@@ -263,6 +336,17 @@ class SourceOut(BaseModel):
     quote: str | None = None
 
 
+class Reason(BaseModel):
+    """One rule that recommended the insats: why, and which of the family's needs led to it."""
+
+    rule_id: str
+    level: Level
+    rationale: str
+    triggered_by: list[str]
+    source: SourceOut
+    status: Status
+
+
 class Recommendation(BaseModel):
     insats_id: str
     name: str
@@ -272,7 +356,13 @@ class Recommendation(BaseModel):
     rationale: str
     source: SourceOut
     availability: Availability
+    availability_basis: AvailabilityBasis | None = None
+    availability_verified: dt.date | None = None
+    availability_reason: str | None = None
     availability_source: SourceOut | None = None
+    availability_planned_from: dt.date | None = None
+    triggered_by: list[str] = Field(default_factory=list)
+    reasons: list[Reason] = Field(default_factory=list)
     contact: str | None = None
     description: str | None = None
     format: str | None = None

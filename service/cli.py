@@ -28,6 +28,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args)
 
 
+def availability_words(rec: dict) -> str:
+    """'finns (antagande: presentationen 2022 listar insatsen för norra länsdelen)'."""
+    words = rec["availability"]
+    basis = rec.get("availability_basis")
+    if basis:
+        detail = basis
+        if rec.get("availability_reason"):
+            detail += f": {rec['availability_reason']}"
+        if rec.get("availability_verified"):
+            detail += f"; kontrollerad {rec['availability_verified']}"
+        words += f" ({detail})"
+    elif rec["availability"] == "okänd":
+        words += " (ingen uppgift om kommunen)"
+    if rec.get("availability_planned_from") and rec["availability"] == "saknas":
+        words += f", planeras från {rec['availability_planned_from']}"
+    return words
+
+
 def _print_decision(body: dict) -> None:
     for notice in body["notices"]:
         print(f"{SEVERITY_TEXT[notice['severity']]}: {notice['text']}")
@@ -42,9 +60,13 @@ def _print_decision(body: dict) -> None:
         print(title)
         for r in recs:
             print(f"  • {r['name']} ({AVAILABILITY_TEXT[r['availability']]})")
+            print(f"    Tillgång: {availability_words(r)}")
+            if r.get("triggered_by"):
+                print(f"    Utlöst av behov: {', '.join(r['triggered_by'])}")
             print(f"    {r['rationale']}")
             src = r["source"]
-            print(f"    Källa: {src.get('title') or src['document']}, {src['section']} [regel {r['rule_id']}]")
+            rules = ", ".join(r.get("rule_ids") or [r["rule_id"]])
+            print(f"    Källa: {src.get('title') or src['document']}, {src['section']} [regel {rules}]")
             if r.get("contact"):
                 print(f"    Kontakt: {r['contact']}")
     print()
@@ -110,6 +132,25 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"{len(pack.insatser)} insatser, {len(pack.needs)} behov, {len(pack.kommuner)} kommuner, "
         f"{len(compiled.shards)} regeluppsättningar i motorn."
     )
+    if getattr(args, "sources", None):
+        return _check_sources(pack.directory, args.sources)
+    return 0
+
+
+def _check_sources(pack_dir, sources_dir: str) -> int:
+    from engine.sources import check_quotes
+
+    result = check_quotes(pack_dir, sources_dir)
+    for problem in result.problems:
+        print(str(problem))
+    if result.problems:
+        print(f"{len(result.problems)} citat stämmer inte med källtexterna i {sources_dir}.", file=sys.stderr)
+        return 1
+    if not result.documents:
+        print(f"Ingen källtext i {sources_dir} hör till regelpaketets källdokument (pack.yaml, file:); "
+              "inga citat kontrollerades.")
+        return 0
+    print(f"{result.checked} citat ur {', '.join(result.documents)} står ordagrant i källtexterna i {sources_dir}.")
     return 0
 
 
@@ -152,10 +193,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="validera ett regelpaket")
     c.add_argument("dir", nargs="?", default=None, metavar="DIR")
+    c.add_argument("--sources", metavar="KATALOG",
+                   help="kontrollera också att varje citat (quote) står ordagrant i källdokumentens "
+                        "textfiler i KATALOG, t.ex. ../shared/seeds")
     c.set_defaults(func=cmd_check)
 
-    v = sub.add_parser("coverage", help="kartläggning: kommun × ålder × nivå")
-    v.add_argument("--format", choices=["text", "html", "png"], default="text")
+    v = sub.add_parser("coverage", help="kartläggning: kommun × åldersband × behov")
+    v.add_argument("--format", choices=["text", "html", "png", "csv"], default="text",
+                   help="text, html, png eller csv (kommun,kommunkod,aldersband,behov,niva,status,insatser)")
     v.add_argument("--out", metavar="FILE")
     v.add_argument("--rules", metavar="DIR")
     v.set_defaults(func=cmd_coverage)

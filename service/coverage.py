@@ -1,60 +1,77 @@
-"""`foraldrastod coverage`: the kartläggning as a text table, a standalone HTML page or a PNG heatmap.
+"""`foraldrastod coverage`: the kartläggning as text, CSV, a standalone HTML page or a PNG.
 
-The rendering functions are also used by the /kartlaggning page (service/web.py).
+The HTML functions are also used by the /kartlaggning page (service/web.py).
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import html
 import io
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from engine.coverage import AGE_BANDS, LEVELS, CoverageMatrix, compute_coverage
+from engine.coverage import AGE_BANDS, LEVELS, NO_NEED, Cell, CellStatus, CoverageMatrix, compute_coverage, csv_rows
 from engine.lint import Finding, lint_pack
 from engine.models import Availability, Level
 
 LEVEL_LABELS = {Level.universell: "Universell", Level.selektiv: "Selektiv", Level.indikerad: "Indikerad"}
-LEVEL_SHORT = {Level.universell: "U", Level.selektiv: "S", Level.indikerad: "I"}
-STATUS_TEXT = {Availability.finns: "finns", Availability.saknas: "saknas", Availability.okand: "okänd"}
-# Heatmap colours: blue / orange / light grey are told apart with colour-blindness too,
-# and every cell also carries its word.
-STATUS_COLOURS = {Availability.finns: "#2166ac", Availability.saknas: "#d95f02", Availability.okand: "#d9d9d9"}
-STATUS_TEXT_COLOURS = {Availability.finns: "#ffffff", Availability.saknas: "#000000", Availability.okand: "#000000"}
+STATUS_TEXT = {s: s.value for s in CellStatus}
+# blue / orange / light grey are told apart with colour-blindness too; every cell also has its word
+STATUS_COLOURS = {CellStatus.tackt: "#2166ac", CellStatus.gap: "#d95f02", CellStatus.okand: "#d9d9d9"}
+STATUS_TEXT_COLOURS = {CellStatus.tackt: "#ffffff", CellStatus.gap: "#000000", CellStatus.okand: "#000000"}
+STATUS_CLASS = {CellStatus.tackt: "tackt", CellStatus.gap: "gap", CellStatus.okand: "okand"}
 LEGEND = {
-    Availability.finns: "finns – minst en insats finns i kommunen",
-    Availability.saknas: "saknas – ingen insats, eller alla saknas i kommunen",
-    Availability.okand: "okänd – insatser finns i regelpaketet men tillgången är inte känd",
+    CellStatus.tackt: "täckt – minst en insats som reglerna rekommenderar finns i kommunen",
+    CellStatus.gap: "gap – reglerna rekommenderar inget här, eller alla insatserna saknas i kommunen",
+    CellStatus.okand: "okänd – insatser rekommenderas men det är inte känt om kommunen har dem",
 }
+AVAIL_WORDS = {Availability.finns: "finns", Availability.saknas: "saknas", Availability.okand: "okänd"}
 
 
-# --------------------------------------------------------------------------- text
+@dataclass(frozen=True)
+class Filters:
+    """What the /kartlaggning page shows; None = all."""
+
+    view: str = "kommun"  # "kommun" | "behov"
+    kommun: str | None = None
+    band: str | None = None
+    level: Level | None = None
+
+
+# --------------------------------------------------------------------------- text and csv
 def text_table(matrix: CoverageMatrix) -> str:
-    name_w = max(len(n) for _c, n in matrix.kommuner) if matrix.kommuner else 6
-    name_w = max(name_w, len("Kommun"))
-    cell_w = 6
+    bands = {b.key: b.label for b in matrix.bands}
+    needs = dict(matrix.needs)
     lines = [
         f"Kartläggning av föräldraskapsstöd – regelpaket {matrix.pack_name} {matrix.pack_version}, "
         f"{matrix.day.isoformat()}",
-        "Nivåer: U = universell, S = selektiv, I = indikerad. "
-        "Värden: finns / saknas / okänd (tillgång i kommunen).",
+        "En cell är kommun × åldersband × behov. täckt / gap / okänd per kommun:",
         "",
     ]
-    band_w = (cell_w + 1) * len(LEVELS) - 1
-    lines.append(" " * name_w + " | " + " | ".join(b.label.center(band_w) for b in AGE_BANDS))
-    lines.append("Kommun".ljust(name_w) + " | " + " | ".join(
-        " ".join(LEVEL_SHORT[lv].center(cell_w) for lv in LEVELS) for _b in AGE_BANDS))
-    lines.append("-" * len(lines[-1]))
+    name_w = max([len(n) for _c, n in matrix.kommuner] + [len("Kommun")])
+    lines.append(f"{'Kommun'.ljust(name_w)}  täckt   gap  okänd")
     for code, name in matrix.kommuner:
-        cells = []
-        for band in AGE_BANDS:
-            cells.append(" ".join(
-                STATUS_TEXT[matrix.cell(code, band.key, lv).status].ljust(cell_w) for lv in LEVELS))
-        lines.append(name.ljust(name_w) + " | " + " | ".join(cells))
-    counts = matrix.counts()
-    lines.append("")
-    lines.append("Summa: " + ", ".join(f"{STATUS_TEXT[a]} {counts[a]}" for a in Availability))
+        c = matrix.counts(code)
+        lines.append(f"{name.ljust(name_w)}  {c[CellStatus.tackt]:5d} {c[CellStatus.gap]:5d} {c[CellStatus.okand]:6d}")
+    total = matrix.counts()
+    lines.append(f"{'Summa'.ljust(name_w)}  {total[CellStatus.tackt]:5d} {total[CellStatus.gap]:5d} "
+                 f"{total[CellStatus.okand]:6d}")
+    gaps = [c for c in matrix.rows() if c.status == CellStatus.gap]
+    lines += ["", f"Gap ({len(gaps)}):"]
+    names = dict(matrix.kommuner)
+    for c in gaps:
+        why = "inget rekommenderas" if not c.insatser else "alla insatser saknas: " + ", ".join(c.insats_ids)
+        lines.append(f"  {names[c.kommun]}, {bands[c.band]}, {needs[c.need]}: {why}")
     return "\n".join(lines) + "\n"
+
+
+def csv_text(matrix: CoverageMatrix) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerows(csv_rows(matrix))
+    return buf.getvalue()
 
 
 def findings_text(findings: list[Finding]) -> str:
@@ -64,46 +81,134 @@ def findings_text(findings: list[Finding]) -> str:
 
 
 # --------------------------------------------------------------------------- html
-def table_html(matrix: CoverageMatrix) -> str:
-    """An accessible table: caption, two header rows with scope, a word in every cell."""
-    e = html.escape
-    head1 = "".join(
-        f'<th scope="colgroup" colspan="{len(LEVELS)}" id="band-{e(b.key)}">{e(b.label)}</th>' for b in AGE_BANDS)
-    head2 = "".join(
-        f'<th scope="col" id="col-{e(b.key)}-{lv.value}" headers="band-{e(b.key)}">{LEVEL_LABELS[lv]}</th>'
-        for b in AGE_BANDS for lv in LEVELS)
+e = html.escape
+
+
+def _cell_html(cell: Cell | None, context: str) -> str:
+    if cell is None:
+        return '<td class="cell ej-aktuell"><span aria-hidden="true">–</span><span class="sr-only">ej aktuellt</span></td>'
+    cls = STATUS_CLASS[cell.status]
+    word = STATUS_TEXT[cell.status]
+    if cell.insatser:
+        items = []
+        for i in cell.insatser:
+            basis = f" ({e(i.basis.value)}{': ' + e(i.reason) if i.reason else ''})" if i.basis else ""
+            verified = f", kontrollerad {e(i.verified.isoformat())}" if i.verified else ", inte kontrollerad"
+            items.append(f'<li><span class="insats-namn">{e(i.name)}</span>: {e(AVAIL_WORDS[i.availability])}'
+                         f"{basis}{verified}</li>")
+        body = f'<ul class="cell-insatser">{"".join(items)}</ul>'
+    else:
+        body = '<p class="cell-insatser">Reglerna rekommenderar ingen insats här.</p>'
+    level = f'<p class="cell-niva">Nivå: {e(cell.level.value)}</p>' if cell.level else ""
+    return (f'<td class="cell status-{cls}" data-status="{e(cell.status.value)}">'
+            f'<details><summary>{e(word)}<span class="sr-only"> – {e(context)}</span></summary>'
+            f'<div class="cell-detalj">{level}{body}</div></details></td>')
+
+
+def _bands(filters: Filters):
+    return [b for b in AGE_BANDS if filters.band in (None, b.key)]
+
+
+def _need_level(matrix: CoverageMatrix, need: str) -> Level | None:
+    levels = [c.level for c in matrix.cells.values() if c.need == need and c.level]
+    return max(levels, key=lambda lv: lv.rank) if levels else None
+
+
+def _kept_needs(matrix: CoverageMatrix, filters: Filters):
+    return [(code, label) for code, label in matrix.needs
+            if filters.level is None or _need_level(matrix, code) == filters.level]
+
+
+def _kept_kommuner(matrix: CoverageMatrix, filters: Filters):
+    return [(c, n) for c, n in matrix.kommuner if filters.kommun in (None, c)]
+
+
+def _table(caption: str, first_header: str, rows: list[tuple[str, str, list[tuple[Cell | None, str]]]],
+           bands, table_id: str) -> str:
+    head = "".join(f'<th scope="col">{e(b.label)}</th>' for b in bands)
+    body = []
+    for row_label, row_extra, cells in rows:
+        extra = f' <span class="rad-niva">{e(row_extra)}</span>' if row_extra else ""
+        tds = "".join(_cell_html(c, ctx) for c, ctx in cells)
+        body.append(f'<tr><th scope="row">{e(row_label)}{extra}</th>{tds}</tr>')
+    return (f'<div class="tabell-rulla" role="region" aria-labelledby="{table_id}-rubrik" tabindex="0">'
+            f'<table class="coverage" id="{table_id}"><caption id="{table_id}-rubrik">{e(caption)}</caption>'
+            f'<thead><tr><th scope="col" class="forsta">{e(first_header)}</th>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
+
+
+def _counts_line(counts: dict[CellStatus, int]) -> str:
+    return ", ".join(f'<span class="antal antal-{STATUS_CLASS[s]}">{e(STATUS_TEXT[s])}: {n}</span>'
+                     for s, n in counts.items())
+
+
+def _filtered_counts(matrix: CoverageMatrix, filters: Filters, kommun: str) -> dict[CellStatus, int]:
+    needs = {c for c, _l in _kept_needs(matrix, filters)}
+    bands = {b.key for b in _bands(filters)}
+    out = {s: 0 for s in CellStatus}
+    for c in matrix.cells.values():
+        if c.kommun == kommun and c.need in needs and c.band in bands:
+            out[c.status] += 1
+    return out
+
+
+def counts_html(matrix: CoverageMatrix, filters: Filters = Filters()) -> str:
     rows = []
-    for code, name in matrix.kommuner:
-        tds = []
-        for band in AGE_BANDS:
-            for lv in LEVELS:
-                c = matrix.cell(code, band.key, lv)
-                title = ", ".join(c.insatser) if c.insatser else "ingen insats i regelpaketet"
-                word = STATUS_TEXT[c.status]
-                tds.append(
-                    f'<td class="status-{e(c.status.name)}" headers="kommun-{e(code)} band-{e(band.key)} '
-                    f'col-{e(band.key)}-{lv.value}" title="{e(title)}">{e(word)}</td>')
-        rows.append(f'<tr><th scope="row" id="kommun-{e(code)}">{e(name)}</th>{"".join(tds)}</tr>')
-    return (
-        '<table class="coverage">'
-        f"<caption>Tillgång till föräldraskapsstöd per kommun, åldersband och preventionsnivå "
-        f"({e(matrix.day.isoformat())})</caption>"
-        f'<thead><tr><td rowspan="2"></td>{head1}</tr><tr>{head2}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+    for code, name in _kept_kommuner(matrix, filters):
+        c = _filtered_counts(matrix, filters, code)
+        rows.append(f'<tr><th scope="row">{e(name)}</th>'
+                    + "".join(f'<td class="antal-{STATUS_CLASS[s]}">{c[s]}</td>' for s in CellStatus) + "</tr>")
+    head = "".join(f'<th scope="col">{e(STATUS_TEXT[s])}</th>' for s in CellStatus)
+    return (f'<div class="tabell-rulla" role="region" aria-labelledby="antal-rubrik" tabindex="0">'
+            f'<table class="antal-tabell"><caption id="antal-rubrik">Antal celler per kommun i urvalet</caption>'
+            f'<thead><tr><th scope="col" class="forsta">Kommun</th>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def tables_html(matrix: CoverageMatrix, filters: Filters = Filters()) -> str:
+    bands = _bands(filters)
+    needs = _kept_needs(matrix, filters)
+    kommuner = _kept_kommuner(matrix, filters)
+    labels = {b.key: b.label for b in AGE_BANDS}
+    out = []
+    if filters.view == "behov":
+        for n, (code, label) in enumerate(needs):
+            level = _need_level(matrix, code)
+            rows = []
+            for kcode, kname in kommuner:
+                cells = [(matrix.cell(kcode, b.key, code), f"{kname}, {labels[b.key]}") for b in bands]
+                rows.append((kname, "", cells))
+            title = f"{label}" + (f" – {level.value} nivå" if level else "")
+            out.append(f'<section class="vy-del" aria-labelledby="del-{n}"><h3 id="del-{n}">{e(title)}</h3>'
+                       + _table(f"{label}: per kommun och åldersband", "Kommun", rows, bands, f"tabell-{n}")
+                       + "</section>")
+    else:
+        for n, (kcode, kname) in enumerate(kommuner):
+            rows = []
+            for code, label in needs:
+                level = _need_level(matrix, code)
+                cells = [(matrix.cell(kcode, b.key, code), f"{label}, {labels[b.key]}") for b in bands]
+                rows.append((label, level.value if level else "", cells))
+            counts = _filtered_counts(matrix, filters, kcode)
+            out.append(f'<section class="vy-del" aria-labelledby="del-{n}"><h3 id="del-{n}">{e(kname)}</h3>'
+                       f'<p class="antal-rad">{_counts_line(counts)}</p>'
+                       + _table(f"{kname}: behov per åldersband", "Behov", rows, bands, f"tabell-{n}")
+                       + "</section>")
+    if not out:
+        return "<p>Inget i urvalet. Ändra filtren.</p>"
+    return "".join(out)
 
 
 def legend_html() -> str:
     items = "".join(
-        f'<li><span class="swatch status-{a.name}" aria-hidden="true"></span>{html.escape(LEGEND[a])}</li>'
-        for a in Availability)
+        f'<li><span class="swatch status-{STATUS_CLASS[s]}" aria-hidden="true"></span>{e(LEGEND[s])}</li>'
+        for s in CellStatus)
     return f'<ul class="legend">{items}</ul>'
 
 
 def findings_html(findings: list[Finding]) -> str:
     if not findings:
         return "<p>Inga anmärkningar på regelpaketet.</p>"
-    e = html.escape
     items = []
     for f in findings:
         where = f' <span class="where">({e(f.where())})</span>' if f.where() else ""
@@ -112,32 +217,21 @@ def findings_html(findings: list[Finding]) -> str:
     return f'<ul class="findings">{"".join(items)}</ul>'
 
 
-STANDALONE_CSS = """
-body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1a1a1a}
-table.coverage{border-collapse:collapse;font-size:.85rem}
-.coverage th,.coverage td{border:1px solid #767676;padding:.25rem .4rem;text-align:center}
-.coverage th[scope=row]{text-align:left}
-.status-finns{background:#2166ac;color:#fff}
-.status-saknas{background:#d95f02;color:#000}
-.status-okand{background:#d9d9d9;color:#000}
-.legend{list-style:none;padding:0}.legend li{margin:.2rem 0}
-.swatch{display:inline-block;width:1em;height:1em;margin-right:.4em;vertical-align:middle;border:1px solid #555}
-.table-wrap{overflow-x:auto}
-"""
-
-
 def standalone_html(matrix: CoverageMatrix, findings: list[Finding]) -> str:
-    e = html.escape
+    css = (Path(__file__).parent / "static" / "kartlaggning.css").read_text(encoding="utf-8")
     return f"""<!doctype html>
 <html lang="sv">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Kartläggning av föräldraskapsstöd – {e(matrix.pack_name)}</title>
-<style>{STANDALONE_CSS}</style></head>
+<style>body{{font-family:system-ui,sans-serif;margin:1.5rem;color:#1a1a1a}}{css}</style></head>
 <body><main>
 <h1>Kartläggning av föräldraskapsstöd</h1>
-<p>Regelpaket {e(matrix.pack_name)} {e(matrix.pack_version)}, gäller {e(matrix.day.isoformat())}.</p>
+<p>Regelpaket {e(matrix.pack_name)} {e(matrix.pack_version)}, gäller {e(matrix.day.isoformat())}.
+En cell är kommun × åldersband × behov.</p>
 {legend_html()}
-<div class="table-wrap">{table_html(matrix)}</div>
+{counts_html(matrix)}
+<h2>Per kommun</h2>
+{tables_html(matrix)}
 <h2>Anmärkningar på regelpaketet</h2>
 {findings_html(findings)}
 </main></body></html>
@@ -145,7 +239,17 @@ def standalone_html(matrix: CoverageMatrix, findings: list[Finding]) -> str:
 
 
 # --------------------------------------------------------------------------- png
+def _worst(cells: list[Cell]) -> CellStatus:
+    statuses = {c.status for c in cells}
+    for s in (CellStatus.gap, CellStatus.okand, CellStatus.tackt):
+        if s in statuses:
+            return s
+    return CellStatus.okand
+
+
 def png_bytes(matrix: CoverageMatrix) -> bytes:
+    """Heatmap: kommun × åldersband × nivå; a square shows the worst of its cells (gap before
+    okänd before täckt) and how many cells are gaps."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -153,20 +257,29 @@ def png_bytes(matrix: CoverageMatrix) -> bytes:
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    order = list(Availability)
-    index = {a: i for i, a in enumerate(order)}
-    columns = matrix.columns()
-    data = [[index[matrix.cell(code, b.key, lv).status] for b, lv in columns] for code, _n in matrix.kommuner]
+    order = list(CellStatus)
+    index = {s: i for i, s in enumerate(order)}
+    columns = [(b, lv) for b in AGE_BANDS for lv in LEVELS]
+    data, labels = [], []
+    for code, _n in matrix.kommuner:
+        row, lab = [], []
+        for b, lv in columns:
+            cells = [c for c in matrix.cells.values() if c.kommun == code and c.band == b.key and c.level == lv]
+            worst = _worst(cells)
+            row.append(index[worst])
+            gaps = sum(c.status == CellStatus.gap for c in cells)
+            lab.append((worst, f"{STATUS_TEXT[worst]}" + (f" {gaps}" if gaps else "") if cells else "–"))
+        data.append(row)
+        labels.append(lab)
     rows = max(len(data), 1)
     fig = Figure(figsize=(16, 3.2 + 0.45 * rows), dpi=110, layout="constrained")
     ax = fig.add_subplot(1, 1, 1)
-    cmap = ListedColormap([STATUS_COLOURS[a] for a in order])
-    ax.imshow(data or [[index[Availability.okand]] * len(columns)], cmap=cmap, vmin=-0.5,
+    cmap = ListedColormap([STATUS_COLOURS[s] for s in order])
+    ax.imshow(data or [[index[CellStatus.okand]] * len(columns)], cmap=cmap, vmin=-0.5,
               vmax=len(order) - 0.5, aspect="auto")
-    for r, row in enumerate(data):
-        for c, v in enumerate(row):
-            a = order[v]
-            ax.text(c, r, STATUS_TEXT[a], ha="center", va="center", fontsize=8, color=STATUS_TEXT_COLOURS[a])
+    for r, lab in enumerate(labels):
+        for c, (s, text) in enumerate(lab):
+            ax.text(c, r, text, ha="center", va="center", fontsize=8, color=STATUS_TEXT_COLOURS[s])
     ax.set_yticks(range(len(matrix.kommuner)), [n for _c, n in matrix.kommuner], fontsize=10)
     ax.set_xticks(range(len(columns)), [LEVEL_LABELS[lv] for _b, lv in columns], rotation=45,
                   ha="right", rotation_mode="anchor", fontsize=9)
@@ -181,9 +294,9 @@ def png_bytes(matrix: CoverageMatrix) -> bytes:
                    [b.label for b in AGE_BANDS], fontsize=11, fontweight="bold")
     top.tick_params(length=0)
     ax.set_title(f"Kartläggning av föräldraskapsstöd – regelpaket {matrix.pack_name}, "
-                 f"{matrix.day.isoformat()} (rader: kommuner; kolumner: åldersband × preventionsnivå)",
+                 f"{matrix.day.isoformat()} (sämsta cellen per kommun, åldersband och nivå; siffra = antal gap)",
                  fontsize=12)
-    fig.legend(handles=[Patch(facecolor=STATUS_COLOURS[a], edgecolor="#555", label=LEGEND[a]) for a in order],
+    fig.legend(handles=[Patch(facecolor=STATUS_COLOURS[s], edgecolor="#555", label=LEGEND[s]) for s in order],
                loc="outside lower center", ncol=3, fontsize=9.5, frameon=False)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
@@ -215,8 +328,11 @@ def main(args: argparse.Namespace) -> int:
         Path(out).write_bytes(data)
         print(f"Skrev {out}", file=sys.stderr)
         return 0
-    findings = lint_pack(pack)
-    text = standalone_html(matrix, findings) if fmt == "html" else text_table(matrix) + "\n" + findings_text(findings)
+    if fmt == "csv":
+        text = csv_text(matrix)
+    else:
+        findings = lint_pack(pack)
+        text = standalone_html(matrix, findings) if fmt == "html" else text_table(matrix) + "\n" + findings_text(findings)
     if out:
         Path(out).write_text(text, encoding="utf-8")
         print(f"Skrev {out}", file=sys.stderr)

@@ -15,8 +15,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from engine import Engine, Pack, load_pack
-from engine.coverage import compute_coverage
+from engine.coverage import AGE_BANDS, compute_coverage
 from engine.lint import lint_pack
+from engine.models import Level
 
 from . import coverage as coverage_render
 from . import strategi
@@ -114,41 +115,74 @@ _png_lock = threading.Lock()
 
 
 @router.get("/kartlaggning", response_class=HTMLResponse)
-def kartlaggning(request: Request) -> HTMLResponse:
+def kartlaggning(request: Request, vy: str = "kommun", kommun: str = "", alder: str = "",
+                 niva: str = "") -> HTMLResponse:
     pack = current_pack(request)
     matrix = compute_coverage(pack)
     findings = lint_pack(pack)
-    counts = matrix.counts()
-    summary = ", ".join(f"{coverage_render.STATUS_TEXT[a]}: {n}" for a, n in counts.items())
+    filters = coverage_render.Filters(
+        view="behov" if vy == "behov" else "kommun",
+        kommun=pack.resolve_kommun(kommun) if kommun else None,
+        band=alder if alder in {b.key for b in AGE_BANDS} else None,
+        level=Level(niva) if niva in {lv.value for lv in Level} else None,
+    )
+    total = matrix.counts()
+    summary = ", ".join(f"{coverage_render.STATUS_TEXT[s]}: {n}" for s, n in total.items())
+
+    def options(pairs, chosen) -> str:
+        return "".join(f'<option value="{e(v)}"{" selected" if v == chosen else ""}>{e(label)}</option>'
+                       for v, label in pairs)
+
+    kommun_opts = options([("", "Alla kommuner"), *((c, n) for c, n in matrix.kommuner)], filters.kommun or "")
+    band_opts = options([("", "Alla åldrar"), *((b.key, b.label) for b in AGE_BANDS)], filters.band or "")
+    level_opts = options([("", "Alla nivåer"), *((lv.value, lv.value.capitalize()) for lv in Level)],
+                         filters.level.value if filters.level else "")
+    view_opts = options([("kommun", "Per kommun"), ("behov", "Per behov")], filters.view)
+    view_title = "Per behov" if filters.view == "behov" else "Per kommun"
     main = f"""
-<h1>Kartläggning: var finns stödet, och var saknas det?</h1>
-<p class="ingress">För varje kommun, åldersband och preventionsnivå: finns det en insats i
-regelpaketet som kommunen erbjuder? Bygger på regelpaketets tillgångsuppgifter
-({e(matrix.day.isoformat())}). Antal celler – {e(summary)}.</p>
+<link rel="stylesheet" href="/static/kartlaggning.css">
+<h1>Kartläggning: var finns stödet, och var finns gapen?</h1>
+<p class="ingress">För varje kommun, åldersband och behov: rekommenderar reglerna en insats, och finns
+den i kommunen? Bygger på regelpaketets tillgångsuppgifter ({e(matrix.day.isoformat())}).
+Alla celler – {e(summary)}. Öppna en cell för att se insatserna, grunden för uppgiften och när den
+kontrollerades.</p>
 <details class="metod"><summary>Så räknas en cell</summary>
-<p>Universell nivå: regler utan behovsvillkor. Selektiv och indikerad nivå: alla regler på nivån,
-oavsett vilket behov de kräver. En regel räknas för ett åldersband om dess ålder överlappar bandet
-(att en regel slutar på bandets första månad, t.ex. 0–6 år mot 6–13 år, räknas inte). <strong>finns</strong>:
-minst en av insatserna finns i kommunen; <strong>saknas</strong>: ingen insats, eller alla saknas;
-<strong>okänd</strong>: annars.</p></details>
-<div class="kartlaggning">
-  <section class="karta" aria-labelledby="karta-rubrik">
-    <h2 id="karta-rubrik">Värmekarta</h2>
-    {coverage_render.legend_html()}
-    <img class="heatmap" src="/kartlaggning.png" width="1760" height="{_png_height(len(matrix.kommuner))}"
-         alt="Värmekarta över tillgång per kommun, åldersband och nivå. Samma uppgifter finns i tabellen nedan.">
-    <h2 id="tabell-rubrik">Tabell</h2>
-    <div class="tabell-rulla" role="region" aria-labelledby="tabell-rubrik" tabindex="0">
-      {coverage_render.table_html(matrix)}
-    </div>
-  </section>
-  <section class="anmarkningar" aria-labelledby="anm-rubrik">
-    <h2 id="anm-rubrik">Anmärkningar på regelpaketet ({len(findings)})</h2>
-    {coverage_render.findings_html(findings)}
-  </section>
-</div>
+<p>En cell är en kommun, ett åldersband och ett behov (eller inget särskilt behov, det universella
+stödet). <strong>täckt</strong>: minst en av insatserna som reglerna rekommenderar där finns i
+kommunen. <strong>gap</strong>: reglerna rekommenderar ingenting där, eller alla insatserna saknas i
+kommunen. <strong>okänd</strong>: annars – någon insats rekommenderas men det är inte känt om kommunen
+har den. Ett streck betyder att behovet inte kan finnas i åldern (till exempel barnets behov innan
+barnet är fött). Åldrar i hela år: "3–5 år" är från 3-årsdagen till 6-årsdagen.</p></details>
+<form class="kart-filter" method="get" action="/kartlaggning" aria-label="Filter för kartläggningen">
+  <div><label for="f-vy">Visa</label><select id="f-vy" name="vy">{view_opts}</select></div>
+  <div><label for="f-kommun">Kommun</label><select id="f-kommun" name="kommun">{kommun_opts}</select></div>
+  <div><label for="f-alder">Åldersband</label><select id="f-alder" name="alder">{band_opts}</select></div>
+  <div><label for="f-niva">Nivå</label><select id="f-niva" name="niva">{level_opts}</select></div>
+  <div><button type="submit">Visa urvalet</button></div>
+</form>
+{coverage_render.legend_html()}
+<p><a href="/kartlaggning.csv">Ladda ner hela kartläggningen som CSV</a> (en rad per kommun, åldersband och behov).</p>
+<section aria-labelledby="antal-h"><h2 id="antal-h">Täckt, gap och okänd per kommun</h2>
+{coverage_render.counts_html(matrix, filters)}</section>
+<section class="vy" aria-labelledby="vy-h"><h2 id="vy-h">{e(view_title)}</h2>
+{coverage_render.tables_html(matrix, filters)}</section>
+<section aria-labelledby="karta-rubrik"><h2 id="karta-rubrik">Värmekarta</h2>
+<img class="heatmap" src="/kartlaggning.png" width="1760" height="{_png_height(len(matrix.kommuner))}"
+     alt="Värmekarta: sämsta cellen per kommun, åldersband och nivå. Samma uppgifter finns i tabellerna ovan.">
+</section>
+<section class="anmarkningar" aria-labelledby="anm-rubrik">
+  <h2 id="anm-rubrik">Anmärkningar på regelpaketet ({len(findings)})</h2>
+  {coverage_render.findings_html(findings)}
+</section>
 """
     return page("Kartläggning", main, pack, "/kartlaggning")
+
+
+@router.get("/kartlaggning.csv")
+def kartlaggning_csv(request: Request) -> Response:
+    pack = current_pack(request)
+    return Response(coverage_render.csv_text(compute_coverage(pack)), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="kartlaggning.csv"', **SECURITY_HEADERS})
 
 
 def _png_height(rows: int) -> int:

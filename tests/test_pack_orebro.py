@@ -72,28 +72,69 @@ def test_slide_levels_are_encoded(pack):
 
 @pytest.mark.parametrize(
     "insats_id, lo, hi",
-    [("bvc", 0, 72), ("abc", 36, 144), ("utokade-hembesok", 0, 18), ("familjecentral", 0, 72),
-     ("abc-tonar", 156, 216)],
+    [("bvc", 0, 83), ("abc", 36, 155), ("utokade-hembesok", 0, 18), ("familjecentral", 0, 83),
+     ("abc-tonar", 156, 216), ("alskade-forbannade-tonaring", 156, 215), ("de-otroliga-aren", 36, 107)],
 )
-def test_age_convention_a_to_b_years_is_a12_to_b12(pack, insats_id, lo, hi):
+def test_age_convention_whole_years_a12_to_b12_plus_11(pack, insats_id, lo, hi):
+    """'a–b år' = a*12 .. b*12+11, capped at 216; months given as months are those months."""
     ins = pack.insatser[insats_id]
     assert (ins.age_months.min, ins.age_months.max) == (lo, hi)
 
 
+# rules resting on law or on national programmes, not on the strategy 2024–2030
+NOT_STRATEGY_BOUND = {
+    "universell-mvc-vantar-barn", "universell-foraldragrupp-mvc-bvc", "universell-bvc-0-6-ar",
+    "skydd-anmalningsskyldighet", "skydd-anmalningsskyldighet-sol-2001", "skydd-familjebehandling",
+}
+
+
 def test_every_rule_has_a_rationale_source_and_strategy_period(pack):
     doc_ids = {d.id for d in pack.meta.sources}
-    assert {"strategi-2024", "presentation-2022"} <= doc_ids
+    assert {"strategi-2024", "presentation-2022", "socialtjanstlagen-2025"} <= doc_ids
     for rule in pack.rules:
         assert rule.source.document in doc_ids
         assert len(rule.rationale) > 30, rule.id
-        if rule.source.document != "socialtjanstlagen":
+        if rule.id not in NOT_STRATEGY_BOUND:
             assert (rule.valid_from, rule.valid_to) == (dt.date(2024, 1, 1), dt.date(2030, 12, 31)), rule.id
+        else:
+            assert rule.valid_to is None or rule.valid_to < dt.date(2030, 12, 31), rule.id
+
+
+def test_law_citations_follow_the_law_in_force(pack):
+    rules = {r.id: r for r in pack.rules}
+    old, new = rules["skydd-anmalningsskyldighet-sol-2001"], rules["skydd-anmalningsskyldighet"]
+    assert old.source.document == "socialtjanstlagen" and old.valid_to == dt.date(2025, 6, 30)
+    assert new.source.document == "socialtjanstlagen-2025" and new.valid_from == dt.date(2025, 7, 1)
+    assert "2025:400" in new.notice.text and "verifieras" in new.notice.text
+    assert "§" not in new.notice.text and "§" not in new.source.section  # not verified in the seeds
+    for rule in (old, new):
+        assert "skyldiga" in rule.notice.text and "kan och bör anmäla" in rule.notice.text
 
 
 def test_assumptions_are_explained(pack):
-    for ins in pack.insatser.values():
-        if ins.status is Status.antagande:
-            assert ins.assumptions, f"{ins.id} är ett antagande utan förklaring"
+    for item in [*pack.insatser.values(), *pack.rules, *pack.needs.values()]:
+        if item.status is Status.antagande:
+            assert item.assumptions and all(a.strip() for a in item.assumptions), item
+
+
+@pytest.mark.parametrize("rule_id", [
+    "universell-utokade-hembesok-0-18-man", "universell-abc-3-12-ar", "indikerad-beviljat-bistand",
+    "skydd-familjebehandling", "selektiv-biff-separerade-foraldrar", "selektiv-familjeradgivning",
+    "selektiv-familjebehandling-oppen-ingang", "selektiv-barn-som-anhoriga",
+])
+def test_inferences_flagged_by_the_review_are_antaganden(pack, rule_id):
+    rule = next(r for r in pack.rules if r.id == rule_id)
+    assert rule.status is Status.antagande and rule.assumptions
+
+
+def test_flagged_texts_are_fixed(pack):
+    assert "Trappan" not in (pack.insatser["barn-som-anhoriga"].format or "")
+    rule = next(r for r in pack.rules if r.id == "selektiv-barn-som-anhoriga")
+    assert "rätt till" not in rule.rationale
+    label = pack.needs["beviljat_bistand"].label
+    assert "biståndsbeslut" in label and "ekonomiskt" not in label.lower()
+    assert "tillsammans med socialtjänsten" not in pack.insatser["utokade-hembesok"].format.replace(
+        "i modellen tillsammans med socialtjänsten", "")
 
 
 def test_every_rules_file_quotes_its_passage(pack):
@@ -109,6 +150,12 @@ def test_undescribed_programmes_have_no_age_rules(pack):
 
 
 def test_availability_only_where_a_source_states_it(pack):
+    """No source says which kommun offers what: every entry is an antagande with its reason."""
+    for entry in pack.availability.values():
+        assert entry.basis is not None and entry.basis.value == "antagande", entry
+        assert entry.reason
+    norra = {pack.availability[(c, "abc")].reason for c in NORRA}
+    assert norra == {"presentationen 2022 listar insatsen för norra länsdelen"}
     finns = {(k, i) for (k, i), e in pack.availability.items() if e.status.value == "finns"}
     for code in NORRA:
         for ids in SLIDE.values():

@@ -79,8 +79,15 @@ def test_static_files_and_no_escape_from_static_dir(client):
 
 def test_kartlaggning_table_and_png(client):
     html = client.get("/kartlaggning").text
-    assert html.count('<th scope="row"') == 3
+    counts = html.split('<table class="antal-tabell">')[1].split("</table>")[0]
+    assert counts.count('<th scope="row"') == 3  # one row per kommun of the mini pack
+    assert html.count('<section class="vy-del"') == 3  # one table per kommun
     assert "Inget universellt stöd för barn 12 år 1 mån – 18 år" in html
+    one = client.get("/kartlaggning", params={"kommun": "Nora", "alder": "0", "niva": "universell"}).text
+    assert one.count('<section class="vy-del"') == 1 and '<option value="1884" selected>' in one
+    csv_body = client.get("/kartlaggning.csv")
+    assert csv_body.headers["content-type"].startswith("text/csv")
+    assert csv_body.text.splitlines()[0] == "kommun,kommunkod,aldersband,behov,niva,status,insatser"
     png = client.get("/kartlaggning.png")
     assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
 

@@ -171,22 +171,6 @@ def test_index_has_no_axe_violations_before_and_after_answer(page, artifacts):
     assert after == [], after
 
 
-def test_kartlaggning_heatmap_table_and_findings(page, artifacts):
-    page.goto("/kartlaggning")
-    page.wait_for_function("document.querySelector('img.heatmap').complete")
-    assert page.evaluate("document.querySelector('img.heatmap').naturalWidth") > 500
-    rows = page.locator("table.coverage tbody tr")
-    assert rows.count() == 12
-    assert page.locator("table.coverage tbody th[scope=row]", has_text="Ljusnarsberg").count() == 1
-    cells = page.evaluate("[...document.querySelectorAll('table.coverage tbody td')].map(td => td.textContent)")
-    assert len(cells) == 12 * 18 and set(cells) <= {"finns", "saknas", "okänd"}
-    assert page.locator(".anmarkningar h2").inner_text().startswith("Anmärkningar")
-    violations = run_axe(page)
-    (artifacts / "axe-kartlaggning.json").write_text(json.dumps(violations, indent=2, ensure_ascii=False))
-    page.screenshot(path=str(artifacts / "web-kartlaggning.png"), full_page=True)
-    assert violations == [], violations
-
-
 def test_strategi_page_is_accessible(page, artifacts):
     page.goto("/strategi")
     assert page.locator("h1").inner_text() == "Strategin i tester"
