@@ -380,7 +380,7 @@ except ImportError:  # pragma: no cover - a pinned runtime dependency
 DOCS_FILES = {"swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"}
 
 
-def _docs_page(title: str, head: str, body: str) -> HTMLResponse:
+def _docs_page(title: str, head: str, body: str, csp: str | None = None) -> HTMLResponse:
     return HTMLResponse(f"""<!doctype html>
 <html lang="sv">
 <head>
@@ -393,7 +393,7 @@ def _docs_page(title: str, head: str, body: str) -> HTMLResponse:
 <body>
 {body}
 </body>
-</html>""", headers=SECURITY_HEADERS)
+</html>""", headers={**SECURITY_HEADERS, **({"Content-Security-Policy": csp} if csp else {})})
 
 
 @router.get("/docs", response_class=HTMLResponse)
@@ -406,6 +406,7 @@ def swagger_ui() -> HTMLResponse:
         '<a href="/redoc">Samma dokumentation som ReDoc</a></p></header>\n'
         '<main id="swagger-ui" aria-label="API-dokumentation"></main>\n'
         '<script src="/static/docs/swagger-ui-bundle.js"></script>\n'
+        '<script src="/static/docs-a11y.js"></script>\n'
         '<script src="/static/docs-swagger.js"></script>')
 
 
@@ -416,7 +417,11 @@ def redoc() -> HTMLResponse:
         '<link rel="stylesheet" href="/static/docs.css">',
         '<main id="redoc" aria-label="API-dokumentation"></main>\n'
         '<script src="/static/docs/redoc.standalone.js"></script>\n'
-        '<script src="/static/docs-redoc.js"></script>')
+        '<script src="/static/docs-a11y.js"></script>\n'
+        '<script src="/static/docs-redoc.js"></script>',
+        # ReDoc writes its styles into <style> elements (styled-components): only here inline
+        # styles are allowed; scripts stay 'self' only
+        csp=SECURITY_HEADERS["Content-Security-Policy"] + "; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:")
 
 
 @router.get("/static/docs/{name}")

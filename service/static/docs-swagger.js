@@ -4,7 +4,7 @@ window.addEventListener("load", function () {
   window.SwaggerUIBundle({
     url: "/openapi.json",
     dom_id: "#swagger-ui",
-    deepLinking: true,
+    deepLinking: false,
     validatorUrl: null,
     defaultModelsExpandDepth: 0,
     syntaxHighlight: { activated: false },
