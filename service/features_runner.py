@@ -82,9 +82,11 @@ def pack_problems(rules: Path) -> list[str]:
 
 def main(args: argparse.Namespace | list[str] | None = None) -> int:
     if args is None or isinstance(args, list):
-        parser = argparse.ArgumentParser(prog="foraldrastod test")
-        parser.add_argument("--rules", metavar="DIR")
-        parser.add_argument("extra", nargs="*")
+        from .cli_sv import SvArgumentParser
+
+        parser = SvArgumentParser(prog="foraldrastod test")
+        parser.add_argument("--rules", metavar="DIR", help="regelpaket (standard: rules/orebro-lan)")
+        parser.add_argument("extra", nargs="*", help="extra argument till pytest")
         args = parser.parse_args(args or [])
     rules = Path(args.rules).resolve() if getattr(args, "rules", None) else DEFAULT_RULES
     extra = list(getattr(args, "extra", None) or [])

@@ -189,7 +189,8 @@ def _api_errors(exc: ApiError) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in exc.items:
         box = ERROR_BOX.get(item.field.split(".")[0].split("[")[0], "formular")
-        out[box] = (out[box] + " " if box in out else "") + item.sv
+        text = item.sv.replace(" (se GET /v1/needs)", "")
+        out[box] = (out[box] + " " if box in out else "") + text
     return out
 
 

@@ -59,8 +59,10 @@ def test_index_renders_form_from_the_pack(client):
     assert dict(options) == {k.code: k.name for k in pack.kommuner.values()}
     for need in pack.needs.values():
         assert f'<label for="behov-{need.code}">{need.label}</label>' in html
-    assert 'aria-live="polite"' in html
-    assert "innerHTML" not in client.get("/static/app.js").text
+    assert 'id="inaktuell" class="inaktuell-notis" role="status" hidden' in html
+    # the only HTML app.js puts in the page is the answer the server rendered (and escaped)
+    script = client.get("/static/app.js").text
+    assert script.count("innerHTML") == 1 and "result.innerHTML = html;" in script
 
 
 def test_pages_send_no_inline_script_and_a_strict_csp(client):
