@@ -309,25 +309,56 @@ def _sections_html(sections: list[str], sources: list[str]) -> str:
     return " ".join(badges) if badges else '<span class="avsnitt saknas">ingen källa angiven</span>'
 
 
+def _expected_runs(sc) -> int:
+    """How many scenarios `foraldrastod test` runs for this one: one per example row of an outline."""
+    rows = sum(max(len(table) - 1, 0) for table in sc.examples)
+    return rows or 1
+
+
+def _run_counts(features) -> dict:
+    """Scenario counts the way `foraldrastod test` counts them (outline rows one by one)."""
+    counts = {"total": 0, "passed": 0, "failed": 0, None: 0}
+    for f in features:
+        for sc in f.scenarios:
+            expected = _expected_runs(sc)
+            counts["total"] += expected
+            if sc.status is None:
+                counts[None] += expected
+            elif sc.status == "passed":
+                counts["passed"] += expected
+            else:  # some rows failed: count the rows that ran and did not pass
+                failed = max(1, min(expected, sc.failed_runs or 1))
+                counts["failed"] += failed
+                counts["passed"] += max(expected - failed, 0)
+    return counts
+
+
+def swedish_timestamp(value: str) -> str:
+    """'2026-11-24T01:50:00+00:00' -> '24 november 2026 kl. 01.50 (UTC)'."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    zone = " (UTC)" if moment.utcoffset() == dt.timedelta(0) else ""
+    return f"{answer.swedish_date(moment)} kl. {moment:%H.%M}{zone}"
+
+
 @router.get("/strategi", response_class=HTMLResponse)
 def strategi_page(request: Request) -> HTMLResponse:
     pack = current_pack(request)
     features, results = strategi.living_documentation()
-    total = sum(len(f.scenarios) for f in features)
-    counts = {k: 0 for k in STATUS_CLASS}
-    for f in features:
-        for s in f.scenarios:
-            counts[s.status] += 1
+    counts = _run_counts(features)
     if results.generated:
         rs = results.ruleset or {}
-        run = (f"Senaste körning {e(str(results.generated))} mot regelpaket "
+        run = (f"Senaste körning {e(swedish_timestamp(str(results.generated)))} mot regelpaket "
                f"{e(str(rs.get('name', '?')))} {e(str(rs.get('version', '?')))}.")
     else:
         run = "Beteendetesterna har inte körts här ännu (ingen resultatfil)."
     if results.error:
         run += f" Obs: {e(results.error)}."
-    summary = (f"{total} scenarier – godkända: {counts['passed']}, underkända: {counts['failed']}, "
-               f"inte körda: {counts[None]}.")
+    summary = (f"{counts['total']} scenarier – godkända: {counts['passed']}, underkända: {counts['failed']}, "
+               f"inte körda: {counts[None]}. Ett scenario med en exempeltabell räknas en gång per rad, "
+               f"som när <code>foraldrastod test</code> kör dem.")
     parts = [f"""
 <h1>Strategin i tester</h1>
 <p class="ingress">Varje beteendebeskrivning nedan (Gherkin, på svenska) kodar en del av
@@ -335,6 +366,13 @@ def strategi_page(request: Request) -> HTMLResponse:
 <p class="sammanfattning">{summary}</p>"""]
     if not features:
         parts.append("<p>Inga beteendebeskrivningar hittades.</p>")
+    else:
+        items = "".join(
+            f'<li><a href="#egenskap-{fi}">{e(feat.name)}</a> '
+            f'<span class="antal">({sum(_expected_runs(sc) for sc in feat.scenarios)} scenarier)</span></li>'
+            for fi, feat in enumerate(features))
+        parts.append(f'<nav class="innehall" aria-labelledby="innehall-rubrik"><h2 id="innehall-rubrik">Innehåll</h2>'
+                     f'<ol>{items}</ol></nav>')
     for fi, feat in enumerate(features):
         parts.append(f'<section class="egenskap" aria-labelledby="egenskap-{fi}">')
         parts.append(f'<h2 id="egenskap-{fi}">{e(feat.name)}</h2>')
@@ -349,7 +387,7 @@ def strategi_page(request: Request) -> HTMLResponse:
             parts.append(f"<p>{e(feat.description)}</p>")
         if feat.background:
             parts.append(f'<div class="bakgrund"><h3>Bakgrund</h3><ul class="steg">{_steps_html(feat.background)}</ul></div>')
-        for sc in feat.scenarios:
+        for si, sc in enumerate(feat.scenarios):
             status = strategi.STATUS_TEXT[sc.status]
             own = [s for s in sc.sections if s not in feat.sections]
             own_sources = [s for s in sc.sources if s not in feat.sources]
@@ -359,11 +397,13 @@ def strategi_page(request: Request) -> HTMLResponse:
             if own or own_sources:
                 parts.append(f'<p class="meta">{_sections_html(own, own_sources)}</p>')
             parts.append(f'<ul class="steg">{_steps_html(sc.steps)}</ul>')
-            for table in sc.examples:
+            for ti, table in enumerate(sc.examples):
                 head = "".join(f'<th scope="col">{e(c)}</th>' for c in table[0])
                 body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in table[1:])
-                parts.append(f'<table class="exempel"><caption>Exempel</caption><thead><tr>{head}</tr></thead>'
-                             f"<tbody>{body}</tbody></table>")
+                label = f"exempel-{fi}-{si}-{ti}"
+                parts.append(f'<div class="tabell-rulla" role="region" aria-labelledby="{label}" tabindex="0">'
+                             f'<table class="exempel"><caption id="{label}">Exempel ({len(table) - 1} rader)</caption>'
+                             f'<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
             parts.append("</article>")
         parts.append("</section>")
     return page("Strategin i tester", "\n".join(parts), pack, "/strategi")
