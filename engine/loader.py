@@ -130,14 +130,43 @@ class _Located:
 
 
 # libyaml's loader when present (5x faster on large packs); both build plain data only
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Like the safe loader, but an impossible date ('2024-13-01') stays text, so that the model
+    check reports it with its line instead of a traceback."""
+
+
+def _timestamp_or_text(loader, node):
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
+def _line_at(text: str, position: int | None) -> int:
+    return text.count("\n", 0, position or 0) + 1
 
 
 def _read_yaml(path: Path, rel: str, errors: list[PackError]) -> tuple[Any, _Located] | None:
+    if path.is_symlink() and not path.exists():
+        errors.append(PackError(rel, 1, "filen är en länk till något som inte finns"))
+        return None
+    if path.is_dir():
+        errors.append(PackError(rel, 1, "ska vara en fil men är en mapp"))
+        return None
     try:
         text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        errors.append(PackError(rel, 1, "filen är inte UTF-8"))
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        errors.append(PackError(rel, line, "filen är inte UTF-8 (spara den som UTF-8)"))
+        return None
+    except OSError as exc:
+        errors.append(PackError(rel, 1, f"filen går inte att läsa ({exc.strerror or exc})"))
         return None
     try:
         node = yaml.compose(text, Loader=_Loader)
@@ -145,25 +174,78 @@ def _read_yaml(path: Path, rel: str, errors: list[PackError]) -> tuple[Any, _Loc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        errors.append(PackError(rel, line, f"YAML-fel: {exc.problem or exc.context}"))
+        lines = text.splitlines()
+        at = lines[mark.line][mark.column:mark.column + 1] if mark and mark.line < len(lines) else ""
+        problem = exc.problem or exc.context
+        if at == "\t" or (mark and mark.line < len(lines) and lines[mark.line][: mark.column].strip() == ""
+                          and "\t" in lines[mark.line][: mark.column + 1]):
+            problem = "found a tab character"
+        errors.append(PackError(rel, line, messages.yaml_problem(problem)))
+        return None
+    except yaml.reader.ReaderError as exc:  # a control character (the pure-Python reader)
+        at = text.find(chr(exc.character)) if isinstance(exc.character, int) else -1
+        errors.append(PackError(rel, _line_at(text, at if at >= 0 else exc.position),
+                                f"otillåtet tecken (kod {exc.character:#06x}) i filen – ta bort det"))
+        return None
+    except yaml.YAMLError as exc:  # libyaml's reader errors carry no mark
+        problem = str(getattr(exc, "problem", "") or exc)
+        position = getattr(exc, "problem_offset", None)
+        if position is None:
+            bad = next((i for i, ch in enumerate(text) if _is_control(ch)), None)
+            position = bad
+        line = _line_at(text, position)
+        if "control" in problem or "special characters" in problem or "unacceptable" in problem:
+            errors.append(PackError(rel, line, "otillåtet kontrolltecken i filen – ta bort det"))
+        else:
+            errors.append(PackError(rel, line, messages.yaml_problem(problem)))
         return None
     return data, _Located(node)
 
 
+def _is_control(ch: str) -> bool:
+    code = ord(ch)
+    return (code < 0x20 and ch not in "\t\n\r") or 0x7F <= code <= 0x9F and code != 0x85
+
+
 def _validate(model: type[BaseModel], rel: str, data: Any, located: _Located, errors: list[PackError]):
+    """The file as `model`; on errors, every error as `fil:rad: regel 3 (id …): fält: meddelande`,
+    and the file with only its valid list items, so later checks still see them."""
     try:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(err["loc"])
-            where = ".".join(str(p) for p in loc)
-            msg = messages.swedish(err)
+            msg = messages.pack_message(err)
             if err["type"] == "extra_forbidden":
                 field_name = str(loc[-1]) if loc else ""
                 known = _known_fields(model, loc[:-1])
                 msg += messages.suggestion(field_name, known)
+            where = messages.pack_position(loc, data)
             errors.append(PackError(rel, located.line_of(loc), f"{where}: {msg}" if where else msg))
+        return _salvage(model, data)
+
+
+def _salvage(model: type[BaseModel], data: Any):
+    """A file model holding only the list items that are valid on their own; None if none can be."""
+    if not isinstance(data, dict):
         return None
+    values: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        raw = data.get(name)
+        item_model = next((a for a in getattr(info.annotation, "__args__", ()) if hasattr(a, "model_fields")), None)
+        if isinstance(raw, list) and item_model is not None:
+            items = []
+            for item in raw:
+                try:
+                    items.append(item_model.model_validate(item))
+                except ValidationError:
+                    pass
+            values[name] = items
+        elif name == "passage" and isinstance(raw, str):
+            values[name] = raw
+        elif info.is_required():
+            return None
+    return model.model_construct(**values)
 
 
 def _known_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
@@ -282,7 +364,7 @@ def load_pack(directory: str | Path | None = None) -> Pack:
 
     def load(rel: str, model: type[BaseModel]):
         path = directory / rel
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             errors.append(PackError(rel, 1, "filen saknas i regelpaketet"))
             return None, None
         read = _read_yaml(path, rel, errors)
@@ -318,23 +400,22 @@ def load_pack(directory: str | Path | None = None) -> Pack:
             if parsed is not None:
                 rule_sets.append((rel, parsed, located))
 
-    if errors or meta is None:
-        raise PackInvalid(errors)
-
+    # Go on after errors in single files: every error of every file is reported in one pass.
+    # Cross-file checks that need a file that could not be read at all are skipped.
     pack = Pack(
         directory=directory,
-        meta=meta,
-        version=pack_version(directory, meta.edition),
+        meta=meta,  # type: ignore[arg-type]  # None only when we raise below
+        version=pack_version(directory, meta.edition) if meta else "ogiltigt",
         kommuner={},
         needs={},
         insatser={},
         rules=[],
         availability={},
     )
-    doc_ids = {d.id for d in meta.sources}
+    doc_ids = {d.id for d in meta.sources} if meta else None
 
     def check_source(ref, rel: str, located: _Located, loc: tuple):
-        if ref.document not in doc_ids:
+        if doc_ids is not None and ref.document not in doc_ids:
             errors.append(
                 PackError(rel, located.line_of(loc + ("source", "document")),
                           f"okänt källdokument '{ref.document}'{messages.suggestion(ref.document, doc_ids)}")
@@ -359,7 +440,7 @@ def load_pack(directory: str | Path | None = None) -> Pack:
 
     def kommun_code(text: str, rel: str, line: int) -> str | None:
         code = pack.resolve_kommun(text)
-        if code is None:
+        if code is None and kommuner_file is not None:
             names = [k.name for k in pack.kommuner.values()]
             errors.append(PackError(rel, line, f"okänd kommun '{text}'{messages.suggestion(text, names)}"))
         return code
@@ -399,12 +480,12 @@ def load_pack(directory: str | Path | None = None) -> Pack:
             pack.locations[f"rule:{rule.id}"] = (rel, line)
             pack.rule_files[rule.id] = rel
             for j, ins in enumerate(rule.recommend):
-                if ins not in pack.insatser:
+                if ins not in pack.insatser and insatser_file is not None:
                     errors.append(PackError(rel, located.line_of(loc + ("recommend", j)),
                                             f"okänd insats '{ins}'{messages.suggestion(ins, pack.insatser)}"))
             for key in ("needs_any", "needs_all"):
                 for j, code in enumerate(getattr(rule.when, key)):
-                    if code not in pack.needs:
+                    if code not in pack.needs and needs_file is not None:
                         errors.append(PackError(rel, located.line_of(loc + ("when", key, j)),
                                                 f"okänd behovskod '{code}'{messages.suggestion(code, pack.needs)}"))
             codes = []
@@ -425,7 +506,7 @@ def load_pack(directory: str | Path | None = None) -> Pack:
         for kommun_loc, insats_loc, entry in expand(*args):
             line = located.line_of(insats_loc)
             code = kommun_code(entry.kommun, rel, located.line_of(kommun_loc))
-            if entry.insats not in pack.insatser:
+            if entry.insats not in pack.insatser and insatser_file is not None:
                 errors.append(PackError(rel, line,
                                         f"okänd insats '{entry.insats}'{messages.suggestion(entry.insats, pack.insatser)}"))
             if entry.source is not None and entry.source.document not in doc_ids:
@@ -440,6 +521,6 @@ def load_pack(directory: str | Path | None = None) -> Pack:
             seen.add(key)
             pack.availability[key] = entry.model_copy(update={"kommun": code})
 
-    if errors:
+    if errors or meta is None:
         raise PackInvalid(errors)
     return pack

@@ -93,3 +93,133 @@ def suggestion(word: str, candidates: Iterable[str]) -> str:
     """' – menade du 'abc'?' for a near miss, else ''."""
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f" – menade du '{close[0]}'?" if close else ""
+
+
+# --------------------------------------------------------------------------- rule-pack errors
+# A policy officer reads these: positions as "regel 3 (id …)", values quoted, suggestions.
+LIST_ITEMS: dict[str, tuple[str, str | None]] = {
+    "rules": ("regel", "id"),
+    "insatser": ("insats", "id"),
+    "needs": ("behov", "code"),
+    "kommuner": ("kommun", "code"),
+    "sources": ("källdokument", "id"),
+    "availability": ("tillgångsuppgift", None),
+    "entries": ("uppgift", None),
+}
+
+_DATE_PROBLEMS = {
+    "month value is outside expected range": "månaden ska vara 1–12",
+    "day value is outside expected range": "dagen finns inte i den månaden",
+    "year": "året är ogiltigt",
+}
+
+_YAML_PROBLEMS: tuple[tuple[str, str], ...] = (
+    ("mapping values are not allowed",
+     "ett kolon (:) står där det inte får stå – sätt texten inom citattecken om den innehåller ': '"),
+    ("could not find expected ':'", "kolon (:) saknas efter nyckeln"),
+    ("found character '\\t' that cannot start any token",
+     "tabbtecken får inte användas för indrag – använd mellanslag"),
+    ("found a tab character", "tabbtecken får inte användas för indrag – använd mellanslag"),
+    ("did not find expected key", "indraget stämmer inte: här väntades en nyckel (namn: värde)"),
+    ("did not find expected '-' indicator", "indraget stämmer inte: här väntades en listrad (- …)"),
+    ("expected <block end>", "indraget stämmer inte med raderna ovanför"),
+    ("did not find expected node content", "ett värde saknas"),
+    ("found unexpected end of stream", "citattecknet eller klammern stängs aldrig"),
+    ("found unknown escape character", "okänd escape-sekvens (\\) inom dubbla citattecken"),
+    ("did not find expected ',' or ']'", "listan inom [ ] stängs inte, eller ett komma saknas"),
+    ("did not find expected ',' or '}'", "mappningen inom { } stängs inte, eller ett komma saknas"),
+    ("found undefined alias", "okänt alias (*namn)"),
+    ("found character that cannot start any token", "ett tecken som inte får inleda ett värde"),
+    ("found unexpected ':'", "ett kolon (:) står där det inte får stå"),
+    ("special characters are not allowed", "filen innehåller ett otillåtet kontrolltecken"),
+    ("unacceptable character", "filen innehåller ett otillåtet kontrolltecken"),
+)
+
+
+def yaml_problem(problem: str | None) -> str:
+    """PyYAML's English problem text as Swedish ('YAML-fel: …'); unknown ones are kept in brackets."""
+    text = (problem or "").strip()
+    for english_text, sv in _YAML_PROBLEMS:
+        if english_text in text:
+            return f"YAML-fel: {sv}"
+    return f"YAML-fel: filen går inte att läsa som YAML ({text})" if text else "YAML-fel"
+
+
+def _quote(value: Any) -> str:
+    text = str(value)
+    return f"'{text[:60]}…'" if len(text) > 60 else f"'{text}'"
+
+
+def _enum_options(expected: str) -> list[str]:
+    """"'universell', 'selektiv' or 'indikerad'" -> ['universell', 'selektiv', 'indikerad']."""
+    import re
+
+    return re.findall(r"'([^']*)'", expected or "")
+
+
+def pack_message(err: Mapping[str, Any]) -> str:
+    """One pydantic error in a pack file, in Swedish, naming the value that is wrong."""
+    typ = err.get("type", "")
+    value = err.get("input")
+    scalar = isinstance(value, (str, int, float, bool))
+    if typ in ("enum", "literal_error"):
+        options = _enum_options(str(_ctx(err, "expected")))
+        text = f"ogiltigt värde {_quote(value)}: ska vara en av {', '.join(options)}"
+        if isinstance(value, str):
+            lowered = {o.casefold(): o for o in options}
+            if value.strip().casefold() in lowered:
+                return text + f" – menade du '{lowered[value.strip().casefold()]}'?"
+            return text + suggestion(value, options)
+        return text
+    if typ.startswith("date") and isinstance(value, str):
+        detail = str(_ctx(err, "error") or "")
+        for english_text, sv in _DATE_PROBLEMS.items():
+            if english_text in detail:
+                return f"datumet {_quote(value)} finns inte ({sv})"
+        return f"{_quote(value)} är inget datum: skriv datum som ÅÅÅÅ-MM-DD, t.ex. 2024-01-01"
+    if typ.startswith("date"):
+        return f"ska vara ett datum (ÅÅÅÅ-MM-DD), inte {_quote(value)}"
+    if typ == "string_pattern_mismatch" and isinstance(value, str):
+        return (f"ogiltigt id {_quote(value)}: använd små bokstäver a–z, siffror, - och _ "
+                f"(inga mellanslag, versaler eller å ä ö)")
+    base = swedish(err)
+    if typ.endswith("_type") or typ.endswith("_parsing") or typ == "int_from_float":
+        if scalar and value is not None:
+            return f"{base}, inte {_quote(value)}"
+    return base
+
+
+def pack_position(loc: tuple[Any, ...], data: Any) -> str:
+    """('rules', 2, 'when', 'age_months') -> 'regel 3 (id abc-3-12): when.age_months'."""
+    parts: list[str] = []
+    path: list[str] = []
+    node = data
+    i = 0
+    while i < len(loc):
+        part = loc[i]
+        nxt = loc[i + 1] if i + 1 < len(loc) else None
+        child = node.get(part) if isinstance(node, dict) else None
+        if isinstance(part, str) and isinstance(nxt, int) and part in LIST_ITEMS and not path:
+            noun, key = LIST_ITEMS[part]
+            item = child[nxt] if isinstance(child, list) and nxt < len(child) else None
+            label = f"{noun} {nxt + 1}"
+            if key and isinstance(item, dict) and isinstance(item.get(key), (str, int)):
+                label += f" ({key} {item[key]})"
+            parts.append(label)
+            node = item
+            i += 2
+            continue
+        if isinstance(part, int):
+            path.append(f"värde {part + 1}")
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+        else:
+            path.append(str(part))
+            node = child
+        i += 1
+    if path:
+        # 'recommend, värde 2' reads better than 'recommend.värde 2'
+        text = ""
+        for p in path:
+            text += (", " if p.startswith("värde ") else ("." if text else "")) + p
+        parts.append(text)
+    return ": ".join(parts)

@@ -98,7 +98,8 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
                     pass
 
     app = FastAPI(
-        title="Föräldrastöd – beslutsstöd för föräldraskapsstöd",
+        title="Beslutsstöd för föräldraskapsstöd",
+        docs_url=None, redoc_url=None,  # served offline by service/web.py
         version="1",
         description=DESCRIPTION,
         openapi_tags=TAGS,

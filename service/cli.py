@@ -1,4 +1,4 @@
-"""foraldrastod command line (CONTRACT.md): serve, recommend, check, coverage, test."""
+"""foraldrastod command line (CONTRACT.md): serve, recommend, behov, check, coverage, test."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from pydantic import ValidationError
+
+from .cli_sv import SvArgumentParser
 
 LEVEL_TITLES = {
     "universell": "Universell nivå – för alla föräldrar",
@@ -20,6 +22,21 @@ SEVERITY_TEXT = {"critical": "VIKTIGT", "warning": "Observera", "info": "Info"}
 
 def _err(msg: str) -> None:
     print(msg, file=sys.stderr)
+
+
+# the option a user typed, for a field of the request (errors name the options, not API fields)
+OPTION_OF = {"kommun": "--kommun", "age_months": "--age-months", "expecting": "--expecting",
+             "needs": "--need", "date": "--date"}
+
+
+def _option(loc) -> str:
+    parts = [str(p) for p in loc]
+    if not parts:
+        return "indata"
+    option = OPTION_OF.get(parts[0], parts[0])
+    if parts[0] == "needs" and len(parts) > 1 and parts[1].isdigit():
+        return f"{option} (värde {int(parts[1]) + 1})"
+    return option
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -87,8 +104,11 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         family = Family.model_validate(data)
     except ValidationError as exc:
         for e in exc.errors():
-            field = ".".join(str(p) for p in e["loc"]) or "indata"
-            _err(f"Fel i {field}: {swedish(e)}")
+            msg = swedish(e)
+            loc = e["loc"] or ((msg.split(":", 1)[0],) if msg.split(":", 1)[0] in OPTION_OF else ())
+            if not e["loc"] and loc:
+                msg = msg.split(":", 1)[1].strip()
+            _err(f"Fel i {_option(loc)}: {msg}")
         return 2
     try:
         engine = Engine.load(args.rules, cache_size=0)
@@ -100,15 +120,48 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     try:
         decision = engine.decide(family)
     except FamilyInvalid as exc:
-        _err(f"Fel i {exc.field}: {exc.sv}")
+        _err(f"Fel i {_option([exc.field])}: {exc.sv.replace('(se GET /v1/needs)', '(se foraldrastod behov)')}")
         return 2
     finally:
         engine.close()
     body = decision_body(decision)
     if args.json:
-        print(json.dumps(body, ensure_ascii=False))
+        # exactly the HTTP body; indented for a person at a terminal, one line for a program
+        indent = 2 if sys.stdout.isatty() else None
+        print(json.dumps(body, ensure_ascii=False, indent=indent))
     else:
         _print_decision(body)
+    return 0
+
+
+def cmd_behov(args: argparse.Namespace) -> int:
+    """The need codes to give with --need, with their labels, grouped as on the staff page."""
+    from engine import PackInvalid, load_pack
+
+    try:
+        pack = load_pack(args.rules)
+    except PackInvalid as exc:
+        _err("Regelpaketet är ogiltigt:")
+        for e in exc.errors:
+            _err(str(e))
+        return 1
+    if args.json:
+        body = [{"code": n.code, "label": n.label, "group": n.group} for n in pack.needs.values()]
+        print(json.dumps(body, ensure_ascii=False, indent=2 if sys.stdout.isatty() else None))
+        return 0
+    groups: dict[str, list] = {}
+    for need in pack.needs.values():
+        groups.setdefault(need.group, []).append(need)
+    width = max((len(n.code) for n in pack.needs.values()), default=0)
+    for i, (group, needs) in enumerate(groups.items()):
+        if i:
+            print()
+        print(f"{group}:")
+        for n in needs:
+            print(f"  {n.code:<{width}}  {n.label}")
+    print()
+    print(f"Ange en kod med --need, t.ex. foraldrastod recommend --kommun Nora --age-months 8 "
+          f"--need {next(iter(pack.needs), 'KOD')}")
     return 0
 
 
@@ -167,13 +220,14 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="foraldrastod", description="Beslutsstöd för föräldraskapsstöd")
+    p = SvArgumentParser(prog="foraldrastod", description="Beslutsstöd för föräldraskapsstöd i Örebro läns kommuner, "
+                         "byggt på Regional strategi för föräldraskapsstöd 2024–2030.")
     sub = p.add_subparsers(dest="command", required=True, metavar="KOMMANDO")
 
     s = sub.add_parser("serve", help="starta webbtjänsten")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--host", default="127.0.0.1", help="adress att lyssna på (standard: 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8000, help="port (standard: 8000)")
+    s.add_argument("--workers", type=int, default=1, help="antal arbetsprocesser (standard: 1)")
     s.add_argument("--rules", metavar="DIR", help="regelpaket (standard: rules/orebro-lan)")
     s.add_argument("--timeout-keep-alive", type=int, metavar="S", help="stäng vilande anslutningar efter S sekunder (standard 5)")
     s.add_argument("--limit-concurrency", type=int, metavar="N", help="högst N anslutningar per arbetsprocess, därutöver 503 (standard 4096)")
@@ -183,16 +237,24 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("recommend", help="rekommendera insatser för en familj")
     r.add_argument("--kommun", required=True, help="kommunens namn eller kommunkod")
     g = r.add_mutually_exclusive_group(required=True)
-    g.add_argument("--age-months", type=int, dest="age_months", help="barnets ålder i månader (0–216)")
+    g.add_argument("--age-months", type=int, dest="age_months", metavar="MÅNADER", help="barnets ålder i månader (0–216)")
     g.add_argument("--expecting", action="store_true", help="blivande föräldrar")
     r.add_argument("--need", action="append", metavar="KOD", help="behovskod (kan upprepas)")
-    r.add_argument("--date", help="datum reglerna tillämpas för (ÅÅÅÅ-MM-DD)")
-    r.add_argument("--json", action="store_true", help="skriv exakt HTTP-svarets JSON")
+    r.add_argument("--date", metavar="ÅÅÅÅ-MM-DD", help="datum reglerna tillämpas för (ÅÅÅÅ-MM-DD)")
+    r.add_argument("--json", action="store_true",
+                   help="skriv exakt HTTP-svarets JSON (med indrag när utdata går till en terminal)")
     r.add_argument("--rules", metavar="DIR", help="regelpaket (standard: rules/orebro-lan)")
     r.set_defaults(func=cmd_recommend)
 
+    b = sub.add_parser("behov", help="lista behovskoderna (för --need) med förklaring",
+                       description="Listar regelpaketets behovskoder med en kort förklaring, per grupp.")
+    b.add_argument("--json", action="store_true", help="skriv listan som JSON")
+    b.add_argument("--rules", metavar="DIR", help="regelpaket (standard: rules/orebro-lan)")
+    b.set_defaults(func=cmd_behov)
+
     c = sub.add_parser("check", help="validera ett regelpaket")
-    c.add_argument("dir", nargs="?", default=None, metavar="DIR")
+    c.add_argument("dir", nargs="?", default=None, metavar="DIR",
+                   help="regelpaketets mapp (standard: rules/orebro-lan)")
     c.add_argument("--sources", metavar="KATALOG",
                    help="kontrollera också att varje citat (quote) står ordagrant i källdokumentens "
                         "textfiler i KATALOG, t.ex. ../shared/seeds")
@@ -201,12 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("coverage", help="kartläggning: kommun × åldersband × behov")
     v.add_argument("--format", choices=["text", "html", "png", "csv"], default="text",
                    help="text, html, png eller csv (kommun,kommunkod,aldersband,behov,niva,status,insatser)")
-    v.add_argument("--out", metavar="FILE")
-    v.add_argument("--rules", metavar="DIR")
+    v.add_argument("--out", metavar="FILE", help="skriv till filen i stället för till skärmen")
+    v.add_argument("--rules", metavar="DIR", help="regelpaket (standard: rules/orebro-lan)")
     v.set_defaults(func=cmd_coverage)
 
     t = sub.add_parser("test", help="kör beteendetesterna (Gherkin) mot regelpaketet")
-    t.add_argument("--rules", metavar="DIR")
+    t.add_argument("--rules", metavar="DIR", help="regelpaket (standard: rules/orebro-lan)")
     t.add_argument("extra", nargs="*", help="extra argument till pytest")
     t.set_defaults(func=cmd_test)
     return p
@@ -214,7 +276,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # the reader went away (`foraldrastod recommend … | head -1`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -67,17 +67,40 @@ def summarize(body: dict) -> tuple[list[str], int, int]:
     return lines, passed, failed
 
 
+def pack_problems(rules: Path) -> list[str]:
+    """The errors `foraldrastod check` reports for the pack, as `fil:rad: meddelande`; [] if valid."""
+    from engine import CompileError, PackInvalid, compile_pack, load_pack
+
+    try:
+        compile_pack(load_pack(rules), "test")
+    except PackInvalid as exc:
+        return [str(e) for e in exc.errors]
+    except CompileError as exc:
+        return [f"regler: {p}" for p in exc.problems]
+    return []
+
+
 def main(args: argparse.Namespace | list[str] | None = None) -> int:
     if args is None or isinstance(args, list):
-        parser = argparse.ArgumentParser(prog="foraldrastod test")
-        parser.add_argument("--rules", metavar="DIR")
-        parser.add_argument("extra", nargs="*")
+        from .cli_sv import SvArgumentParser
+
+        parser = SvArgumentParser(prog="foraldrastod test")
+        parser.add_argument("--rules", metavar="DIR", help="regelpaket (standard: rules/orebro-lan)")
+        parser.add_argument("extra", nargs="*", help="extra argument till pytest")
         args = parser.parse_args(args or [])
     rules = Path(args.rules).resolve() if getattr(args, "rules", None) else DEFAULT_RULES
     extra = list(getattr(args, "extra", None) or [])
     if not rules.is_dir():
         print(f"Regelpaketet finns inte: {rules}", file=sys.stderr)
         return 2
+
+    problems = pack_problems(rules)
+    if problems:
+        print(f"Regelpaketet i {rules} är ogiltigt; inga scenarier körs. Rätta först:", file=sys.stderr)
+        for line in problems:
+            print(line, file=sys.stderr)
+        print(f"{len(problems)} fel i regelpaketet (samma som 'foraldrastod check').", file=sys.stderr)
+        return 1
 
     results, temporary = _results_path(rules, extra)
     if results.exists() and not temporary:

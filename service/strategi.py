@@ -63,6 +63,7 @@ class ScenarioDoc(_Tagged):
     examples: list[list[list[str]]] = field(default_factory=list)  # tables: header row first
     status: str | None = None  # passed | failed | None (inte körd)
     runs: int = 0
+    failed_runs: int = 0
 
 
 @dataclass
@@ -189,6 +190,7 @@ def _attach(features: list[FeatureDoc], results: Results) -> None:
             hits = [r for r in mine if r.get("scenario") == sc.name or pattern.match(str(r.get("scenario", "")))]
             statuses = [r.get("status") for r in hits]
             sc.runs = len(hits)
+            sc.failed_runs = sum(1 for st in statuses if st != "passed")
             if not hits:
                 sc.status = None
             elif any(s != "passed" for s in statuses):

@@ -45,7 +45,7 @@ def test_recommend_readable_swedish_grouped_by_level():
 
 def test_recommend_bad_input_is_a_swedish_error():
     out = _cli("recommend", "--kommun", "Nora", "--age-months", "300")
-    assert out.returncode == 2 and "Fel i age_months: får vara högst 216" in out.stderr
+    assert out.returncode == 2 and "Fel i --age-months: får vara högst 216" in out.stderr
     out = _cli("recommend", "--kommun", "Noraa", "--age-months", "3")
     assert out.returncode == 2 and "okänd kommun" in out.stderr and "nora" in out.stderr
     out = _cli("recommend", "--kommun", "Nora", "--age-months", "3", "--need", "okand_kod")

@@ -89,7 +89,7 @@ def test_unknown_key_suggests_the_right_one(pack_copy):
     _edit(rules, "    rationale: ABC erbjuds", "    rationals: ABC erbjuds")
     line = _line_of(rules, "rationals:")
     errs = _errors(pack_copy)
-    assert any(e.startswith(f"regler/alla.yaml:{line}: rules.1.rationals: okänt fält") and "menade du 'rationale'?" in e
+    assert any(e.startswith(f"regler/alla.yaml:{line}: regel 2 (id abc-3-12): rationals: okänt fält") and "menade du 'rationale'?" in e
                for e in errs), errs
 
 

@@ -59,8 +59,10 @@ def test_index_renders_form_from_the_pack(client):
     assert dict(options) == {k.code: k.name for k in pack.kommuner.values()}
     for need in pack.needs.values():
         assert f'<label for="behov-{need.code}">{need.label}</label>' in html
-    assert 'aria-live="polite"' in html
-    assert "innerHTML" not in client.get("/static/app.js").text
+    assert 'id="inaktuell" class="inaktuell-notis" role="status" hidden' in html
+    # the only HTML app.js puts in the page is the answer the server rendered (and escaped)
+    script = client.get("/static/app.js").text
+    assert script.count("innerHTML") == 1 and "result.innerHTML = html;" in script
 
 
 def test_pages_send_no_inline_script_and_a_strict_csp(client):
@@ -165,9 +167,12 @@ def test_strategi_page(client, features, tmp_path, monkeypatch):
     html = client.get("/strategi").text
     assert re.search(r"Ett barn på 8 år i Nora <span class=\"resultat resultat-godkand\">godkänd</span>", html)
     assert "Strategin, avsnitt 4.2" in html
-    assert "Senaste körning 2025-06-01T10:00:00 mot regelpaket orebro-lan 9" in html
+    assert "Senaste körning 1 juni 2025 kl. 10.00 mot regelpaket orebro-lan 9" in html
     assert "Filen kunde inte tolkas" in html
-    assert "3 scenarier – godkända: 1, underkända: 0, inte körda: 2." in html
+    # counted as `foraldrastod test` counts: the outline's two example rows are two scenarios
+    assert "4 scenarier – godkända: 1, underkända: 0, inte körda: 3." in html
+    assert '<nav class="innehall" aria-labelledby="innehall-rubrik">' in html
+    assert '<a href="#egenskap-' in html
 
 
 def test_unreadable_results_file_is_reported(features, tmp_path, monkeypatch):
@@ -191,3 +196,17 @@ def test_outline_results_with_unused_example_values_are_matched(features, tmp_pa
     feat = next(f for f in docs if f.file == "universell.feature")
     assert (feat.scenarios[1].status, feat.scenarios[1].runs) == ("passed", 1)
     assert feat.scenarios[2].status is None
+
+
+def test_strategi_counts_scenarios_as_the_test_command_does(client):
+    """The page's total is the number of scenarios pytest-bdd runs for `foraldrastod test`."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-m", "pytest", "features", "--collect-only", "-q", "-p",
+                          "no:cacheprovider"], cwd=root, capture_output=True, text=True, timeout=300).stdout
+    collected = sum(1 for line in out.splitlines() if "::" in line)
+    assert collected > 40
+    html = client.get("/strategi").text
+    assert f"{collected} scenarier – godkända:" in html

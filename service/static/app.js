@@ -1,5 +1,7 @@
-/* Föräldraskapsstöd: the form on / posts to /v1/recommendations and shows the answer.
-   Every piece of data is put in the page with textContent, never as HTML. */
+/* Föräldraskapsstöd: progressive enhancement of the form on /. Without JavaScript the form posts
+   to / and the server answers with the whole page. With it, the same form body is posted with
+   `X-Svar: fragment` and the server's answer (HTML it rendered and escaped) replaces the old one;
+   errors (the API's 422 body) are shown next to their fields with textContent. */
 "use strict";
 (function () {
   var form = document.getElementById("familj");
@@ -11,19 +13,9 @@
   var expecting = document.getElementById("vantar");
   var submit = document.getElementById("skicka");
 
-  var LEVELS = [
-    { key: "universell", title: "Grön – universell nivå", text: "Främjande och förebyggande stöd som erbjuds alla föräldrar." },
-    { key: "selektiv", title: "Gul – selektiv nivå", text: "Stöd till föräldrar i en riskgrupp, för att vända en negativ utveckling." },
-    { key: "indikerad", title: "Röd – indikerad nivå", text: "Ofta individuellt stöd när barnet visar tydliga problem eller föräldern har stort behov av stöd." }
-  ];
-  var AVAILABILITY = {
-    "finns": "Finns i kommunen",
-    "saknas": "Saknas i kommunen",
-    "okänd": "Okänt om insatsen finns i kommunen"
-  };
-  var SEVERITY = { critical: "Viktigt", warning: "Observera", info: "Information" };
   // Which error element shows an error for an API field name.
-  var FIELD_ERRORS = { kommun: "fel-kommun", age_months: "fel-alder", expecting: "fel-alder", needs: "fel-behov" };
+  var FIELD_ERRORS = { kommun: "fel-kommun", age_months: "fel-alder", expecting: "fel-alder", needs: "fel-behov",
+                       alder: "fel-alder", behov: "fel-behov", formular: "fel-formular" };
   var FIELD_INPUT = { "fel-kommun": kommun, "fel-alder": years, "fel-behov": null, "fel-formular": null };
 
   function el(tag, className, text) {
@@ -44,6 +36,7 @@
       syncExpecting();
       clearErrors();
       result.replaceChildren(el("p", "tom", "Fyll i formuläret för att se rekommendationer."));
+      markFresh();
     }, 0);
   });
   syncExpecting();
@@ -129,70 +122,57 @@
     });
   }
 
-  function sourceText(source) {
-    if (!source) return "";
-    var title = source.title || source.document || "";
-    return title + (source.section ? ", avsnitt " + source.section : "");
+  /* The answer comes from the server as HTML (service/answer.py renders it for both ways the
+     form is sent), so the page shows exactly what the form gives without JavaScript. */
+  function showAnswer(html) {
+    result.innerHTML = html;
+    markFresh();
+    var heading = document.getElementById("svar-rubrik");
+    var print = document.getElementById("skriv-ut");
+    if (print) {
+      print.parentNode.hidden = false;
+      print.addEventListener("click", function () { window.print(); });
+    }
+    if (heading) heading.focus();
   }
 
-  function renderInsats(rec) {
-    var item = el("li", "insats");
-    item.appendChild(el("h4", "insats-namn", rec.name));
-    var avail = rec.availability in AVAILABILITY ? rec.availability : "okänd";
-    var badge = el("p", "tillgang tillgang-" + (avail === "okänd" ? "okand" : avail), AVAILABILITY[avail]);
-    item.appendChild(badge);
-    item.appendChild(el("p", "motivering", rec.rationale));
-    var facts = el("dl", "fakta");
-    function fact(term, value) {
-      if (!value) return;
-      facts.appendChild(el("dt", null, term));
-      facts.appendChild(el("dd", null, value));
+  /* A changed form marks the answer on screen as out of date (visible and for screen readers). */
+  var stale = document.getElementById("inaktuell");
+  var section = document.getElementById("resultat-sektion");
+  function hasAnswer() { return !!document.getElementById("svar-rubrik"); }
+  function markStale() {
+    if (!hasAnswer() || !stale.hidden) return;
+    stale.hidden = false;
+    section.classList.add("inaktuell");
+    result.setAttribute("aria-describedby", "inaktuell");
+  }
+  function markFresh() {
+    stale.hidden = true;
+    section.classList.remove("inaktuell");
+    result.removeAttribute("aria-describedby");
+  }
+  form.addEventListener("input", markStale);
+  form.addEventListener("change", markStale);
+  if (hasAnswer()) {
+    var printButton = document.getElementById("skriv-ut");
+    if (printButton) {
+      printButton.parentNode.hidden = false;
+      printButton.addEventListener("click", function () { window.print(); });
     }
-    fact("Källa", sourceText(rec.source));
-    fact("Kontakt", rec.contact);
-    fact("Form", rec.format);
-    fact("Utförare", rec.provider);
-    if (rec.status === "antagande") fact("Obs", "Bygger på ett antagande, inte en uttrycklig källa.");
-    item.appendChild(facts);
-    return item;
   }
 
-  function renderDecision(data) {
-    var nodes = [];
-    var kommunName = kommun.options[kommun.selectedIndex] ? kommun.options[kommun.selectedIndex].text : "";
-    var notices = Array.isArray(data.notices) ? data.notices : [];
-    notices.forEach(function (n) {
-      var box = el("div", "notis notis-" + n.severity);
-      if (n.severity === "critical") box.setAttribute("role", "alert");
-      var strong = el("strong", null, (SEVERITY[n.severity] || "Information") + ": ");
-      box.appendChild(strong);
-      box.appendChild(document.createTextNode(n.text));
-      nodes.push(box);
-    });
-    var recs = Array.isArray(data.recommendations) ? data.recommendations : [];
-    var summary = el("p", "sammanfattning",
-      recs.length + (recs.length === 1 ? " insats" : " insatser") + " för en familj i " + kommunName +
-      ". Högsta nivå: " + data.level + ".");
-    nodes.push(summary);
-    LEVELS.forEach(function (level) {
-      var mine = recs.filter(function (r) { return r.level === level.key; });
-      if (!mine.length) return;
-      var section = el("section", "niva niva-" + level.key);
-      section.setAttribute("aria-labelledby", "niva-" + level.key);
-      var heading = el("h3", "niva-rubrik", level.title);
-      heading.id = "niva-" + level.key;
-      section.appendChild(heading);
-      section.appendChild(el("p", "niva-text", level.text));
-      var list = el("ul", "insatser");
-      mine.forEach(function (rec) { list.appendChild(renderInsats(rec)); });
-      section.appendChild(list);
-      nodes.push(section);
-    });
-    if (!recs.length) nodes.push(el("p", "tom", "Regelpaketet har ingen insats för den här familjen."));
-    if (data.ruleset) {
-      nodes.push(el("p", "regelpaket", "Regelpaket: " + data.ruleset.name + " " + data.ruleset.version));
+  function formBody() {
+    var params = new URLSearchParams();
+    params.append("kommun", kommun.value);
+    if (expecting.checked) {
+      params.append("vantar", "on");
+    } else {
+      params.append("alder_ar", years.value.trim());
+      params.append("alder_man", months.value.trim());
     }
-    result.replaceChildren.apply(result, nodes);
+    var boxes = form.querySelectorAll("input[name=needs]:checked");
+    for (var i = 0; i < boxes.length; i++) params.append("needs", boxes[i].value);
+    return params.toString();
   }
 
   form.addEventListener("submit", function (event) {
@@ -202,18 +182,17 @@
     if (!body) { focusFirstError(); return; }
     submit.disabled = true;
     result.setAttribute("aria-busy", "true");
-    fetch("/v1/recommendations", {
+    fetch("/", {
       method: "POST",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
-      body: JSON.stringify(body)
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Svar": "fragment" },
+      body: formBody()
     }).then(function (response) {
+      if (response.ok) {
+        return response.text().then(showAnswer);
+      }
       return response.json().catch(function () { return null; }).then(function (data) {
-        if (response.ok && data) {
-          renderDecision(data);
-        } else {
-          showApiErrors(data);
-          focusFirstError();
-        }
+        showApiErrors(data);
+        focusFirstError();
       });
     }).catch(function () {
       showError("fel-formular", "Tjänsten svarar inte. Försök igen om en stund.");

@@ -53,7 +53,7 @@ def test_nora_8_years_sees_abc_green_and_biff_yellow(page, server, artifacts):
     # the colour groups carry text labels, not colour alone
     assert "Grön – universell nivå" in page.locator("#niva-universell").inner_text()
     assert "Gul – selektiv nivå" in page.locator("#niva-selektiv").inner_text()
-    assert page.get_attribute("#resultat", "aria-live") == "polite"
+    assert page.evaluate("document.activeElement.id") == "svar-rubrik"
     page.screenshot(path=str(artifacts / "web-nora.png"), full_page=True)
 
 
@@ -109,8 +109,12 @@ def test_critical_notice_comes_first_as_alert(page, server):
     page.check("#behov-vald_eller_omsorgssvikt")
     page.click("#skicka")
     page.wait_for_selector("#resultat [role=alert]")
-    first = page.locator("#resultat > *").first
+    # right under the answer's heading, before any level
+    first = page.locator("#resultat > :not(h2)").first
     assert first.get_attribute("role") == "alert"
+    assert page.evaluate("""() => { const a = document.querySelector('#resultat [role=alert]');
+        return [...document.querySelectorAll('#resultat .niva')].every(
+            n => a.compareDocumentPosition(n) & Node.DOCUMENT_POSITION_FOLLOWING); }""")
     body = api(server, {"kommun": "Nora", "age_months": 48, "needs": ["vald_eller_omsorgssvikt"]})
     critical = [n["text"] for n in body["notices"] if n["severity"] == "critical"]
     assert critical and critical[0] in first.inner_text()
@@ -139,7 +143,7 @@ def test_service_422_is_shown_at_the_field(page):
     page.evaluate("""() => { const o = document.querySelector('#kommun option[value="1884"]');
                              o.value = 'Atlantis'; o.selected = true; }""")
     page.fill("#alder-ar", "3")
-    with page.expect_response("**/v1/recommendations") as resp:
+    with page.expect_response(lambda r: r.request.method == "POST") as resp:
         page.click("#skicka")
     assert resp.value.status == 422
     page.wait_for_selector("#fel-kommun:not([hidden])")
