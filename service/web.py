@@ -105,7 +105,8 @@ def index(request: Request) -> HTMLResponse:
     pack = current_pack(request)
     main = _template("index.html").substitute(
         kommun_options=_kommun_options(pack), needs_groups=_needs_groups(pack))
-    return page("Rekommendation", main + '\n<script src="/static/app.js" defer></script>', pack, "/")
+    return page("Rekommendation", main + '\n<script src="/static/prefill.js" defer></script>'
+                '\n<script src="/static/app.js" defer></script>', pack, "/")
 
 
 # --------------------------------------------------------------------------- kartläggning
