@@ -389,7 +389,7 @@ def _age_text(months: int) -> str:
 
 
 async def _patient_facts(req: CdsRequest, prefetch: Any, authorization: Any, ids: dict[str, Any],
-                         today: dt.date) -> fhir.PatientFacts:
+                         today: dt.date, authenticated: bool) -> fhir.PatientFacts:
     patient = fhir.patient_in(prefetch)
     if patient is None:
         patient_id = ids.get("patientId")
@@ -397,6 +397,10 @@ async def _patient_facts(req: CdsRequest, prefetch: Any, authorization: Any, ids
             raise precondition_failed(
                 "patientens uppgifter saknas: skicka Patient i prefetch.patient eller fhirServer och context.patientId",
                 "patient data missing: send the Patient in prefetch.patient, or fhirServer and context.patientId")
+        if not fhir.fhir_server_allowed(req.fhirServer, authenticated):
+            raise precondition_failed(
+                "tjänsten läser inte från den fhirServer (se FORALDRASTOD_FHIR_SERVERS); skicka Patient i prefetch",
+                "this fhirServer is not allowed (see FORALDRASTOD_FHIR_SERVERS); send the Patient in prefetch")
         try:
             patient = await fhir.fetch_patient(req.fhirServer, patient_id, authorization)
         except fhir.FhirUnavailable as exc:
@@ -459,7 +463,7 @@ async def cds_service(service_id: str, request: Request) -> Response:
         links = page_links(base, prefill(code, ctx.age_months, bool(ctx.expecting), ctx.needs))
         return _json_cards(cards_for(body, source, links))
 
-    facts = await _patient_facts(req, prefetch, authorization, ids, today)
+    facts = await _patient_facts(req, prefetch, authorization, ids, today, verifier_of(request) is not None)
     del prefetch, authorization
     if ctx.age_months is not None:
         months, age_basis = ctx.age_months, "angiven i anropet"

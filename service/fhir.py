@@ -14,6 +14,7 @@ kommunkod OID 1.2.752.129.2.2.1.18 (Inera's KV Kommun) — see docs/journalsyste
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -153,6 +154,17 @@ def patient_in(prefetch: Any) -> dict | None:
             if len(found) == 1:
                 return found[0]
     return None
+
+
+def fhir_server_allowed(url: str, authenticated: bool) -> bool:
+    """May the service read from this fhirServer? With FORALDRASTOD_FHIR_SERVERS (comma-separated
+    base URLs) only those; without it, any http(s) server when the caller proved who it is with a
+    JWT (FORALDRASTOD_CDS_ISSUERS), else none: an anonymous caller never makes the service fetch."""
+    allowed = [u.strip().rstrip("/") for u in (os.environ.get("FORALDRASTOD_FHIR_SERVERS") or "").split(",") if u.strip()]
+    if allowed:
+        base = url.rstrip("/")
+        return any(base == a or base.startswith(a + "/") for a in allowed)
+    return authenticated
 
 
 class FhirUnavailable(Exception):

@@ -222,12 +222,16 @@ def test_a_patient_without_birth_date_is_412(client):
     assert r.status_code == 412 and "birthDate" in r.json()["message"]
 
 
-def test_only_fhir_server_reads_the_patient_with_the_token(client):
+def test_only_fhir_server_reads_the_patient_with_the_token(client, monkeypatch):
     born = born_months_ago(77, TODAY)
     server = FhirServer({"Patient/4711234567": swedish_patient(born)})
     try:
         auth = {"access_token": "opaque-token-123", "token_type": "Bearer", "expires_in": 300,
                 "scope": "user/Patient.read", "subject": "foraldrastod"}
+        r = client.post(URL, json=hook(std_context(), fhirServer=server.base, fhirAuthorization=auth))
+        assert r.status_code == 412 and "FORALDRASTOD_FHIR_SERVERS" in r.json()["message"]
+        assert server.requests == []  # an anonymous caller never makes the service fetch
+        monkeypatch.setenv("FORALDRASTOD_FHIR_SERVERS", "https://annan.example/fhir," + server.base)
         r = client.post(URL, json=hook(std_context(), fhirServer=server.base, fhirAuthorization=auth))
         assert r.status_code == 200, r.text
         assert "Kommun: Nora" in r.json()["cards"][0]["detail"]
@@ -243,8 +247,9 @@ def test_only_fhir_server_reads_the_patient_with_the_token(client):
         server.close()
 
 
-def test_a_bad_patient_id_is_never_sent_to_the_fhir_server(client):
+def test_a_bad_patient_id_is_never_sent_to_the_fhir_server(client, monkeypatch):
     server = FhirServer({})
+    monkeypatch.setenv("FORALDRASTOD_FHIR_SERVERS", server.base)
     try:
         r = client.post(URL, json=hook({"userId": "Practitioner/1", "patientId": "../../admin"}, fhirServer=server.base))
         assert r.status_code == 412 and server.requests == []
