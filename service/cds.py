@@ -231,7 +231,7 @@ def cards_for(body: dict, source: CardSource, links: list[CardLink] | None, basi
             if r.get("contact"):
                 lines.append(f"- Kontakt: {r['contact']}")
             lines.append("")
-        if level == "universell":
+        if level == "universell" and links:
             lines.append("Behov som kräver stöd på selektiv eller indikerad nivå kryssas i beslutsstödet (länken nedan).")
         lines.append(f"Regelpaket {body['ruleset']['name']} {body['ruleset']['version']}.")
         cards.append(Card(

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import orjson
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 FHIR_TIMEOUT = 3.0
@@ -200,8 +201,6 @@ async def fetch_patient(fhir_server: str, patient_id: str, authorization: dict |
         if own:
             await client.aclose()
     try:
-        import orjson
-
         resource = orjson.loads(bytes(body))
     except ValueError:
         raise FhirUnavailable("FHIR-servern svarade inte med JSON") from None
