@@ -48,6 +48,15 @@
 
   window.prefillFromFragment = prefillFromFragment;
   if (prefillFromFragment()) {
+    var form = document.getElementById("familj");
+    if (form) {
+      var note = document.createElement("p");
+      note.id = "ifyllt-fran-journal";
+      note.className = "hjalp";
+      note.setAttribute("role", "status");
+      note.textContent = "Kommun och ålder är ifyllda från journalsystemet. Kontrollera dem och kryssa i de behov du har sett.";
+      form.insertBefore(note, form.firstChild);
+    }
     var first = document.querySelector("#familj input[name=needs]");
     if (first) { first.focus(); }
   }

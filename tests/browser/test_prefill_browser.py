@@ -9,6 +9,7 @@ def test_fragment_prefills_the_form_and_is_removed(page):
     assert page.input_value("#alder-man") == "3"
     assert page.is_checked("#behov-overvikt_fetma")
     assert page.evaluate("() => window.location.hash") == ""  # not left in the address bar or history
+    assert "ifyllda från journalsystemet" in page.inner_text("#ifyllt-fran-journal")
     page.click("#skicka")
     page.wait_for_selector(".niva-selektiv .insats-namn")  # the ticked need gives selective support
 
@@ -19,6 +20,7 @@ def test_bad_fragment_values_are_ignored(page):
     assert page.input_value("#kommun") == ""
     assert page.input_value("#alder-ar") == ""
     assert page.evaluate("() => window.location.hash") == ""
+    assert page.query_selector("#ifyllt-fran-journal") is None
 
 
 def test_expecting_from_fragment(page):
