@@ -27,3 +27,11 @@ def test_expecting_from_fragment(page):
     page.goto("/#kommun=1880&vantar=1")
     page.wait_for_function("() => document.getElementById('vantar').checked")
     assert page.input_value("#kommun") == "1880"
+
+
+def test_prefilled_page_has_no_axe_violations(page):
+    from browser_support import run_axe
+
+    page.goto("/#kommun=1884&ar=8&man=3")
+    page.wait_for_selector("#ifyllt-fran-journal")
+    assert run_axe(page) == []
