@@ -10,6 +10,7 @@ fetch the templates; `Accept: application/json`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 import httpx
@@ -150,3 +151,24 @@ def test_the_personnummer_is_in_no_answer_and_no_log_line(world):
             assert secret not in text
     born: dt.date = world["born"]
     assert born.isoformat() not in log
+
+
+def test_body_limit_is_1_mib_on_cds_also_when_chunked(world):
+    """A real prefetch (hundreds of KiB) passes; over 1 MiB is 413 even without Content-Length."""
+    patient = dict(world["patient"], text={"status": "generated", "div": "<div>" + "x" * 300_000 + "</div>"})
+    request = {"hookInstance": str(uuid.uuid4()), "hook": "patient-view",
+               "context": {"patientId": PATIENT_ID, "userId": "Practitioner/1"}, "prefetch": {"patient": patient}}
+    def chunks(data: bytes):
+        for i in range(0, len(data), 64 * 1024):
+            yield data[i:i + 64 * 1024]
+
+    headers = {"Content-Type": "application/json",
+               "Authorization": f"Bearer {world['sandbox'].token(PUBLIC + SERVICE)}"}
+    small = json.dumps(request).encode()
+    r = httpx.post(world["server"].base + SERVICE, content=chunks(small), headers=headers, timeout=10)
+    assert r.status_code == 200, r.text
+    patient["text"]["div"] = "<div>" + "x" * (1024 * 1024) + "</div>"
+    big = json.dumps(request).encode()
+    headers["Authorization"] = f"Bearer {world['sandbox'].token(PUBLIC + SERVICE)}"
+    r = httpx.post(world["server"].base + SERVICE, content=chunks(big), headers=headers, timeout=10)
+    assert r.status_code == 413 and "1 MiB" in r.json()["message"]
