@@ -279,6 +279,8 @@ class Pack:
     passages: dict[str, str] = field(default_factory=dict)
     locations: dict[str, tuple[str, int]] = field(default_factory=dict)
     rule_files: dict[str, str] = field(default_factory=dict)
+    organisations: dict[str, Any] = field(default_factory=dict)  # id -> organisations.Organisation
+    organisation_of: dict[str, str] = field(default_factory=dict)  # insats id -> organisation id
     _kommun_index: dict[str, str] = field(default_factory=dict)
     _rule_index: dict[str, int] = field(default_factory=dict)
 
@@ -520,6 +522,11 @@ def load_pack(directory: str | Path | None = None) -> Pack:
                                         f"tillgång för '{entry.insats}' i kommun {code} anges två gånger"))
             seen.add(key)
             pack.availability[key] = entry.model_copy(update={"kommun": code})
+
+    # the provider catalogue (organisationer.yaml, optional): engine/organisations.py
+    from .organisations import load_organisations
+
+    load_organisations(directory, pack, errors)
 
     if errors or meta is None:
         raise PackInvalid(errors)

@@ -193,6 +193,7 @@ class Health(BaseModel):
     ruleset: RulesetOut
     rules: int
     reloads: int
+    cds: dict[str, Any] | None = Field(default=None, description="Om CDS Hooks-anrop autentiseras (JWT)")
 
 
 def ruleset_of(pack: Pack) -> dict:
@@ -276,7 +277,14 @@ def healthz(request: Request) -> Response:
     state = state_of(request)
     pack = state.engine.pack
     return json_response(orjson.dumps({"status": "ok", "ruleset": ruleset_of(pack),
-                                       "rules": len(pack.rules), "reloads": state.reloads}))
+                                       "rules": len(pack.rules), "reloads": state.reloads,
+                                       "cds": _cds_health(request)}))
+
+
+def _cds_health(request: Request) -> dict[str, Any]:
+    from .cds import cds_health  # H-interop: whether CDS calls are authenticated
+
+    return cds_health(getattr(request.app.state, "cds_verifier", None))
 
 
 @router.get("/readyz", tags=["Drift"], summary="Redo att svara",

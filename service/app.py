@@ -5,6 +5,7 @@ Thin over engine/: parsing and validation of requests, serialisation of answers,
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,8 +16,7 @@ from fastapi.openapi.utils import get_openapi
 
 from engine import Family
 
-from . import api, cds, errors, hsds, web
-from . import metrics
+from . import api, cds, cds_auth, errors, hsds, metrics, web
 from .limits import MAX_BODY_BYTES, BodyLimit, StrictHeaders
 from .logs import AccessLog, install_repeat_filter, log_event
 from .state import EngineState
@@ -106,6 +106,7 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
         lifespan=lifespan,
     )
     app.state.engine_state = state
+    app.state.cds_verifier = cds_auth.verifier_at_start()  # CDS Hooks JWT (H-interop)
     errors.install(app)
     app.include_router(api.router)
     api.add_admin_route(app, enabled=api.admin_token() is not None)
@@ -117,5 +118,7 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(StrictHeaders)  # 415 for non-JSON POSTs; nosniff, no-store
     app.add_middleware(AccessLog, observe=metrics.observe_request)
-    log_event("start", ruleset={"name": state.engine.pack.name, "version": state.engine.version})
+    app.add_middleware(cds.CdsCors, origins=cds.cors_origins(os.environ.get("FORALDRASTOD_CORS_ORIGINS")))
+    log_event("start", ruleset={"name": state.engine.pack.name, "version": state.engine.version},
+              cds=cds.cds_health(app.state.cds_verifier))
     return app

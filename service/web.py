@@ -133,9 +133,9 @@ def _index_page(request: Request, pack: Pack, form: Mapping[str, Any] | None = N
         values[f"{box}_error_hidden"] = "" if box in errors else " hidden"
     values["form_error"], values["form_error_hidden"] = values.pop("formular_error"), values.pop("formular_error_hidden")
     main = _template("index.html").substitute(values)
-    scripts = '\n<script src="/static/app.js" defer></script>'
-    if (STATIC_DIR / "prefill.js").is_file():  # the journal system's prefill from the URL fragment
-        scripts += '\n<script src="/static/prefill.js" defer></script>'
+    # prefill.js first: it fills the form from a journal system's link (URL fragment), then app.js
+    scripts = ('\n<script src="/static/prefill.js" defer></script>'
+               '\n<script src="/static/app.js" defer></script>')
     response = page("Rekommendation", main + scripts, pack, "/")
     response.status_code = status
     return response
