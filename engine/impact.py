@@ -1,0 +1,692 @@
+"""Effekt: exactly which families' answers a pack change alters, before it is published.
+
+Pure: reads two Packs, knows nothing of HTTP, databases or rendering.
+
+**The profile space** (`profile_space`): every kommun of the new pack × (every age month 0–216,
+and expecting) × (no need, every single need, every pair of needs), the new pack's catalogues.
+For Örebro län: 12 × 218 × 137 = 358,296 profiles.
+
+**What counts as a changed answer.** A profile's answer is compared on the public fields of the
+decision that a change of content can alter:
+
+* per recommended insats: its level and its availability (status and basis) in the kommun;
+* the notices that rules give (severity, text, and the level of the rule giving it).
+
+A change is one of (`ChangeKind`): `tillagd` (an insats is recommended that was not),
+`borttagen`, `nivå` (the insats' level changed), `tillgänglighet` (its availability status or
+basis changed), `meddelande` (a rule's notice appears or disappears). Rationale, sources,
+verified dates and other texts are not compared. Notices that a pack gives every family alike
+(rule_id null, such as the warning that rules have ended on the day) are reported once for the
+whole pack in `Impact.general_notices`, not on each of the 358,296 profiles.
+
+Profiles outside the new pack's catalogue (a kommun or need that the new pack removes) are not in
+the space; `Impact.removed_kommuner` / `removed_needs` name them. A kommun or need that the old
+pack lacks is evaluated with the old pack anyway (its rules simply do not mention it).
+
+**How it stays exact and fast.** The answer is defined by engine/reference.py and
+engine/decision.py; this module calls `rule_matches` and (to read availability as answers show
+it) `build_decision`, and evaluates each class of equivalent profiles once:
+
+1. Diff the packs: rules added, removed or changed in anything but texts and provenance
+   (rationale, source, status, assumptions), and (kommun, insats) pairs whose availability
+   entry changed. Only rules valid on the day count.
+2. The touched insatser T: those a changed rule recommends (before or after) and those whose
+   availability changed. For insatser outside T every profile's answer part is identical in
+   both packs, so only the rules recommending an insats in T (plus changed rules with a notice)
+   are evaluated: the relevant rules.
+3. Ages: the relevant rules' age conditions (found by probing `AgeRange.contains` on every
+   month, so no reading of the age convention is assumed) and the åldersband edges split
+   0–216 into intervals on which every relevant rule matches alike; one month represents each.
+4. Needs: a need set matters only through the needs the relevant rules mention; need sets with
+   the same mentioned part are evaluated once.
+5. Kommuner: kommuner that every relevant rule's `kommuner` list treats alike are evaluated
+   once; availability is then applied per kommun.
+
+`brute_force_changes` evaluates every profile with the full decision; tests compare the two
+over whole spaces (tests/test_impact.py).
+
+**Summary.** Changed profiles are returned as `ProfileGroup`s (one kommun, one need set, a run of
+consecutive age months inside one åldersband, the same changes), summarised in `ImpactCell`s by
+kommun × åldersband (engine/coverage.AGE_BANDS) × nivå, where a change's nivå is the insats'
+level after the change (before it, for `borttagen`) or, for a notice, its rule's level. A
+profile with changes on two levels counts in both cells; totals count it once.
+
+**CSV** (`impact_csv`): `per="profiler"` (default) has one row per changed profile group and
+change: every changed profile is on exactly one group, and a group is a run of age months, so
+`profiler` says how many profiles the row stands for. `per="celler"` has one row per summary
+cell, with the weighted number of children where the pack holds population figures.
+
+**Weighting** (engine/population.py, optional `befolkning.yaml`): for a cell, `barn` is the
+number of children in the kommun at the ages where some profile of the cell changes (children
+who get a new answer if they have the need in question: an upper bound, as the pack has no
+figures on how many children have each need), and `barn_utan_behov` the children at ages where
+the answer without any need changes (every child of that age in the kommun).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import itertools
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+
+from .coverage import AGE_BANDS, AgeBand
+from .decision import build_decision
+from .loader import Pack
+from .models import MAX_AGE_MONTHS, Level, NormalizedFamily, Rule
+from .population import Population, load_population
+from .reference import ReferenceEvaluator, rule_matches
+
+AGES: tuple[int, ...] = tuple(range(MAX_AGE_MONTHS + 1))
+# fields of a rule that no answer field compared here depends on
+_TEXT_FIELDS = {"id", "rationale", "source", "status", "assumptions"}
+DEFAULT_EXAMPLES = 5
+
+Profile = tuple[str, "int | None", tuple[str, ...]]  # (kommunkod, age in months or None = expecting, needs)
+
+
+class ChangeKind(str, Enum):
+    tillagd = "tillagd"
+    borttagen = "borttagen"
+    niva = "nivå"
+    tillganglighet = "tillgänglighet"
+    meddelande = "meddelande"
+
+    @property
+    def label(self) -> str:
+        return _KIND_LABELS[self]
+
+
+_KIND_LABELS = {
+    ChangeKind.tillagd: "Insats tillagd",
+    ChangeKind.borttagen: "Insats borttagen",
+    ChangeKind.niva: "Nivå ändrad",
+    ChangeKind.tillganglighet: "Tillgänglighet ändrad",
+    ChangeKind.meddelande: "Meddelande ändrat",
+}
+_KIND_ORDER = {k: i for i, k in enumerate(ChangeKind)}
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: ChangeKind
+    insats: str | None  # None for a notice
+    level: Level  # the nivå the change is summarised under
+    before: str | None
+    after: str | None
+
+    def describe(self) -> str:
+        """Swedish, one line."""
+        what = self.insats or "meddelande"
+        if self.kind == ChangeKind.tillagd:
+            return f"{what}: tillagd ({self.after})"
+        if self.kind == ChangeKind.borttagen:
+            return f"{what}: borttagen (var {self.before})"
+        if self.kind == ChangeKind.meddelande:
+            return f"meddelande {'tillagt' if self.after else 'borttaget'}: {self.after or self.before}"
+        return f"{what}: {self.kind.value} {self.before} → {self.after}"
+
+
+@dataclass(frozen=True)
+class ProfileGroup:
+    """Changed profiles of one kommun and need set, at consecutive ages in one åldersband."""
+
+    kommun: str
+    band: str  # AgeBand.key
+    age_min: int | None  # None: expecting
+    age_max: int | None
+    needs: tuple[str, ...]
+    changes: tuple[Change, ...]
+
+    @property
+    def expecting(self) -> bool:
+        return self.age_min is None
+
+    @property
+    def profiles(self) -> int:
+        return 1 if self.age_min is None else self.age_max - self.age_min + 1
+
+    def ages(self) -> Iterator[int | None]:
+        if self.age_min is None:
+            yield None
+        else:
+            yield from range(self.age_min, self.age_max + 1)
+
+
+@dataclass
+class ImpactCell:
+    kommun: str
+    band: str
+    level: Level
+    profiles: int = 0  # changed profiles with a change on this level
+    profiles_in_band: int = 0  # every profile of the kommun and band
+    kinds: dict[ChangeKind, int] = field(default_factory=dict)  # profiles with a change of the kind
+    insatser: list[str] = field(default_factory=list)
+    examples: list[ProfileGroup] = field(default_factory=list)
+    children: float | None = None
+    children_without_need: float | None = None
+    _months: set = field(default_factory=set, repr=False)
+    _months_no_need: set = field(default_factory=set, repr=False)
+
+
+@dataclass
+class RuleDiff:
+    added: list[str]
+    removed: list[str]
+    changed: list[str]  # in anything an answer depends on
+    text_only: list[str]  # only texts or provenance changed
+    availability: list[tuple[str, str]]  # (kommun, insats) whose availability entry changed
+
+
+@dataclass
+class Impact:
+    old_version: str
+    new_version: str
+    day: dt.date
+    kommuner: dict[str, str]  # code -> name, new pack order
+    total_profiles: int
+    changed_profiles: int
+    groups: list[ProfileGroup]
+    cells: dict[tuple[str, str, Level], ImpactCell]
+    kinds: dict[ChangeKind, int]  # changed profiles with a change of the kind
+    by_insats: dict[str, int]  # changed profiles with a change concerning the insats
+    diff: RuleDiff
+    general_notices: tuple[tuple[str, ...], tuple[str, ...]]  # (before, after) when they differ, else ((), ())
+    added_kommuner: list[str]
+    removed_kommuner: list[str]
+    added_needs: list[str]
+    removed_needs: list[str]
+    population: Population | None
+    children: float | None  # children at ages (per kommun) where some profile changes
+    children_without_need: float | None
+    evaluated: int  # representative families evaluated (per pack)
+
+    @property
+    def bands(self) -> tuple[AgeBand, ...]:
+        return AGE_BANDS
+
+    def cell_list(self) -> list[ImpactCell]:
+        order = {c: i for i, c in enumerate(self.kommuner)}
+        bands = {b.key: i for i, b in enumerate(AGE_BANDS)}
+        return sorted(self.cells.values(), key=lambda c: (order.get(c.kommun, 1 << 30), bands[c.band], c.level.rank))
+
+    def profile_changes(self) -> Iterator[tuple[Profile, tuple[Change, ...]]]:
+        """Every changed profile with its changes (expands the groups)."""
+        for g in self.groups:
+            for age in g.ages():
+                yield (g.kommun, age, g.needs), g.changes
+
+
+# --------------------------------------------------------------------------- the space
+@dataclass(frozen=True)
+class ProfileSpace:
+    kommuner: tuple[str, ...]
+    ages: tuple[int | None, ...]  # None: expecting
+    need_sets: tuple[tuple[str, ...], ...]
+
+    def __len__(self) -> int:
+        return len(self.kommuner) * len(self.ages) * len(self.need_sets)
+
+    def __iter__(self) -> Iterator[Profile]:
+        for k in self.kommuner:
+            for age in self.ages:
+                for needs in self.need_sets:
+                    yield k, age, needs
+
+
+def need_sets(codes: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    codes = list(codes)
+    return ((), *((c,) for c in codes), *itertools.combinations(codes, 2))
+
+
+def profile_space(pack: Pack) -> ProfileSpace:
+    """Every kommun × (every age month 0–216, and expecting) × (no need, each need, each pair)."""
+    return ProfileSpace(tuple(pack.kommuner), (*AGES, None), need_sets(pack.needs))
+
+
+def family_of(profile: Profile, day: dt.date) -> NormalizedFamily:
+    kommun, age, needs = profile
+    return NormalizedFamily.model_construct(kommun=kommun, age_months=age, expecting=age is None,
+                                            needs=frozenset(needs), date=day)
+
+
+# --------------------------------------------------------------------------- answer parts
+def _value(x):
+    return getattr(x, "value", x)
+
+
+def _avail_text(availability: str, basis: str | None) -> str:
+    return f"{availability} ({basis})" if basis else availability
+
+
+def _diff(old_items: dict, new_items: dict, old_notices: Counter, new_notices: Counter) -> tuple[Change, ...]:
+    """The changes between two answer parts. items: insats -> (Level, availability, basis);
+    notices: Counter of (severity, text, Level)."""
+    out: list[Change] = []
+    for insats in old_items.keys() | new_items.keys():
+        o = old_items.get(insats)
+        n = new_items.get(insats)
+        if o == n:
+            continue
+        if o is None:
+            out.append(Change(ChangeKind.tillagd, insats, n[0], None, f"{n[0].value}, {_avail_text(n[1], n[2])}"))
+        elif n is None:
+            out.append(Change(ChangeKind.borttagen, insats, o[0], f"{o[0].value}, {_avail_text(o[1], o[2])}", None))
+        else:
+            if o[0] != n[0]:
+                out.append(Change(ChangeKind.niva, insats, n[0], o[0].value, n[0].value))
+            if o[1:] != n[1:]:
+                out.append(Change(ChangeKind.tillganglighet, insats, n[0], _avail_text(o[1], o[2]),
+                                  _avail_text(n[1], n[2])))
+    if old_notices != new_notices:
+        for sev, text, level in old_notices - new_notices:
+            out.append(Change(ChangeKind.meddelande, None, level, f"{sev}: {text}", None))
+        for sev, text, level in new_notices - old_notices:
+            out.append(Change(ChangeKind.meddelande, None, level, None, f"{sev}: {text}"))
+    out.sort(key=lambda c: (_KIND_ORDER[c.kind], c.insats or "", c.before or "", c.after or ""))
+    return tuple(out)
+
+
+def _rule_levels(pack: Pack) -> dict[str, Level]:
+    return {r.id: r.level for r in pack.rules}
+
+
+def answer_parts(pack: Pack, decision, levels: dict[str, Level] | None = None) -> tuple[dict, Counter]:
+    """The compared part of a decision: ({insats: (level, availability, basis)}, notices)."""
+    levels = levels if levels is not None else _rule_levels(pack)
+    items = {rec.insats_id: (rec.level, _value(rec.availability), _value(getattr(rec, "availability_basis", None)))
+             for rec in decision.recommendations}
+    notices = Counter((_value(n.severity), n.text, levels[n.rule_id])
+                      for n in decision.notices if n.rule_id is not None)
+    return items, notices
+
+
+def _general_notices(pack: Pack, day: dt.date, kommun: str) -> tuple[str, ...]:
+    """Notices the pack gives every family on the day (no rule matched, rule_id null)."""
+    decision = build_decision(pack, family_of((kommun, 0, ()), day), [])
+    return tuple(f"{_value(n.severity)}: {n.text}" for n in decision.notices if n.rule_id is None)
+
+
+def brute_force_changes(old: Pack, new: Pack, day: dt.date,
+                        profiles: Iterable[Profile] | None = None) -> dict[Profile, tuple[Change, ...]]:
+    """The definition: every profile decided by both packs in full, its answers compared.
+    Slow (two whole decisions per profile); the oracle for tests and the bench baseline."""
+    profiles = profile_space(new) if profiles is None else profiles
+    evaluators = [(p, ReferenceEvaluator(p), _rule_levels(p)) for p in (old, new)]
+    out: dict[Profile, tuple[Change, ...]] = {}
+    for profile in profiles:
+        fam = family_of(profile, day)
+        parts = [answer_parts(p, build_decision(p, fam, ev.matching_rule_ids(fam)), lv) for p, ev, lv in evaluators]
+        changes = _diff(parts[0][0], parts[1][0], parts[0][1], parts[1][1])
+        if changes:
+            out[profile] = changes
+    return out
+
+
+# --------------------------------------------------------------------------- the pack diff
+def _signature(rule: Rule) -> dict:
+    return rule.model_dump(exclude=_TEXT_FIELDS)
+
+
+def diff_packs(old: Pack, new: Pack, kommuner: Iterable[str]) -> RuleDiff:
+    old_rules = {r.id: r for r in old.rules}
+    new_rules = {r.id: r for r in new.rules}
+    added = [rid for rid in new_rules if rid not in old_rules]
+    removed = [rid for rid in old_rules if rid not in new_rules]
+    changed, text_only = [], []
+    for rid, rule in new_rules.items():
+        before = old_rules.get(rid)
+        if before is None or before == rule:
+            continue
+        (changed if _signature(before) != _signature(rule) else text_only).append(rid)
+    insatser = set(old.insatser) | set(new.insatser)
+    availability = [(k, i) for k in kommuner for i in sorted(insatser)
+                    if old.availability_of(k, i) != new.availability_of(k, i)]
+    return RuleDiff(added, removed, changed, text_only, availability)
+
+
+def _availability_table(pack: Pack, kommuner: Iterable[str], insatser: set[str],
+                        day: dt.date) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """(kommun, insats) -> (availability, basis) exactly as the pack's answers show them, read
+    from build_decision with rules that recommend each insats."""
+    chosen: list[str] = []
+    covered: set[str] = set()
+    for rule in pack.rules:
+        wanted = (set(rule.recommend) & insatser) - covered
+        if wanted:
+            chosen.append(rule.id)
+            covered |= wanted
+    table: dict[tuple[str, str], tuple[str, str | None]] = {}
+    if not chosen:
+        return table
+    for k in kommuner:
+        decision = build_decision(pack, family_of((k, 0, ()), day), chosen)
+        for rec in decision.recommendations:
+            table[(k, rec.insats_id)] = (_value(rec.availability), _value(getattr(rec, "availability_basis", None)))
+    return table
+
+
+def _needs_mentioned(rule: Rule, codes: set[str]) -> set[str]:
+    found: set[str] = set()
+
+    def walk(x):
+        if isinstance(x, str):
+            if x in codes:
+                found.add(x)
+        elif isinstance(x, dict):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, (list, tuple, set, frozenset)):
+            for v in x:
+                walk(v)
+
+    walk(rule.when.model_dump())
+    return found
+
+
+def _age_edges(rule: Rule) -> set[int]:
+    """Months m where the rule's age condition differs between m-1 and m."""
+    age = getattr(rule.when, "age_months", None)
+    if age is None:
+        return set()
+    inside = [age.contains(m) for m in AGES]
+    return {m for m in AGES[1:] if inside[m] != inside[m - 1]}
+
+
+def _band_of(months: int) -> AgeBand:
+    for band in AGE_BANDS:
+        if not band.expecting and band.min <= months <= band.max:
+            return band
+    raise ValueError(f"ingen åldersgrupp för {months} månader")
+
+
+_EXPECTING_BAND = next(b for b in AGE_BANDS if b.expecting)
+
+
+# --------------------------------------------------------------------------- compute
+def compute_impact(old: Pack, new: Pack, day: dt.date, progress: Callable[[float], None] | None = None,
+                   examples: int = DEFAULT_EXAMPLES) -> Impact:
+    """Which profiles of the new pack's space get a different answer from `new` than from `old`
+    on `day`, exactly. `progress` is called with fractions rising from 0.0 to 1.0."""
+    report = progress or (lambda _f: None)
+    report(0.0)
+    space = profile_space(new)
+    kommun_order = list(space.kommuner)
+    diff = diff_packs(old, new, kommun_order)
+
+    old_rules = {r.id: r for r in old.rules}
+    new_rules = {r.id: r for r in new.rules}
+    changed_ids = set(diff.added) | set(diff.removed) | set(diff.changed)
+    changed_versions = [r for rid in changed_ids for r in (old_rules.get(rid), new_rules.get(rid))
+                        if r is not None and r.valid_on(day)]
+    touched = {i for r in changed_versions for i in r.recommend}
+    avail_candidates = {i for _k, i in diff.availability}
+
+    probe = touched | avail_candidates
+    table_old = _availability_table(old, kommun_order, probe, day)
+    table_new = _availability_table(new, kommun_order, probe, day)
+    avail_changed: dict[str, set[str]] = {}  # kommun -> insatser whose answered availability differs
+    for k, i in diff.availability:
+        if table_old.get((k, i)) != table_new.get((k, i)) or ((k, i) in table_old) != ((k, i) in table_new):
+            avail_changed.setdefault(k, set()).add(i)
+    touched |= {i for s in avail_changed.values() for i in s}
+    notice_ids = {r.id for r in changed_versions if r.notice is not None}
+
+    def relevant(pack: Pack) -> list[Rule]:
+        return [r for r in pack.rules if r.valid_on(day) and (touched.intersection(r.recommend) or r.id in notice_ids)]
+
+    rel_old, rel_new = relevant(old), relevant(new)
+    rel_all = rel_old + rel_new
+    levels_old, levels_new = _rule_levels(old), _rule_levels(new)
+
+    # ages: intervals on which every relevant rule's age condition is constant, split at bands
+    edges = {0, MAX_AGE_MONTHS + 1} | {b.min for b in AGE_BANDS if not b.expecting}
+    for r in rel_all:
+        edges |= _age_edges(r)
+    cuts = sorted(e for e in edges if 0 <= e <= MAX_AGE_MONTHS + 1)
+    intervals: list[tuple[int | None, int | None, str]] = [
+        (lo, hi - 1, _band_of(lo).key) for lo, hi in zip(cuts, cuts[1:])]
+    intervals.append((None, None, _EXPECTING_BAND.key))
+
+    # needs: need sets grouped by the part the relevant rules mention
+    codes = set(old.needs) | set(new.needs)
+    mentioned: set[str] = set()
+    for r in rel_all:
+        mentioned |= _needs_mentioned(r, codes)
+    projections: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for s in space.need_sets:
+        projections.setdefault(tuple(n for n in s if n in mentioned), []).append(s)
+
+    # kommuner: classes that every relevant rule's kommun list treats alike
+    listing = [frozenset(r.when.kommuner) for r in rel_all if getattr(r.when, "kommuner", None)]
+    classes: dict[tuple[bool, ...], list[str]] = {}
+    for k in kommun_order:
+        classes.setdefault(tuple(k in ks for ks in listing), []).append(k)
+
+    total_units = len(classes) * len(intervals) * len(projections)
+    step = max(1, total_units // 100)
+    done = 0
+    evaluated = 0
+
+    def evaluate(rules: list[Rule], fam: NormalizedFamily, levels) -> tuple[dict[str, Level], Counter]:
+        got: dict[str, Level] = {}
+        notices: Counter = Counter()
+        for r in rules:
+            if rule_matches(r, fam):
+                for i in r.recommend:
+                    if i in touched:
+                        lv = got.get(i)
+                        if lv is None or r.level.rank > lv.rank:
+                            got[i] = r.level
+                if r.notice is not None:
+                    notices[(_value(r.notice.severity), r.notice.text, levels[r.id])] += 1
+        return got, notices
+
+    # (kommun, projection) -> list of (interval index, changes)
+    found: dict[tuple[str, tuple[str, ...]], list[tuple[int, tuple[Change, ...]]]] = {}
+    diff_memo: dict = {}
+    for members in classes.values():
+        rep_k = members[0]
+        for idx, (lo, _hi, _band) in enumerate(intervals):
+            for proj in projections:
+                fam = NormalizedFamily.model_construct(kommun=rep_k, age_months=lo, expecting=lo is None,
+                                                       needs=frozenset(proj), date=day)
+                o_lv, o_nt = evaluate(rel_old, fam, levels_old)
+                n_lv, n_nt = evaluate(rel_new, fam, levels_new)
+                evaluated += 1
+                same_rules = o_lv == n_lv and o_nt == n_nt
+                for k in members:
+                    if same_rules:
+                        ch_av = avail_changed.get(k)
+                        if not ch_av or ch_av.isdisjoint(o_lv):
+                            continue
+                    o_items = {i: (lv, *table_old[(k, i)]) for i, lv in o_lv.items()}
+                    n_items = {i: (lv, *table_new[(k, i)]) for i, lv in n_lv.items()}
+                    key = (tuple(sorted(o_items.items())), tuple(sorted(n_items.items())),
+                           tuple(sorted(o_nt.items())), tuple(sorted(n_nt.items())))
+                    changes = diff_memo.get(key)
+                    if changes is None:
+                        changes = diff_memo[key] = _diff(o_items, n_items, o_nt, n_nt)
+                    if changes:
+                        found.setdefault((k, proj), []).append((idx, changes))
+                done += 1
+                if done % step == 0:
+                    report(min(0.95, 0.95 * done / total_units))
+    report(0.95)
+
+    # groups: merge consecutive intervals of one band with the same changes
+    groups: list[ProfileGroup] = []
+    band_rank = {b.key: i for i, b in enumerate(AGE_BANDS)}
+    k_rank = {k: i for i, k in enumerate(kommun_order)}
+    set_rank = {s: i for i, s in enumerate(space.need_sets)}
+    for (k, proj), runs in found.items():
+        merged: list[list] = []  # [lo, hi, band, changes]
+        for idx, changes in sorted(runs):
+            lo, hi, band = intervals[idx]
+            last = merged[-1] if merged else None
+            if (last is not None and lo is not None and last[0] is not None and last[2] == band
+                    and last[3] == changes and last[1] + 1 == lo):
+                last[1] = hi
+            else:
+                merged.append([lo, hi, band, changes])
+        for lo, hi, band, changes in merged:
+            for s in projections[proj]:
+                groups.append(ProfileGroup(k, band, lo, hi, s, changes))
+    groups.sort(key=lambda g: (k_rank[g.kommun], band_rank[g.band], -1 if g.age_min is None else g.age_min,
+                               set_rank[g.needs]))
+
+    population = _population(new) or _population(old)
+    impact = Impact(
+        old_version=old.version, new_version=new.version, day=day,
+        kommuner={k: new.kommuner[k].name for k in kommun_order},
+        total_profiles=len(space), changed_profiles=0, groups=groups, cells={}, kinds={}, by_insats={},
+        diff=diff, general_notices=((), ()),
+        added_kommuner=[k for k in new.kommuner if k not in old.kommuner],
+        removed_kommuner=[k for k in old.kommuner if k not in new.kommuner],
+        added_needs=[n for n in new.needs if n not in old.needs],
+        removed_needs=[n for n in old.needs if n not in new.needs],
+        population=population, children=None, children_without_need=None, evaluated=evaluated,
+    )
+    if kommun_order:
+        before = _general_notices(old, day, kommun_order[0])
+        after = _general_notices(new, day, kommun_order[0])
+        if before != after:
+            impact.general_notices = (before, after)
+    _summarise(impact, space, examples)
+    report(1.0)
+    return impact
+
+
+def _population(pack: Pack) -> Population | None:
+    if pack.directory is None or not pack.directory.is_dir():
+        return None
+    return load_population(pack)
+
+
+def _summarise(impact: Impact, space: ProfileSpace, examples: int) -> None:
+    band_sizes = {b.key: (1 if b.expecting else b.max - b.min + 1) * len(space.need_sets) for b in AGE_BANDS}
+    kinds: Counter = Counter()
+    by_insats: Counter = Counter()
+    changed_months: dict[str, set] = {}
+    changed_no_need: dict[str, set] = {}
+    for g in impact.groups:
+        n = g.profiles
+        impact.changed_profiles += n
+        for kind in {c.kind for c in g.changes}:
+            kinds[kind] += n
+        for insats in {c.insats for c in g.changes if c.insats}:
+            by_insats[insats] += n
+        ages = set(g.ages())
+        changed_months.setdefault(g.kommun, set()).update(ages)
+        if not g.needs:
+            changed_no_need.setdefault(g.kommun, set()).update(ages)
+        for level in {c.level for c in g.changes}:
+            key = (g.kommun, g.band, level)
+            cell = impact.cells.get(key)
+            if cell is None:
+                cell = impact.cells[key] = ImpactCell(g.kommun, g.band, level, profiles_in_band=band_sizes[g.band])
+            cell.profiles += n
+            at_level = [c for c in g.changes if c.level == level]
+            for kind in {c.kind for c in at_level}:
+                cell.kinds[kind] = cell.kinds.get(kind, 0) + n
+            for insats in (c.insats for c in at_level if c.insats):
+                if insats not in cell.insatser:
+                    cell.insatser.append(insats)
+            cell._months.update(ages)
+            if not g.needs:
+                cell._months_no_need.update(ages)
+            _offer_example(cell, g, examples)
+    impact.kinds = {k: kinds[k] for k in ChangeKind if kinds[k]}
+    impact.by_insats = dict(by_insats.most_common())
+    pop = impact.population
+    if pop is not None:
+        impact.children = round(sum(_children(pop, k, m) for k, ms in changed_months.items() for m in ms), 1)
+        impact.children_without_need = round(
+            sum(_children(pop, k, m) for k, ms in changed_no_need.items() for m in ms), 1)
+        for cell in impact.cells.values():
+            cell.children = round(sum(_children(pop, cell.kommun, m) for m in cell._months), 1)
+            cell.children_without_need = round(sum(_children(pop, cell.kommun, m) for m in cell._months_no_need), 1)
+
+
+def _children(pop: Population, kommun: str, months: int | None) -> float:
+    value = pop.expecting_count(kommun) if months is None else pop.per_month(kommun, months)
+    return value or 0.0
+
+
+def _example_rank(g: ProfileGroup) -> tuple:
+    return (len(g.needs), -1 if g.age_min is None else g.age_min, g.needs)
+
+
+def _offer_example(cell: ImpactCell, g: ProfileGroup, limit: int) -> None:
+    """Keep the `limit` simplest examples: fewest needs first, then youngest."""
+    if limit <= 0:
+        return
+    ex = cell.examples
+    if len(ex) < limit:
+        ex.append(g)
+    elif _example_rank(g) < _example_rank(ex[-1]):
+        ex[-1] = g
+    else:
+        return
+    ex.sort(key=_example_rank)
+
+
+# --------------------------------------------------------------------------- CSV
+PROFILE_HEADER = ["kommun", "kommunkod", "aldersband", "alder_fran_manader", "alder_till_manader", "behov",
+                  "niva", "andring", "insats", "fore", "efter", "profiler"]
+CELL_HEADER = ["kommun", "kommunkod", "aldersband", "niva", "profiler", "profiler_i_aldersbandet",
+               "tillagd", "borttagen", "niva_andrad", "tillganglighet", "meddelande", "insatser",
+               "barn", "barn_utan_behov", "exempel"]
+
+
+def _band_label(key: str) -> str:
+    return next(b.label for b in AGE_BANDS if b.key == key)
+
+
+def impact_csv(impact: Impact, per: str = "profiler") -> str:
+    """CSV (comma, UTF-8, Swedish header). per="profiler": one row per changed profile group
+    and change (`profiler` = profiles the row stands for: one kommun, one need set, the age
+    months alder_fran..alder_till, both empty for expecting). per="celler": one row per kommun ×
+    åldersband × nivå cell (`barn` empty without population figures)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    if per == "profiler":
+        writer.writerow(PROFILE_HEADER)
+        for g in impact.groups:
+            for c in g.changes:
+                writer.writerow([
+                    impact.kommuner.get(g.kommun, g.kommun), g.kommun, _band_label(g.band),
+                    "" if g.age_min is None else g.age_min, "" if g.age_max is None else g.age_max,
+                    ";".join(g.needs), c.level.value, c.kind.value, c.insats or "", c.before or "",
+                    c.after or "", g.profiles,
+                ])
+    elif per == "celler":
+        writer.writerow(CELL_HEADER)
+        for cell in impact.cell_list():
+            writer.writerow([
+                impact.kommuner.get(cell.kommun, cell.kommun), cell.kommun, _band_label(cell.band),
+                cell.level.value, cell.profiles, cell.profiles_in_band,
+                *(cell.kinds.get(k, 0) for k in ChangeKind), ";".join(cell.insatser),
+                "" if cell.children is None else cell.children,
+                "" if cell.children_without_need is None else cell.children_without_need,
+                " | ".join(describe_group(impact, g) for g in cell.examples),
+            ])
+    else:
+        raise ValueError(f"okänt val per={per!r}: ange 'profiler' eller 'celler'")
+    return buf.getvalue()
+
+
+def describe_group(impact: Impact, g: ProfileGroup) -> str:
+    """Swedish, one line: 'Nora, 36–47 mån, behov: overvikt_fetma: abc: tillagd (…)'."""
+    if g.age_min is None:
+        age = "väntar barn"
+    elif g.age_min == g.age_max:
+        age = f"{g.age_min} mån"
+    else:
+        age = f"{g.age_min}–{g.age_max} mån"
+    needs = "behov: " + ", ".join(g.needs) if g.needs else "inget behov"
+    changes = "; ".join(c.describe() for c in g.changes)
+    return f"{impact.kommuner.get(g.kommun, g.kommun)}, {age}, {needs}: {changes}"
