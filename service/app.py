@@ -19,6 +19,7 @@ from . import api, cds, errors, hsds, web
 from .limits import MAX_BODY_BYTES, BodyLimit
 from .logs import AccessLog, log_event
 from .state import EngineState
+from .workspace import web as redaktion
 
 DESCRIPTION = """\
 Beslutsstöd för föräldraskapsstöd i kommunerna, byggt på *Regional strategi för
@@ -107,6 +108,7 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
     app.include_router(cds.router)
     app.include_router(hsds.router)
     app.include_router(web.router)
+    app.include_router(redaktion.router)  # /redaktion, the rule pack workspace (issue 13)
     app.openapi = _openapi(app)
     # outermost first at call time: access log, then the body limit, then FastAPI
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)

@@ -104,12 +104,52 @@ def _str(dumper: yaml.SafeDumper, value: str):
 _Dumper.add_representer(str, _str)
 
 
-def dump_item(item: dict[str, Any], indent: int = 2) -> str:
-    """One list item as YAML lines ("  - id: ..."), keys in the pack's order, nested maps inline."""
-    body = yaml.dump([item], Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100,
+def _key_block(key: str, value: Any, width: int = 110) -> list[str]:
+    """`key: value` as lines indented for a list item's body (4 spaces); short maps and lists
+    inline like the pack's files, long texts folded."""
+    if isinstance(value, (dict, list)) and value:
+        flow = yaml.dump(value, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=True,
+                         width=10**6).strip()
+        if flow.endswith("..."):
+            flow = flow[:-3].strip()
+        line = f"    {key}: {flow}"
+        if len(line) <= width and "\n" not in flow:
+            return [line]
+    body = yaml.dump({key: value}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=96,
                      default_flow_style=None)
-    pad = " " * indent
-    return "".join(pad + line + "\n" for line in body.splitlines())
+    return ["    " + ln for ln in body.splitlines()]
+
+
+def _blocks(item_text: str) -> dict[str, list[str]]:
+    """An item's text split per top-level key, each block re-indented as a body line (4 spaces)."""
+    blocks: dict[str, list[str]] = {}
+    key = None
+    for line in item_text.splitlines():
+        m = re.match(r"^  (?:- |  )([A-Za-z_]+):", line)
+        if m:
+            key = m.group(1)
+            line = "    " + line[4:]
+            blocks[key] = []
+        if key is not None:
+            blocks[key].append(line)
+    return blocks
+
+
+def dump_item(item: dict[str, Any], indent: int = 2, old: dict[str, Any] | None = None,
+              old_text: str | None = None) -> str:
+    """One list item as YAML lines ("  - id: ..."), keys in the pack's order. With the item's
+    old data and text, every key whose value did not change keeps its old lines exactly."""
+    kept = _blocks(old_text) if old is not None and old_text else {}
+    lines: list[str] = []
+    for key, value in item.items():
+        if key in kept and isinstance(old, dict) and old.get(key) == value:
+            lines += kept[key]
+        else:
+            lines += _key_block(key, value)
+    if lines:
+        lines[0] = "  - " + lines[0][4:]
+    pad = " " * (indent - 2)
+    return "".join(pad + ln + "\n" for ln in lines)
 
 
 def replace_item(text: str, item: Item | None, new_text: str, key: str = "rules") -> str:
