@@ -14,6 +14,17 @@ from .pg import PostgresServer
 _counter = itertools.count()
 
 
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch):
+    """Real argon2id, with parameters small enough for hundreds of test accounts on 2 shared
+    cores (production keeps argon2-cffi's RFC 9106 defaults: auth._hasher)."""
+    from argon2 import PasswordHasher
+
+    from service.workspace import auth
+
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     server = PostgresServer().start()
