@@ -116,7 +116,7 @@ def _key_block(key: str, value: Any, width: int = 110) -> list[str]:
         if len(line) <= width and "\n" not in flow:
             return [line]
     body = yaml.dump({key: value}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=96,
-                     default_flow_style=None)
+                     default_flow_style=False)
     return ["    " + ln for ln in body.splitlines()]
 
 

@@ -103,7 +103,7 @@ def _problem_page(request: Request, status: int, text: str, details: list[str] |
     ctx = getattr(request.state, "redaktion", None)
     main = (f"<h1>{e(title)}</h1>" + views.message(text, "fel", details)
             + '<p><a href="/redaktion">Till översikten</a></p>')
-    return views.page(title, main, user=ctx.user if ctx else None, csrf=ctx.csrf if ctx else "",
+    return views.page(title, main, user=ctx.who if ctx else None, csrf=ctx.csrf if ctx else "",
                       serving=ctx.serving if ctx else "–", status=status)
 
 
@@ -157,9 +157,19 @@ def secure_cookies(request: Request) -> bool:
     return request.url.scheme == "https" or os.environ.get("FORALDRASTOD_PUBLIC_URL", "").startswith("https:")
 
 
+@dataclass(frozen=True)
+class Who:
+    """The logged-in user as plain values (safe to render after the session closed)."""
+
+    name: str
+    role: str
+    kommun: str | None
+
+
 @dataclass
 class Ctx:
-    user: Any
+    user: Any  # the ORM User, for the store's calls inside the session
+    who: Who
     csrf: str
     token_hash: str
     serving: str
@@ -179,10 +189,12 @@ def login(request: Request, s, roles: tuple[str, ...] = (), form: dict | None = 
         serving_text = f"version {serving.number} ({serving.version})"
     except Exception:  # noqa: BLE001 - the footer only
         serving_text = "–"
-    ctx = Ctx(user=user, csrf=row.csrf_token, token_hash=row.token_hash, serving=serving_text)
+    ctx = Ctx(user=user, who=Who(user.name, user.role, user.kommun), csrf=row.csrf_token,
+              token_hash=row.token_hash, serving=serving_text)
     request.state.redaktion = ctx
     if request.method == "POST":
-        if not auth.csrf_ok(row, one(form or {}, "csrf")):
+        sent = one(form or {}, "csrf").encode()
+        if not sent or not hmac.compare_digest(sent, row.csrf_token.encode()):
             raise Problem(403, "Formuläret saknar giltig säkerhetskod (CSRF-skydd). Ladda om sidan och försök igen.")
     if roles and user.role not in roles:
         wanted = " eller ".join(views.ROLE_TEXT[r] for r in roles)
@@ -191,7 +203,7 @@ def login(request: Request, s, roles: tuple[str, ...] = (), form: dict | None = 
 
 
 def render(ctx: Ctx, title: str, main: str, path: str = "", status: int = 200):
-    return views.page(title, main, user=ctx.user, csrf=ctx.csrf, path=path, serving=ctx.serving, status=status)
+    return views.page(title, main, user=ctx.who, csrf=ctx.csrf, path=path, serving=ctx.serving, status=status)
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -235,7 +247,7 @@ def login_post(request: Request, form: dict = Depends(form_body)):
 
     cookie = request.cookies.get(LOGIN_COOKIE, "")
     sent = one(form, "csrf")
-    if not cookie or not sent or not hmac.compare_digest(cookie, sent):
+    if not cookie or not sent or not hmac.compare_digest(cookie.encode(), sent.encode()):
         raise Problem(403, "Inloggningsformuläret saknar giltig säkerhetskod (CSRF-skydd). Ladda om sidan och försök igen.")
     name, password, nasta = one(form, "namn").strip(), one(form, "losenord"), one(form, "nasta", "/redaktion")
     client = request.client.host if request.client else "okänd"
@@ -453,7 +465,7 @@ def draft_page(request: Request, draft_id: int, sparat: str = ""):
                      f'<form method="post" action="/redaktion/utkast/{d.id}/effekt">{views.csrf_field(ctx.csrf)}'
                      '<button class="knapp" type="submit" id="effekt">Effekt</button></form>'
                      f'<a class="knapp knapp-sekundar" href="/redaktion/utkast/{d.id}/granska">Ändringar och granskning</a></div>')
-        if editable:
+        if d.status in EDITABLE and (editable or ctx.user.role == "samordnare"):
             parts.append(f"""<section class="kort" aria-labelledby="skicka-rubrik"><h2 id="skicka-rubrik">Skicka in för granskning</h2>
 <form class="enkel-form" method="post" action="/redaktion/utkast/{d.id}/skicka-in">{views.csrf_field(ctx.csrf)}
 <div class="falt"><label for="skal">Vad ändras och varför?</label>
