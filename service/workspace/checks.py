@@ -225,10 +225,23 @@ def run_impact(old_dir: Path, new_dir: Path, day: dt.date,
     return result
 
 
-def impact_csv(result) -> str:
+def impact_summary(result) -> dict[str, Any]:
+    """What the Effekt page and its CSV downloads need, as plain values (stored with the job)."""
     from engine.impact import impact_csv as to_csv
 
-    return to_csv(result)
+    out: dict[str, Any] = {"profiles_csv": to_csv(result)}
+    try:
+        out["cells_csv"] = to_csv(result, per="celler")
+    except TypeError:  # an impact_csv without the per-cell table
+        out["cells_csv"] = None
+    for name in ("changed_profiles", "total_profiles", "children", "children_without_need", "old_version",
+                 "new_version", "evaluated"):
+        value = getattr(result, name, None)
+        out[name] = value if isinstance(value, (int, float, str)) or value is None else str(value)
+    kinds = getattr(result, "kinds", None) or {}
+    out["kinds"] = {getattr(k, "label", str(k)): int(v) for k, v in kinds.items()}
+    out["by_insats"] = {str(k): int(v) for k, v in (getattr(result, "by_insats", None) or {}).items()}
+    return out
 
 
 # --------------------------------------------------------------------------- jobs

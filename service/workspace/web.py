@@ -18,6 +18,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -846,24 +847,16 @@ def _start_impact(key: str, files: dict, current: dict) -> checks.JobState:
     def work(progress):
         draft_dir, cur_dir = temp_pack(files), temp_pack(current)
         dirs.extend([draft_dir, cur_dir])
-        result = checks.run_impact(cur_dir, draft_dir, dt.date.today(), progress)
-        return {"csv": checks.impact_csv(result), "changed": _count(result)}
+        started = time.monotonic()
+        summary = checks.impact_summary(checks.run_impact(cur_dir, draft_dir, dt.date.today(), progress))
+        summary["seconds"] = time.monotonic() - started
+        return summary
 
     def cleanup():
         for directory in dirs:
             shutil.rmtree(directory, ignore_errors=True)
 
     return checks.start_job("effekt", key, work, cleanup)
-
-
-def _count(result) -> int | None:
-    for name in ("changed_profiles", "total_changed", "changed_count", "n_changed", "changed"):
-        value = getattr(result, name, None)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, (list, tuple, set, dict)):
-            return len(value)
-    return None
 
 
 @router.post("/utkast/{draft_id}/effekt")
@@ -880,26 +873,57 @@ def impact_start(request: Request, draft_id: int, form: dict = Depends(form_body
     return redirect(f"/redaktion/utkast/{draft_id}/effekt")
 
 
-def impact_html(result: dict, draft_id: int, limit: int = 200) -> str:
+CSV_LABELS = {
+    "kommun": "Kommun", "kommunkod": "Kommunkod", "aldersband": "Åldersband", "niva": "Nivå",
+    "profiler": "Profiler", "profiler_i_aldersbandet": "Profiler i åldersbandet", "tillagd": "Tillagd",
+    "borttagen": "Borttagen", "niva_andrad": "Nivå ändrad", "tillganglighet": "Tillgång ändrad",
+    "meddelande": "Meddelande", "insatser": "Insatser", "barn": "Barn", "barn_utan_behov": "Barn utan behov",
+    "exempel": "Exempel", "alder_fran_manader": "Ålder från (mån)", "alder_till_manader": "Ålder till (mån)",
+    "behov": "Behov", "andring": "Ändring", "insats": "Insats", "fore": "Före", "efter": "Efter",
+}
+
+
+def _csv_table(text: str, table_id: str, label: str, limit: int) -> tuple[str, int]:
     import csv
     import io
 
-    rows = list(csv.reader(io.StringIO(result["csv"])))
-    if not rows:
-        return views.message("Effektberäkningen gav inget resultat.", "fel")
+    rows = list(csv.reader(io.StringIO(text or "")))
+    if len(rows) < 2:
+        return "", 0
     header, body = rows[0], rows[1:]
-    changed = result.get("changed")
-    if not body and not changed:
-        return views.message("Inga profiler får ett annat svar med utkastet.", "ok")
-    count = f"{changed} profiler får ett annat svar. " if changed is not None else ""
-    shown = body[:limit]
-    more = f" Visar de första {limit} av {len(body)} raderna; hela finns i CSV-filen." if len(body) > limit else ""
-    return (views.message(f"{count}{len(body)} rader i sammanställningen.{more}")
-            + f'<p><a class="knapp knapp-sekundar" href="/redaktion/utkast/{draft_id}/effekt.csv" download>Ladda ner som CSV</a></p>'
-            + '<div class="tabell-rulla" role="region" aria-labelledby="effekt-tabell" tabindex="0">'
-            + views.table(header, [[e(c) for c in r] for r in shown], "")
-              .replace("<table", '<table id="effekt-tabell" aria-label="Profiler vars svar ändras"', 1)
-            + "</div>")
+    table = views.table([CSV_LABELS.get(h, h) for h in header], [[e(c) for c in r] for r in body[:limit]])
+    table = table.replace("<table", f'<table id="{table_id}" aria-label="{e(label)}"', 1)
+    return (f'<div class="tabell-rulla" role="region" aria-label="{e(label)}" tabindex="0">{table}</div>', len(body))
+
+
+def impact_html(result: dict, draft_id: int, limit: int = 300) -> str:
+    changed, total = result.get("changed_profiles"), result.get("total_profiles")
+    if not changed:
+        return views.message(f"Inga profiler får ett annat svar med utkastet"
+                             f"{f' (av {total} undersökta)' if total else ''}.", "ok")
+    parts = [views.message(f"{changed} av {total} profiler får ett annat svar om utkastet publiceras "
+                           f"(beräknat på {result.get('seconds', 0):.1f} s).")]
+    if result.get("kinds"):
+        parts.append("<ul>" + "".join(f"<li>{e(k)}: {n} profiler</li>" for k, n in result["kinds"].items()) + "</ul>")
+    if result.get("children") is not None:
+        parts.append(f"<p>Viktat med regelpaketets befolkningsuppgifter: upp till {result['children']:.0f} barn "
+                     f"(varav {result.get('children_without_need') or 0:.0f} utan särskilt behov).</p>")
+    links = [f'<a class="knapp knapp-sekundar" href="/redaktion/utkast/{draft_id}/effekt.csv?per=profiler" download>'
+             'Ladda ner ändrade profiler (CSV)</a>']
+    if result.get("cells_csv"):
+        links.append(f'<a class="knapp knapp-sekundar" href="/redaktion/utkast/{draft_id}/effekt.csv?per=celler" download>'
+                     'Ladda ner sammanfattningen (CSV)</a>')
+    parts.append('<div class="knappar">' + "".join(links) + "</div>")
+    if result.get("cells_csv"):
+        table, n = _csv_table(result["cells_csv"], "effekt-celler", "Sammanfattning per kommun, åldersband och nivå", limit)
+        parts.append(f'<h2 id="sammanfattning">Per kommun, åldersband och nivå ({n} celler)</h2>{table}')
+        if n > limit:
+            parts.append(f'<p class="liten">Visar de första {limit}; alla finns i CSV-filen.</p>')
+    table, n = _csv_table(result["profiles_csv"], "effekt-tabell", "Ändrade profiler", limit)
+    parts.append(f'<h2 id="profiler">Ändrade profiler ({n} rader)</h2>{table}')
+    if n > limit:
+        parts.append(f'<p class="liten">Visar de första {limit}; alla finns i CSV-filen.</p>')
+    return "\n".join(parts)
 
 
 @router.get("/utkast/{draft_id}/effekt")
@@ -946,7 +970,7 @@ def impact_status(request: Request, draft_id: int):
 
 @router.get("/utkast/{draft_id}/effekt.csv")
 @guarded
-def impact_csv_download(request: Request, draft_id: int):
+def impact_csv_download(request: Request, draft_id: int, per: str = "profiler"):
     with database() as s:
         ctx = login(request, s)
         d = viewable_draft(s, ctx, draft_id)
@@ -954,8 +978,12 @@ def impact_csv_download(request: Request, draft_id: int):
     result = checks.job_result("effekt", key) if checks.job_state("effekt", key).state == "done" else None
     if not result:
         raise Problem(404, "Effekten är inte beräknad för utkastets nuvarande innehåll. Beräkna den först.")
-    return Response(result["csv"], media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="effekt-utkast-{draft_id}.csv"',
+    text = result.get("cells_csv") if per == "celler" else result.get("profiles_csv")
+    if not text:
+        raise Problem(404, "Den tabellen finns inte i beräkningen.")
+    name = "sammanfattning" if per == "celler" else "profiler"
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="effekt-utkast-{draft_id}-{name}.csv"',
                              "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
