@@ -196,6 +196,8 @@ def run(quick: bool = False, skip_http: bool = False, out: Path = DEFAULT_OUT, l
     results["soak"] = _in_fresh_process(inproc.soak, None, sizes["soak"], sizes["soak_every"])
 
     results["targets"] = evaluate_targets(results)
+    results["publish"] = __import__("bench.publish").publish.run(quick=quick, log=log)  # issue 13
+    results["targets"] += results["publish"].pop("targets")
     results["meta"]["loadavg_end"] = _loadavg()
     results["meta"]["duration_s"] = round(time.time() - started, 1)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from . import api, cds, cds_auth, errors, hsds, metrics, web
 from .limits import MAX_BODY_BYTES, BodyLimit, StrictHeaders
 from .logs import AccessLog, install_repeat_filter, log_event
 from .state import EngineState
+from .workspace import web as redaktion
 
 DESCRIPTION = """\
 Beslutsstöd för föräldraskapsstöd i kommunerna, byggt på *Regional strategi för
@@ -113,6 +114,7 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
     app.include_router(cds.router)
     app.include_router(hsds.router)
     app.include_router(web.router)
+    app.include_router(redaktion.router)  # /redaktion, the rule pack workspace (issue 13)
     app.openapi = _openapi(app)
     # outermost first at call time: access log, then the body limit, then FastAPI
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)

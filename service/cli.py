@@ -271,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--rules", metavar="DIR", help="regelpaket (standard: rules/orebro-lan)")
     t.add_argument("extra", nargs="*", help="extra argument till pytest")
     t.set_defaults(func=cmd_test)
+    __import__("service.cli_workspace").cli_workspace.register(sub)  # db, user, pack, audit (issue 13)
     return p
 
 

@@ -8,8 +8,9 @@ from typing import Any
 import orjson
 
 MAX_BODY_BYTES = 16 * 1024
-# CDS Hooks calls carry prefetched FHIR resources: a larger limit on those paths only (H-interop)
-PATH_LIMITS: tuple[tuple[str, int], ...] = (("/cds-services", 1024 * 1024),)
+# CDS Hooks calls carry prefetched FHIR resources, and the /redaktion forms post whole rule pack
+# files (URL-encoded; nothing there is a family's data): larger limits on those paths only
+PATH_LIMITS: tuple[tuple[str, int], ...] = (("/cds-services", 1024 * 1024), ("/redaktion/", 2 * 1024 * 1024))
 
 
 def _too_large_body(limit: int) -> bytes:

@@ -1,0 +1,1 @@
+"""The rule pack workspace: database, accounts, drafts, versions, publishing, audit (issue 13)."""

@@ -1,0 +1,112 @@
+"""Database tables of the workspace (SQLAlchemy 2 typed models).
+
+Nothing about a family is ever stored here: only pack files, accounts, drafts, versions,
+sessions, login throttling and the audit trail.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ROLES = ("redaktor", "granskare", "samordnare", "admin")
+DRAFT_KINDS = ("regler", "tillganglighet")
+DRAFT_STATUSES = ("utkast", "inskickad", "aterskickad", "publicerad")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "ws_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    kommun: Mapped[str | None] = mapped_column(String(8), default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PackVersion(Base):
+    __tablename__ = "ws_pack_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    version: Mapped[str] = mapped_column(String(120))
+    files: Mapped[dict[str, str]] = mapped_column(JSON)
+    author: Mapped[str] = mapped_column(String(80))
+    approver: Mapped[str | None] = mapped_column(String(80), default=None)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class Serving(Base):
+    """One row (id=1): the version every server serves now."""
+
+    __tablename__ = "ws_serving"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("ws_pack_version.id"))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Draft(Base):
+    __tablename__ = "ws_draft"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    base_version_id: Mapped[int] = mapped_column(ForeignKey("ws_pack_version.id"))
+    files: Mapped[dict[str, str]] = mapped_column(JSON)
+    author: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20), default="regler")
+    kommun: Mapped[str | None] = mapped_column(String(8), default=None)
+    status: Mapped[str] = mapped_column(String(20), default="utkast")
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    review_comment: Mapped[str | None] = mapped_column(Text, default=None)
+    published_version_id: Mapped[int | None] = mapped_column(ForeignKey("ws_pack_version.id"), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEvent(Base):
+    """Append-only: the store has no update or delete path; PostgreSQL and SQLite triggers refuse both."""
+
+    __tablename__ = "ws_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class LoginAttempt(Base):
+    """Failed logins per account name and per client, for throttling."""
+
+    __tablename__ = "ws_login_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), index=True)
+    client: Mapped[str] = mapped_column(String(80), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class WebSession(Base):
+    __tablename__ = "ws_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("ws_user.id"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

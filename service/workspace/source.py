@@ -1,0 +1,93 @@
+"""DatabaseSource: the PackSource (service/packsource.py protocol) that serves the database's
+current published version.
+
+`current()` is one small query (the serving row joined with its version's number and version
+string); every worker polls it about once a second, so a publish reaches every worker of every
+server on the same database within a few seconds. `materialize(token)` writes that version's
+files once into a cache directory and returns it; an Engine loads one directory, so a decision
+never mixes versions.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import db, packfiles, store
+from .models import PackVersion
+
+
+def cache_root() -> Path:
+    configured = os.environ.get("FORALDRASTOD_PACK_CACHE")
+    return Path(configured) if configured else Path(tempfile.gettempdir()) / "foraldrastod-versions"
+
+
+class DatabaseSource:
+    def __init__(self, url: str | None = None, cache_dir: Path | None = None, seed: bool = True):
+        self.url = url or db.database_url()
+        self.cache_dir = Path(cache_dir) if cache_dir else cache_root()
+        self._sessions = None
+        if seed:
+            prepare(self.url)
+
+    def _session(self) -> Session:
+        if self._sessions is None or self._sessions.kw["bind"] is not db.make_engine(self.url):
+            # per process: a forked worker builds its own engine and pool
+            self._sessions = sessionmaker(db.make_engine(self.url), expire_on_commit=False)
+        return self._sessions()
+
+    def current(self) -> str:
+        with self._session() as s:
+            token = store.current_token(s)
+        if token is None:
+            raise LookupError("Databasen har ingen publicerad version.")
+        return token
+
+    def materialize(self, token: str) -> Path:
+        number = int(token.split(":", 1)[0])
+        safe = re.sub(r"[^A-Za-z0-9._+-]", "_", token.replace(":", "-"))
+        target = self.cache_dir / safe
+        if (target / "pack.yaml").is_file():
+            return target
+        with self._session() as s:
+            pv = s.scalar(select(PackVersion).where(PackVersion.number == number))
+            if pv is None:
+                raise LookupError(f"Version {number} finns inte i databasen.")
+            files = dict(pv.files)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.cache_dir))
+        packfiles.write_dir(files, tmp)
+        try:
+            tmp.rename(target)
+        except OSError:  # another worker wrote it first: same files
+            shutil.rmtree(tmp, ignore_errors=True)
+        return target
+
+    def describe(self) -> str:
+        try:
+            token = self.current()
+            number, version = token.split(":", 1)
+            now = f"version {number} ({version})"
+        except Exception:  # noqa: BLE001 - describe never fails
+            now = "ingen publicerad version"
+        return f"databasen {db.describe_url(self.url)}, {now}"
+
+
+def prepare(url: str | None = None) -> None:
+    """Migrate the schema and, on an empty database, make the embedded pack version 1."""
+    db.upgrade(url)
+    with db.session_scope(url) as s:
+        store.ensure_seeded(s)
+
+
+def serve_source(rules: str | None) -> DatabaseSource | None:
+    """The source `foraldrastod serve` uses: the database when one is configured (DATABASE_URL
+    set or var/foraldrastod.db present) and no --rules directory is given; else None."""
+    if rules or os.environ.get("FORALDRASTOD_RULES") or not db.configured():
+        return None
+    return DatabaseSource()

@@ -1,0 +1,229 @@
+"""HTML pieces of /redaktion: the layout, tables, the rule form, the diff. Plain strings,
+everything user-supplied escaped; no inline scripts or styles (the CSP forbids them)."""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import html
+from functools import lru_cache
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from fastapi.responses import HTMLResponse
+
+from . import forms
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+e = html.escape
+
+ROLE_TEXT = {"redaktor": "redaktör", "granskare": "granskare", "samordnare": "samordnare", "admin": "administratör"}
+STATUS_TEXT = {"utkast": "utkast", "inskickad": "inskickad för granskning", "aterskickad": "återskickad",
+               "publicerad": "publicerad"}
+KIND_TEXT = {"regler": "regelpaketet", "tillganglighet": "tillgång i kommunen"}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; base-uri 'none'; "
+                               "form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+}
+
+
+@lru_cache(maxsize=4)
+def _template(name: str) -> Template:
+    return Template((TEMPLATES / name).read_text(encoding="utf-8"))
+
+
+def when(value: dt.datetime | None) -> str:
+    if value is None:
+        return "–"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def nav_items(user: Any | None) -> list[tuple[str, str]]:
+    if user is None:
+        return [("/redaktion/logga-in", "Logga in"), ("/", "Till beslutsstödet")]
+    items = [("/redaktion", "Översikt")]
+    if user.role == "samordnare":
+        items.append(("/redaktion/kartlaggning", "Kartläggning för kommunen"))
+    items.append(("/redaktion/versioner", "Versioner"))
+    if user.role in ("granskare", "admin"):
+        items.append(("/redaktion/logg", "Logg"))
+    if user.role == "admin":
+        items.append(("/redaktion/anvandare", "Användare"))
+    return items
+
+
+def page(title: str, main: str, *, user: Any | None = None, csrf: str = "", path: str = "",
+         serving: str = "–", status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    current = ' aria-current="page"'
+    nav = "".join(f'<li><a href="{href}"{current if href == path else ""}>{e(label)}</a></li>'
+                  for href, label in nav_items(user))
+    who = ""
+    if user is not None:
+        who = (f'<p class="vem">Inloggad som <strong>{e(user.name)}</strong> ({e(ROLE_TEXT.get(user.role, user.role))}'
+               f'{", kommun " + e(user.kommun) if user.kommun else ""})'
+               f'<form method="post" action="/redaktion/logga-ut">{csrf_field(csrf)}'
+               f'<button class="lank-knapp" type="submit">Logga ut</button></form></p>')
+    body = _template("layout.html").substitute(title=e(title), nav=nav, who=who, main=main, serving=e(serving))
+    return HTMLResponse(body, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
+
+
+def csrf_field(token: str) -> str:
+    return f'<input type="hidden" name="csrf" value="{e(token)}">' if token else ""
+
+
+def message(text: str, kind: str = "", details: list[str] | None = None) -> str:
+    role = ' role="alert"' if kind == "fel" else ' role="status"'
+    extra = ""
+    if details:
+        extra = "<ul>" + "".join(f"<li>{e(d)}</li>" for d in details) + "</ul>"
+    return f'<div class="meddelande{" meddelande-" + kind if kind else ""}"{role}><p>{e(text)}</p>{extra}</div>'
+
+
+def table(headers: list[str], rows: list[list[str]], caption: str = "", cls: str = "tabell") -> str:
+    """`rows` hold HTML (already escaped) cells."""
+    cap = f"<caption>{e(caption)}</caption>" if caption else ""
+    head = "".join(f'<th scope="col">{e(h)}</th>' for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="{cls}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+# --------------------------------------------------------------------------- diff
+def diff_html(path: str, old: str | None, new: str | None) -> str:
+    a = (old or "").splitlines()
+    b = (new or "").splitlines()
+    title = path
+    if old is None:
+        title += " (ny fil)"
+    elif new is None:
+        title += " (borttagen fil)"
+    rows = []
+    added = removed = 0
+    for line in list(difflib.unified_diff(a, b, lineterm="", n=2))[2:]:
+        if line.startswith("@@"):
+            rows.append(f'<tr class="huvud"><td class="tecken"></td><td>{e(line)}</td></tr>')
+        elif line.startswith("+"):
+            added += 1
+            rows.append(f'<tr class="tillagd"><td class="tecken"><span class="sr-only">Tillagd rad</span>'
+                        f'<span aria-hidden="true">+</span></td><td>{e(line[1:])}</td></tr>')
+        elif line.startswith("-"):
+            removed += 1
+            rows.append(f'<tr class="borttagen"><td class="tecken"><span class="sr-only">Borttagen rad</span>'
+                        f'<span aria-hidden="true">−</span></td><td>{e(line[1:])}</td></tr>')
+        else:
+            rows.append(f'<tr><td class="tecken"></td><td>{e(line[1:] if line.startswith(" ") else line)}</td></tr>')
+    return (f'<section class="kort"><h3>{e(title)}</h3><p class="liten">{added} rader tillagda, {removed} borttagna.</p>'
+            f'<table class="diff"><caption class="sr-only">Ändringar i {e(path)}</caption>'
+            f'<thead class="sr-only"><tr><th scope="col">Ändring</th><th scope="col">Rad</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></section>')
+
+
+def changed_files(old: dict[str, str], new: dict[str, str]) -> list[str]:
+    return sorted(p for p in set(old) | set(new) if old.get(p) != new.get(p))
+
+
+# --------------------------------------------------------------------------- the rule form
+def _errors_at(errors: forms.FieldErrors | None, name: str) -> tuple[str, str, str]:
+    """(class, aria attributes, error html) for a field."""
+    msgs = errors.by_field.get(name, []) if errors else []
+    if not msgs:
+        return "", "", ""
+    html_ = "".join(f'<p class="fel" id="fel-{name}-{i}">{e(m)}</p>' for i, m in enumerate(msgs))
+    ids = " ".join(f"fel-{name}-{i}" for i in range(len(msgs)))
+    return " falt-fel", f' aria-invalid="true" aria-describedby="{ids}"', html_
+
+
+def _checkboxes(name: str, options: list[tuple[str, str]], chosen: list[str], legend: str, hint: str,
+                errors: forms.FieldErrors | None) -> str:
+    cls, aria, err = _errors_at(errors, name)
+    boxes = "".join(
+        f'<div class="kryss"><input type="checkbox" id="{name}-{e(v)}" name="{name}" value="{e(v)}"'
+        f'{" checked" if v in chosen else ""}><label for="{name}-{e(v)}">{e(label)}</label></div>'
+        for v, label in options)
+    unknown = [c for c in chosen if c not in {v for v, _ in options}]
+    for c in unknown:  # kept so nothing is lost; the loader reports it
+        boxes += (f'<div class="kryss"><input type="checkbox" id="{name}-{e(c)}" name="{name}" value="{e(c)}" checked>'
+                  f'<label for="{name}-{e(c)}">{e(c)} (finns inte i katalogen)</label></div>')
+    return (f'<fieldset class="{cls.strip()}"{aria}><legend>{e(legend)}</legend><p class="hjalp">{e(hint)}</p>{err}'
+            f'<div class="kolumner">{boxes}</div></fieldset>')
+
+
+def _text(name: str, label: str, value: str, errors, hint: str = "", kind: str = "text", extra: str = "") -> str:
+    cls, aria, err = _errors_at(errors, name)
+    h = f'<p class="hjalp" id="hjalp-{name}">{e(hint)}</p>' if hint else ""
+    return (f'<div class="falt{cls}"><label for="{name}">{e(label)}</label>{h}{err}'
+            f'<input type="{kind}" id="{name}" name="{name}" value="{e(value)}"{aria}{extra}></div>')
+
+
+def _select(name: str, label: str, value: str, options: list[tuple[str, str]], errors) -> str:
+    cls, aria, err = _errors_at(errors, name)
+    opts = "".join(f'<option value="{e(v)}"{" selected" if v == value else ""}>{e(t)}</option>' for v, t in options)
+    return f'<div class="falt{cls}"><label for="{name}">{e(label)}</label>{err}<select id="{name}" name="{name}"{aria}>{opts}</select></div>'
+
+
+def rule_form(values: dict[str, Any], catalog: dict[str, Any], errors: forms.FieldErrors | None) -> str:
+    """The fields of one rule. `catalog`: needs [(code,label,group)], insatser [(id,name,level)],
+    kommuner [(code,name)], sources [(id,title)]."""
+    v = values
+    level_opts = [(lv, lv) for lv in forms.LEVELS]
+    parts = [
+        _text("id", "Regelns id", v["id"], errors, "Små bokstäver, siffror och bindestreck, unikt i paketet."),
+        _select("level", "Nivå", v["level"], level_opts, errors),
+    ]
+    cls, aria, err = _errors_at(errors, "alder")
+    parts.append(
+        f'<fieldset class="{cls.strip()}"{aria}><legend>Barnets ålder</legend>'
+        f'<p class="hjalp">Båda gränserna räknas med. Lämna alla tomma för alla åldrar. '
+        f'"3–12 år" skrivs från 3 år 0 mån till 12 år 0 mån.</p>{err}<div class="rad">'
+        + "".join(
+            f'<div><label for="{n}">{e(t)}</label><input type="number" min="0" max="{mx}" inputmode="numeric" '
+            f'id="{n}" name="{n}" value="{e(v[n])}"></div>'
+            for n, t, mx in (("alder_fran_ar", "Från år", 18), ("alder_fran_man", "och månader", 11),
+                             ("alder_till_ar", "Till år", 18), ("alder_till_man", "och månader", 11)))
+        + '</div>'
+        f'<div class="kryss"><input type="checkbox" id="expecting" name="expecting" value="ja"'
+        f'{" checked" if v["expecting"] else ""}><label for="expecting">Gäller också blivande föräldrar '
+        f'(barnet är inte fött)</label></div></fieldset>')
+    need_opts = [(code, f"{label} ({code})") for code, label, _ in catalog["needs"]]
+    parts.append(_checkboxes("needs_any", need_opts, v["needs_any"], "Behov: något av dessa",
+                             "Regeln gäller när familjen har minst ett av de markerade behoven. Inga markerade: "
+                             "inget behovsvillkor.", errors))
+    parts.append(_checkboxes("needs_all", need_opts, v["needs_all"], "Behov: alla dessa",
+                             "Regeln gäller bara när familjen har alla markerade behov.", errors))
+    parts.append(_checkboxes("kommuner", [(c, n) for c, n in catalog["kommuner"]], v["kommuner"], "Kommuner",
+                             "Inga markerade: regeln gäller i alla kommuner.", errors))
+    ins_opts = [(i, f"{name} ({level})") for i, name, level in catalog["insatser"]]
+    parts.append(_checkboxes("recommend", ins_opts, v["recommend"], "Rekommenderade insatser",
+                             "Insatserna ur katalogen som regeln rekommenderar.", errors))
+    cls, aria, err = _errors_at(errors, "notice")
+    sev_opts = [("", "inget meddelande")] + [(s, forms.SEVERITY_TEXT[s]) for s in forms.SEVERITIES]
+    parts.append(
+        f'<fieldset class="{cls.strip()}"{aria}><legend>Meddelande till personalen (valfritt)</legend>{err}'
+        + _select("notice_severity", "Allvarlighetsgrad", v["notice_severity"], sev_opts, None)
+        + f'<div class="falt"><label for="notice_text">Text</label>'
+          f'<textarea id="notice_text" name="notice_text">{e(v["notice_text"])}</textarea></div></fieldset>')
+    cls, aria, err = _errors_at(errors, "rationale")
+    parts.append(f'<div class="falt{cls}"><label for="rationale">Motivering</label>'
+                 f'<p class="hjalp">Visas för personalen: varför insatsen passar familjen.</p>{err}'
+                 f'<textarea id="rationale" name="rationale"{aria}>{e(v["rationale"])}</textarea></div>')
+    cls, aria, err = _errors_at(errors, "source")
+    src_opts = [(i, f"{t} ({i})") for i, t in catalog["sources"]]
+    parts.append(
+        f'<fieldset class="{cls.strip()}"{aria}><legend>Källa</legend>{err}'
+        + _select("source_document", "Dokument", v["source_document"], src_opts, None)
+        + _text("source_section", "Avsnitt", v["source_section"], None)
+        + _text("source_quote", "Citat (ordagrant ur källan, valfritt)", v["source_quote"], None)
+        + _text("source_note", "Anteckning (valfri)", v["source_note"], None)
+        + "</fieldset>")
+    parts.append('<div class="rad">'
+                 + _text("valid_from", "Gäller från", v["valid_from"], errors, kind="date")
+                 + _text("valid_to", "Gäller till", v["valid_to"], errors, kind="date") + "</div>")
+    parts.append(_select("status", "Grund", v["status"],
+                         [("källa", "källa: källan säger det"), ("antagande", "antagande: vår tolkning")], errors))
+    return "\n".join(parts)

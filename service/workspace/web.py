@@ -1,0 +1,1353 @@
+"""The web workspace at /redaktion: policy staff edit the rule pack, check it, see its effect,
+and publish it with four eyes; kommun coordinators report what their kommun offers.
+
+Server-rendered Swedish pages over service/workspace/store.py (which enforces roles again and
+writes the audit trail). Sessions are rows in the database (only a hash of the cookie is
+stored); every form carries the session's CSRF token; roles are checked here on every route.
+The database is opened on the first request to /redaktion, so an app without one still starts.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from engine.models import looks_like_personnummer
+
+from . import checks, forms, views
+from .views import e
+
+router = APIRouter(prefix="/redaktion", include_in_schema=False)
+
+SESSION_COOKIE = "redaktion_session"
+LOGIN_COOKIE = "redaktion_inloggning"  # double-submit CSRF token of the login form
+SESSION_HOURS = 8
+EDITABLE = ("utkast", "aterskickad")
+STATIC = Path(__file__).resolve().parent / "static"
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+AVAILABILITY_FILE = "tillganglighet-kommuner.yaml"
+TARGET_GROUPS = (
+    ("blivande-foraldrar", "Blivande föräldrar"),
+    ("foraldrar-0-5", "Föräldrar till barn 0–5 år"),
+    ("foraldrar-6-12", "Föräldrar till barn 6–12 år"),
+    ("foraldrar-13-18", "Föräldrar till tonåringar 13–18 år"),
+    ("nyanlanda", "Nyanlända föräldrar"),
+    ("separerade", "Separerade föräldrar"),
+    ("kognitiva-svarigheter", "Föräldrar med kognitiva svårigheter"),
+    ("pappor", "Pappor"),
+)
+STATUS_CHOICES = (("finns", "finns"), ("saknas", "saknas"), ("planeras", "planeras (från datum)"),
+                  ("okänd", "vet ej"))
+
+
+# --------------------------------------------------------------------------- problems
+class Problem(Exception):
+    def __init__(self, status: int, message: str, details: list[str] | None = None):
+        self.status = status
+        self.message = message
+        self.details = details or []
+        super().__init__(message)
+
+
+class LoginRequired(Exception):
+    pass
+
+
+def _store():
+    from . import store
+
+    return store
+
+
+def guarded(fn):
+    """Turn refusals into Swedish pages with the right status; send strangers to the login."""
+    @functools.wraps(fn)
+    def wrapper(request: Request, *args, **kwargs):
+        store = _store()
+        try:
+            return fn(request, *args, **kwargs)
+        except LoginRequired:
+            if request.method == "GET":
+                nxt = urllib.parse.quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+                return RedirectResponse(f"/redaktion/logga-in?nasta={nxt}", status_code=303)
+            return _problem_page(request, 403, "Du är inte inloggad, eller så har sessionen gått ut. Logga in igen.")
+        except Problem as p:
+            return _problem_page(request, p.status, p.message, p.details)
+        except store.Refused as r:
+            return _problem_page(request, getattr(r, "status", 403), r.message, getattr(r, "details", []))
+
+    return wrapper
+
+
+def _problem_page(request: Request, status: int, text: str, details: list[str] | None = None):
+    title = {403: "Inte tillåtet", 404: "Finns inte", 409: "Krock", 422: "Kontrollen underkände", 429: "Vänta"}.get(
+        status, "Det gick inte")
+    ctx = getattr(request.state, "redaktion", None)
+    main = (f"<h1>{e(title)}</h1>" + views.message(text, "fel", details)
+            + '<p><a href="/redaktion">Till översikten</a></p>')
+    return views.page(title, main, user=ctx.who if ctx else None, csrf=ctx.csrf if ctx else "",
+                      serving=ctx.serving if ctx else "–", status=status)
+
+
+# --------------------------------------------------------------------------- database
+_ready: set[str] = set()
+_ready_lock = threading.Lock()
+
+
+@contextmanager
+def database() -> Iterator[Any]:
+    """A session on the workspace database; migrates and seeds it on first use per process."""
+    from . import db
+
+    url = db.database_url()
+    with _ready_lock:
+        if url not in _ready:
+            db.upgrade(url)
+            with db.session_scope(url) as s:
+                _store().ensure_seeded(s)
+            _ready.add(url)
+    with db.session_scope(url) as s:
+        yield s
+
+
+# --------------------------------------------------------------------------- forms and sessions
+async def form_body(request: Request) -> dict[str, list[str]]:
+    """An urlencoded form as {name: [values]} (no multipart: nothing here uploads files)."""
+    if request.method != "POST":
+        return {}
+    ctype = request.headers.get("content-type", "")
+    if not ctype.startswith("application/x-www-form-urlencoded"):
+        return {}
+    body = await request.body()
+    return urllib.parse.parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+
+
+def one(form: dict[str, list[str]], name: str, default: str = "") -> str:
+    values = form.get(name) or [default]
+    return values[0].replace("\r\n", "\n")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def secure_cookies(request: Request) -> bool:
+    return request.url.scheme == "https" or os.environ.get("FORALDRASTOD_PUBLIC_URL", "").startswith("https:")
+
+
+@dataclass(frozen=True)
+class Who:
+    """The logged-in user as plain values (safe to render after the session closed)."""
+
+    name: str
+    role: str
+    kommun: str | None
+
+
+@dataclass
+class Ctx:
+    user: Any  # the ORM User, for the store's calls inside the session
+    who: Who
+    csrf: str
+    token_hash: str
+    serving: str
+
+
+def login(request: Request, s, roles: tuple[str, ...] = (), form: dict | None = None) -> Ctx:
+    """The logged-in user (LoginRequired otherwise); 403 without one of `roles`; on a POST the
+    form's CSRF token must be the session's (403 otherwise)."""
+    from . import auth
+
+    found = auth.session_user(s, request.cookies.get(SESSION_COOKIE))
+    if found is None:
+        raise LoginRequired()
+    user, row = found
+    try:
+        serving = _store().current_version(s)
+        serving_text = f"version {serving.number} ({serving.version})"
+    except Exception:  # noqa: BLE001 - the footer only
+        serving_text = "–"
+    ctx = Ctx(user=user, who=Who(user.name, user.role, user.kommun), csrf=row.csrf_token,
+              token_hash=row.token_hash, serving=serving_text)
+    request.state.redaktion = ctx
+    if request.method == "POST":
+        sent = one(form or {}, "csrf").encode()
+        if not sent or not hmac.compare_digest(sent, row.csrf_token.encode()):
+            raise Problem(403, "Formuläret saknar giltig säkerhetskod (CSRF-skydd). Ladda om sidan och försök igen.")
+    if roles and user.role not in roles:
+        wanted = " eller ".join(views.ROLE_TEXT[r] for r in roles)
+        raise Problem(403, f"Sidan kräver rollen {wanted}. Du är {views.ROLE_TEXT.get(user.role, user.role)}.")
+    return ctx
+
+
+def render(ctx: Ctx, title: str, main: str, path: str = "", status: int = 200):
+    return views.page(title, main, user=ctx.who, csrf=ctx.csrf, path=path, serving=ctx.serving, status=status)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# --------------------------------------------------------------------------- login
+@router.get("/logga-in")
+@guarded
+def login_page(request: Request, nasta: str = "/redaktion", fel: str = ""):
+    token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
+    return _login_response(request, token, nasta, fel)
+
+
+def _login_response(request: Request, token: str, nasta: str, error: str = "", status: int = 200, name: str = ""):
+    nasta = nasta if nasta.startswith("/redaktion") and not nasta.startswith("//") else "/redaktion"
+    err = views.message(error, "fel") if error else ""
+    main = f"""<h1>Logga in i redaktionen</h1>
+<p class="ingress">Här ändrar behöriga personer regelpaketet och kommunernas uppgifter om tillgång.
+Personal som söker stöd för en familj använder <a href="/">beslutsstödet</a> och behöver inte logga in.</p>
+{err}
+<form class="enkel-form" method="post" action="/redaktion/logga-in">
+  <input type="hidden" name="csrf" value="{e(token)}">
+  <input type="hidden" name="nasta" value="{e(nasta)}">
+  <div class="falt"><label for="namn">Användarnamn</label>
+    <input type="text" id="namn" name="namn" autocomplete="username" required value="{e(name)}"></div>
+  <div class="falt"><label for="losenord">Lösenord</label>
+    <input type="password" id="losenord" name="losenord" autocomplete="current-password" required></div>
+  <div><button class="knapp" type="submit" id="logga-in">Logga in</button></div>
+</form>"""
+    resp = views.page("Logga in", main, path="/redaktion/logga-in", status=status)
+    resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request),
+                    path="/redaktion", max_age=3600)
+    return resp
+
+
+@router.post("/logga-in")
+@guarded
+def login_post(request: Request, form: dict = Depends(form_body)):
+    from . import auth
+
+    cookie = request.cookies.get(LOGIN_COOKIE, "")
+    sent = one(form, "csrf")
+    if not cookie or not sent or not hmac.compare_digest(cookie.encode(), sent.encode()):
+        raise Problem(403, "Inloggningsformuläret saknar giltig säkerhetskod (CSRF-skydd). Ladda om sidan och försök igen.")
+    name, password, nasta = one(form, "namn").strip(), one(form, "losenord"), one(form, "nasta", "/redaktion")
+    client = request.client.host if request.client else "okänd"
+    store = _store()
+    with database() as s:
+        try:
+            user = store.authenticate(s, name, password, client)
+        except store.Refused as r:  # throttled
+            return _login_response(request, secrets.token_urlsafe(24), nasta, r.message, status=429, name=name)
+        if user is None:
+            return _login_response(request, secrets.token_urlsafe(24), nasta,
+                                   "Fel användarnamn eller lösenord.", status=401, name=name)
+        token, _csrf = auth.create_session(s, user, SESSION_HOURS)
+    nasta = nasta if nasta.startswith("/redaktion") and not nasta.startswith("//") else "/redaktion"
+    resp = redirect(nasta)
+    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request),
+                    path="/redaktion", max_age=SESSION_HOURS * 3600)
+    resp.delete_cookie(LOGIN_COOKIE, path="/redaktion")
+    return resp
+
+
+@router.post("/logga-ut")
+@guarded
+def logout(request: Request, form: dict = Depends(form_body)):
+    from . import auth
+
+    with database() as s:
+        login(request, s, form=form)
+        auth.end_session(s, request.cookies.get(SESSION_COOKIE))
+    resp = redirect("/redaktion/logga-in")
+    resp.delete_cookie(SESSION_COOKIE, path="/redaktion")
+    return resp
+
+
+# --------------------------------------------------------------------------- helpers on drafts
+def _draft(s, draft_id: int):
+    from .models import Draft
+
+    draft = s.get(Draft, draft_id)
+    if draft is None:
+        raise Problem(404, f"Utkast {draft_id} finns inte.")
+    return draft
+
+
+def can_view(user, draft) -> bool:
+    return _store().may_view(user, draft)
+
+
+def can_edit(user, draft, path: str | None = None) -> bool:
+    """Files of a draft: redaktör and granskare (a samordnare uses the kartläggning form)."""
+    return draft.status in EDITABLE and user.role in ("redaktor", "granskare")
+
+
+def viewable_draft(s, ctx: Ctx, draft_id: int):
+    draft = _draft(s, draft_id)
+    if not can_view(ctx.user, draft):
+        raise Problem(403, "Du får inte se det här utkastet: en samordnare ser bara sin egen kommuns utkast, "
+                           "och en administratör hanterar konton, inte innehåll.")
+    return draft
+
+
+def editable_draft(s, ctx: Ctx, draft_id: int, path: str | None = None):
+    draft = viewable_draft(s, ctx, draft_id)
+    if draft.status not in EDITABLE:
+        raise Problem(409, f"Utkastet är {views.STATUS_TEXT.get(draft.status, draft.status)} och kan inte ändras nu.")
+    if not can_edit(ctx.user, draft, path):
+        raise Problem(403, "Din roll får inte ändra filerna i utkastet (en samordnare använder formuläret för kartläggning).")
+    return draft
+
+
+def write_pack(files: dict[str, str], directory: Path) -> Path:
+    for rel, text in files.items():
+        target = directory / rel
+        if directory.resolve() not in target.resolve().parents:
+            continue  # never outside the directory
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return directory
+
+
+def temp_pack(files: dict[str, str]) -> Path:
+    return write_pack(files, Path(tempfile.mkdtemp(prefix="foraldrastod-utkast-")))
+
+
+def validate_files(files: dict[str, str]) -> list[str]:
+    directory = temp_pack(files)
+    try:
+        return checks.validate(directory)[1]
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def catalog(files: dict[str, str]) -> dict[str, Any]:
+    """Needs, insatser, kommuner and sources as written in the draft (read leniently)."""
+    def load(rel: str) -> dict:
+        try:
+            data = yaml.safe_load(files.get(rel, "")) or {}
+        except yaml.YAMLError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def rows(data: dict, key: str) -> list[dict]:
+        return [x for x in data.get(key) or [] if isinstance(x, dict)]
+
+    return {
+        "needs": [(str(n.get("code")), str(n.get("label", "")), str(n.get("group", ""))) for n in rows(load("behov.yaml"), "needs")],
+        "insatser": [(str(i.get("id")), str(i.get("name", "")), str(i.get("level", ""))) for i in rows(load("insatser.yaml"), "insatser")],
+        "kommuner": sorted(((str(k.get("code")), str(k.get("name", ""))) for k in rows(load("kommuner.yaml"), "kommuner")),
+                           key=lambda x: x[1]),
+        "sources": [(str(d.get("id")), str(d.get("title", ""))) for d in rows(load("pack.yaml"), "sources")],
+    }
+
+
+def _kommun_name(files: dict[str, str], code: str | None) -> str:
+    for c, name in catalog(files)["kommuner"]:
+        if c == code:
+            return name
+    return code or ""
+
+
+def _base_files(s, draft) -> dict[str, str]:
+    from .models import PackVersion
+
+    base = s.get(PackVersion, draft.base_version_id)
+    return dict(base.files) if base else {}
+
+
+# --------------------------------------------------------------------------- overview
+@router.get("")
+@guarded
+def overview(request: Request):
+    with database() as s:
+        ctx = login(request, s)
+        user = ctx.user
+        drafts = [d for d in _store().drafts(s, user) if can_view(user, d)]
+        rows = []
+        for d in drafts:
+            what = views.KIND_TEXT.get(d.kind, d.kind) + (f", kommun {d.kommun}" if d.kommun else "")
+            rows.append([f'<a href="/redaktion/utkast/{d.id}">Utkast {d.id}</a>', e(d.reason), e(what), e(d.author),
+                         f'<span class="status-etikett">{e(views.STATUS_TEXT.get(d.status, d.status))}</span>',
+                         e(views.when(d.updated_at))])
+        parts = [f"<h1>Redaktionen</h1><p class=\"ingress\">Publicerad version: {e(ctx.serving)}.</p>"]
+        if user.role in ("redaktor", "granskare"):
+            parts.append(f"""<section class="kort" aria-labelledby="nytt-rubrik"><h2 id="nytt-rubrik">Nytt utkast</h2>
+<p>Ett utkast börjar som en kopia av den publicerade versionen. Inget ändras för personalen förrän en
+granskare har godkänt det.</p>
+<form class="enkel-form" method="post" action="/redaktion/utkast">{views.csrf_field(ctx.csrf)}
+<div class="falt"><label for="anledning">Varför ändras regelpaketet?</label>
+<p class="hjalp" id="anledning-hjalp">Syns i loggen och för granskaren. Skriv aldrig något om en enskild familj.</p>
+<input type="text" id="anledning" name="anledning" required aria-describedby="anledning-hjalp"></div>
+<div><button class="knapp" type="submit" id="nytt-utkast">Skapa utkast</button></div></form></section>""")
+        if user.role == "samordnare":
+            parts.append('<p><a class="knapp" href="/redaktion/kartlaggning">Rapportera vad kommunen erbjuder</a></p>')
+        parts.append('<h2>Utkast</h2>')
+        parts.append(views.table(["Utkast", "Anledning", "Gäller", "Skrivet av", "Status", "Ändrat"], rows)
+                     if rows else '<p class="tom">Inga utkast ännu.</p>')
+        return render(ctx, "Översikt", "\n".join(parts), "/redaktion")
+
+
+@router.post("/utkast")
+@guarded
+def new_draft(request: Request, form: dict = Depends(form_body)):
+    with database() as s:
+        ctx = login(request, s, ("redaktor", "granskare"), form)
+        reason = one(form, "anledning").strip()
+        if not reason:
+            raise Problem(422, "Skriv varför regelpaketet ändras.")
+        refuse_personal(reason, "Anledningen")
+        draft = _store().create_draft(s, ctx.user, reason)
+        draft_id = draft.id
+    return redirect(f"/redaktion/utkast/{draft_id}")
+
+
+def refuse_personal(text: str, label: str) -> None:
+    if looks_like_personnummer(text):
+        raise Problem(422, f"{label} ser ut att innehålla ett personnummer. Skriv aldrig personuppgifter här.")
+
+
+# --------------------------------------------------------------------------- one draft
+@router.get("/utkast/{draft_id}")
+@guarded
+def draft_page(request: Request, draft_id: int, sparat: str = ""):
+    with database() as s:
+        ctx = login(request, s)
+        d = viewable_draft(s, ctx, draft_id)
+        base = _base_files(s, d)
+        files = dict(d.files)
+        editable = can_edit(ctx.user, d)
+        parts = [f"<h1>Utkast {d.id}: {e(d.reason)}</h1>",
+                 f'<p class="ingress">Gäller {e(views.KIND_TEXT.get(d.kind, d.kind))}'
+                 f'{", kommun " + e(_kommun_name(files, d.kommun)) if d.kommun else ""}. '
+                 f'Skrivet av {e(d.author)}. Status: <strong>{e(views.STATUS_TEXT.get(d.status, d.status))}</strong>. '
+                 f'Revision {d.revision}, senast ändrat {e(views.when(d.updated_at))}.</p>']
+        if sparat:
+            parts.append(views.message(f"Sparat: {sparat}.", "ok"))
+        if d.review_comment and d.status == "aterskickad":
+            parts.append(views.message(f"Granskarens kommentar: {d.review_comment}"))
+        changed = views.changed_files(base, files)
+        rows = []
+        for rel in sorted(files):
+            links = []
+            if forms.is_rule_file(rel):
+                links.append(f'<a href="/redaktion/utkast/{d.id}/fil?sokvag={urllib.parse.quote(rel)}">Regler i formulär</a>')
+            if rel == AVAILABILITY_FILE and d.kind == "tillganglighet":
+                links.append('<a href="/redaktion/kartlaggning">Kartläggningsformuläret</a>')
+            if can_edit(ctx.user, d, rel) or not editable:
+                links.append(f'<a href="/redaktion/utkast/{d.id}/text?sokvag={urllib.parse.quote(rel)}">'
+                             f'{"Text (YAML)" if can_edit(ctx.user, d, rel) else "Visa text"}</a>')
+            rows.append([f'<span class="fil">{e(rel)}</span>', "ändrad" if rel in changed else "",
+                         " · ".join(links)])
+        parts.append('<h2>Filer</h2>' + views.table(["Fil", "Ändrad i utkastet", "Öppna"], rows))
+        parts.append('<h2>Innan granskning</h2><div class="knappar">'
+                     f'<form method="post" action="/redaktion/utkast/{d.id}/kontrollera">{views.csrf_field(ctx.csrf)}'
+                     '<button class="knapp" type="submit" id="kontrollera">Kontrollera</button></form>'
+                     f'<form method="post" action="/redaktion/utkast/{d.id}/effekt">{views.csrf_field(ctx.csrf)}'
+                     '<button class="knapp" type="submit" id="effekt">Effekt</button></form>'
+                     f'<a class="knapp knapp-sekundar" href="/redaktion/utkast/{d.id}/granska">Ändringar och granskning</a></div>')
+        if d.status in EDITABLE and (editable or ctx.user.role == "samordnare"):
+            parts.append(f"""<section class="kort" aria-labelledby="skicka-rubrik"><h2 id="skicka-rubrik">Skicka in för granskning</h2>
+<form class="enkel-form" method="post" action="/redaktion/utkast/{d.id}/skicka-in">{views.csrf_field(ctx.csrf)}
+<div class="falt"><label for="skal">Vad ändras och varför?</label>
+<textarea id="skal" name="skal" required>{e(d.reason)}</textarea></div>
+<div><button class="knapp" type="submit" id="skicka-in">Skicka in</button></div></form></section>""")
+        return render(ctx, f"Utkast {d.id}", "\n".join(parts))
+
+
+def _save(s, ctx: Ctx, draft, path: str, text: str, revision: str) -> int:
+    try:
+        expected = int(revision)
+    except ValueError:
+        raise Problem(422, "Formuläret saknar utkastets revision. Ladda om sidan.") from None
+    return _store().save_file(s, draft.id, path, text, ctx.user, expected)
+
+
+def _path_param(draft, sokvag: str) -> str:
+    if sokvag not in draft.files:
+        raise Problem(404, f"Filen {sokvag} finns inte i utkastet.")
+    return sokvag
+
+
+# ---- plain text
+def _text_page(ctx: Ctx, draft, path: str, text: str, revision: int, notes: str = "", status: int = 200):
+    editable = can_edit(ctx.user, draft, path)
+    passage = forms.passage_of(text)
+    side = (f'<aside class="passage" aria-labelledby="passage-rubrik"><h2 id="passage-rubrik">Strategins text som filen kodar</h2>'
+            f'<p>{e(passage)}</p></aside>') if passage else ""
+    ro = "" if editable else " readonly"
+    button = '<div><button class="knapp" type="submit" id="spara-text">Spara</button></div>' if editable else ""
+    main = f"""<h1>{e(path)} i utkast {draft.id}</h1>
+<p><a href="/redaktion/utkast/{draft.id}">Tillbaka till utkastet</a></p>
+{notes}
+<div class="regel-layout">{side}
+<form class="yaml-form" method="post" action="/redaktion/utkast/{draft.id}/text?sokvag={urllib.parse.quote(path)}">
+{views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">
+<label for="yaml" class="etikett">Filens text (YAML)</label>
+<p class="hjalp" id="yaml-hjalp">Samma format som i regelpaketets mapp. Fel visas med radnummer, som
+<code>foraldrastod check</code> skriver dem.</p>
+<textarea id="yaml" name="text" spellcheck="false" aria-describedby="yaml-hjalp"{ro}>{e(text)}</textarea>
+{button}</form></div>"""
+    return render(ctx, f"{path} – utkast {draft.id}", main, status=status)
+
+
+@router.get("/utkast/{draft_id}/text")
+@guarded
+def text_page(request: Request, draft_id: int, sokvag: str):
+    with database() as s:
+        ctx = login(request, s)
+        d = viewable_draft(s, ctx, draft_id)
+        path = _path_param(d, sokvag)
+        return _text_page(ctx, d, path, d.files[path], d.revision)
+
+
+@router.post("/utkast/{draft_id}/text")
+@guarded
+def text_save(request: Request, draft_id: int, sokvag: str, form: dict = Depends(form_body)):
+    store = _store()
+    with database() as s:
+        ctx = login(request, s, form=form)
+        d = editable_draft(s, ctx, draft_id, sokvag)
+        path = _path_param(d, sokvag)
+        text = one(form, "text")
+        if not text.endswith("\n"):
+            text += "\n"
+        errors = validate_files({**d.files, path: text})
+        if errors:
+            notes = views.message("Inte sparat: regelpaketet blir ogiltigt. Rätta felen och spara igen; din text finns kvar nedan.",
+                                  "fel", errors)
+            return _text_page(ctx, d, path, text, int(one(form, "revision", "0") or 0), notes, status=422)
+        try:
+            _save(s, ctx, d, path, text, one(form, "revision"))
+        except store.Conflict:
+            s.refresh(d)
+            theirs = d.files.get(path, "")
+            notes = views.message(
+                f"Någon annan har sparat utkastet sedan du öppnade filen (nu revision {d.revision}). Din text är "
+                "inte sparad men finns kvar nedan. Jämför med den sparade versionen och spara igen om din ska gälla.",
+                "fel") + views.diff_html(f"{path}: sparad version → din text", theirs, text)
+            return _text_page(ctx, d, path, text, d.revision, notes, status=409)
+    return redirect(f"/redaktion/utkast/{draft_id}?sparat={urllib.parse.quote(path)}")
+
+
+# ---- rules in forms
+@router.get("/utkast/{draft_id}/fil")
+@guarded
+def rule_file_page(request: Request, draft_id: int, sokvag: str):
+    with database() as s:
+        ctx = login(request, s)
+        d = viewable_draft(s, ctx, draft_id)
+        path = _path_param(d, sokvag)
+        if not forms.is_rule_file(path):
+            return redirect(f"/redaktion/utkast/{d.id}/text?sokvag={urllib.parse.quote(path)}")
+        text = d.files[path]
+        try:
+            items = forms.rules_of(text)
+        except yaml.YAMLError as exc:
+            raise Problem(422, f"Filen går inte att läsa som YAML: {exc}. Öppna den som text och rätta.") from None
+        editable = can_edit(ctx.user, d, path)
+        passage = forms.passage_of(text) or "Filen anger ingen passage ur strategin."
+        rows = []
+        for it in items:
+            r = it.data if isinstance(it.data, dict) else {}
+            age = (r.get("when") or {}).get("age_months") if isinstance(r.get("when"), dict) else None
+            age_text = (f"{_age_text(age.get('min'))} – {_age_text(age.get('max'))}" if isinstance(age, dict) else "alla åldrar")
+            link = (f'<a href="/redaktion/utkast/{d.id}/regel?sokvag={urllib.parse.quote(path)}&amp;nr={it.index}" '
+                    f'id="andra-{e(str(r.get("id", it.index)))}">{"Ändra" if editable else "Visa"} {e(str(r.get("id", "")))}</a>')
+            rows.append([link, e(str(r.get("level", ""))), e(age_text), e(", ".join(map(str, r.get("recommend") or [])))])
+        add = (f'<p><a class="knapp" href="/redaktion/utkast/{d.id}/regel?sokvag={urllib.parse.quote(path)}&amp;nr=ny">'
+               'Lägg till en regel</a></p>') if editable else ""
+        main = f"""<h1>Regler i {e(path)}</h1>
+<p><a href="/redaktion/utkast/{d.id}">Tillbaka till utkast {d.id}</a> ·
+<a href="/redaktion/utkast/{d.id}/text?sokvag={urllib.parse.quote(path)}">Hela filen som text</a></p>
+<div class="regel-layout"><aside class="passage" aria-labelledby="passage-rubrik"><h2 id="passage-rubrik">Strategins text som reglerna kodar</h2>
+<p>{e(passage)}</p></aside><div>{views.table(["Regel", "Nivå", "Ålder", "Rekommenderar"], rows, "Reglerna i filen")}{add}</div></div>"""
+        return render(ctx, f"Regler i {path}", main)
+
+
+def _age_text(months) -> str:
+    if not isinstance(months, int):
+        return "?"
+    y, m = divmod(months, 12)
+    return f"{y} år" + (f" {m} mån" if m else "")
+
+
+def _rule_page(ctx: Ctx, d, path: str, index: int | None, values: dict, revision: int,
+               errors: forms.FieldErrors | None = None, notes: str = "", status: int = 200):
+    text = d.files[path]
+    passage = forms.passage_of(text) or "Filen anger ingen passage ur strategin."
+    editable = can_edit(ctx.user, d, path)
+    summary = ""
+    if errors and errors.by_field:
+        links = "".join(f'<li><a href="#{_anchor(name)}">{e(forms.FIELD_LABELS.get(name, name))}: {e(msg)}</a></li>'
+                        for name, msgs in errors.by_field.items() for msg in msgs)
+        summary = (f'<div class="meddelande meddelande-fel" role="alert" id="felsammanfattning"><p>Inte sparat. '
+                   f'Rätta felen vid fälten:</p><ul>{links}</ul></div>')
+    if errors and errors.other:
+        summary += views.message("Fel på andra ställen i regelpaketet:", "fel", errors.other)
+    nr = "ny" if index is None else str(index)
+    buttons = ('<div class="knappar"><button class="knapp" type="submit" id="spara-regel">Spara regeln</button></div>'
+               if editable else "")
+    remove = ""
+    if editable and index is not None:
+        remove = (f'<form method="post" action="/redaktion/utkast/{d.id}/regel/ta-bort?sokvag={urllib.parse.quote(path)}&amp;nr={index}">'
+                  f'{views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">'
+                  '<button class="knapp knapp-fara" type="submit">Ta bort regeln</button></form>')
+    title = "Ny regel" if index is None else f"Regel {values.get('id', '')}"
+    main = f"""<h1>{e(title)} <span class="liten">i {e(path)}</span></h1>
+<p><a href="/redaktion/utkast/{d.id}/fil?sokvag={urllib.parse.quote(path)}">Tillbaka till reglerna i filen</a></p>
+{notes}{summary}
+<div class="regel-layout">
+<aside class="passage" aria-labelledby="passage-rubrik"><h2 id="passage-rubrik">Strategins text som regeln kodar</h2>
+<p>{e(passage)}</p></aside>
+<form class="regelform" method="post" action="/redaktion/utkast/{d.id}/regel?sokvag={urllib.parse.quote(path)}&amp;nr={nr}" novalidate>
+{views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">
+{views.rule_form(values, catalog(d.files), errors)}
+{buttons}
+</form></div>{remove}"""
+    return render(ctx, title, main, status=status)
+
+
+def _anchor(name: str) -> str:
+    return {"alder": "alder_fran_ar", "source": "source_document", "notice": "notice_severity",
+            "expecting": "expecting"}.get(name, name if name in ("id", "level", "rationale", "valid_from", "valid_to",
+                                                                 "status") else f"{name}-fält")
+
+
+def _rule_index(items: list[forms.Item], nr: str) -> int | None:
+    if nr == "ny":
+        return None
+    try:
+        index = int(nr)
+    except ValueError:
+        raise Problem(404, "Regeln finns inte.") from None
+    if not 0 <= index < len(items):
+        raise Problem(404, "Regeln finns inte i filen (den kan ha tagits bort av någon annan).")
+    return index
+
+
+@router.get("/utkast/{draft_id}/regel")
+@guarded
+def rule_page(request: Request, draft_id: int, sokvag: str, nr: str = "ny"):
+    with database() as s:
+        ctx = login(request, s)
+        d = viewable_draft(s, ctx, draft_id)
+        path = _path_param(d, sokvag)
+        items = forms.rules_of(d.files[path])
+        index = _rule_index(items, nr)
+        if index is None:
+            values = forms.form_from_rule({"level": "universell", "status": "källa"})
+        else:
+            values = forms.form_from_rule(items[index].data)
+            names = {n: c for c, n in catalog(d.files)["kommuner"]}
+            values["kommuner"] = [names.get(k, k) for k in values["kommuner"]]
+        return _rule_page(ctx, d, path, index, values, d.revision)
+
+
+@router.post("/utkast/{draft_id}/regel")
+@guarded
+def rule_save(request: Request, draft_id: int, sokvag: str, nr: str = "ny", form: dict = Depends(form_body)):
+    store = _store()
+    with database() as s:
+        ctx = login(request, s, form=form)
+        d = editable_draft(s, ctx, draft_id, sokvag)
+        path = _path_param(d, sokvag)
+        text = d.files[path]
+        items = forms.rules_of(text)
+        index = _rule_index(items, nr)
+        values = {k: (v if k in ("needs_any", "needs_all", "kommuner", "recommend") else v[0])
+                  for k, v in form.items() if k not in ("csrf", "revision")}
+        values = {**forms.form_from_rule({}), **values}
+        revision = int(one(form, "revision", "0") or 0)
+        kommun_names = {c: n for c, n in catalog(d.files)["kommuner"]}
+        try:
+            rule = forms.rule_from_form(form, kommun_names)
+        except forms.FormError as fe:
+            errs = forms.FieldErrors()
+            errs.add(fe.field, fe.message)
+            return _rule_page(ctx, d, path, index, values, revision, errs, status=422)
+        if index is not None:
+            old_lines = text.splitlines(keepends=True)[items[index].start:items[index].end]
+            item_text = forms.dump_item(rule, old=items[index].data, old_text="".join(old_lines))
+        else:
+            item_text = forms.dump_item(rule)
+        new_text = forms.replace_item(text, items[index] if index is not None else None, item_text)
+        start = items[index].start if index is not None else _appended_at(new_text, len(items))
+        errors = validate_files({**d.files, path: new_text})
+        if errors:
+            return _rule_page(ctx, d, path, index, values, revision,
+                              forms.map_errors(errors, path, start, item_text), status=422)
+        try:
+            _save(s, ctx, d, path, new_text, one(form, "revision"))
+        except store.Conflict:
+            s.refresh(d)
+            notes = views.message(f"Någon annan har sparat utkastet sedan du öppnade formuläret (nu revision {d.revision}). "
+                                  "Din ändring är inte sparad men finns kvar i formuläret. Spara igen för att föra "
+                                  "in den i den senaste versionen av utkastet.", "fel")
+            return _rule_page(ctx, d, path, index, values, d.revision, notes=notes, status=409)
+    return redirect(f"/redaktion/utkast/{draft_id}/fil?sokvag={urllib.parse.quote(path)}")
+
+
+def _appended_at(text: str, index: int) -> int:
+    items = forms.rules_of(text)
+    return items[index].start if index < len(items) else 0
+
+
+@router.post("/utkast/{draft_id}/regel/ta-bort")
+@guarded
+def rule_remove(request: Request, draft_id: int, sokvag: str, nr: str, form: dict = Depends(form_body)):
+    with database() as s:
+        ctx = login(request, s, form=form)
+        d = editable_draft(s, ctx, draft_id, sokvag)
+        path = _path_param(d, sokvag)
+        items = forms.rules_of(d.files[path])
+        index = _rule_index(items, nr)
+        if index is None:
+            raise Problem(404, "Regeln finns inte.")
+        new_text = forms.remove_item(d.files[path], items[index])
+        errors = validate_files({**d.files, path: new_text})
+        if errors:
+            raise Problem(422, "Regeln togs inte bort: regelpaketet blir då ogiltigt.", errors)
+        _save(s, ctx, d, path, new_text, one(form, "revision"))
+    return redirect(f"/redaktion/utkast/{draft_id}/fil?sokvag={urllib.parse.quote(path)}")
+
+
+# --------------------------------------------------------------------------- Kontrollera
+def _check_key(s, d) -> tuple[str, dict, dict]:
+    current = _store().current_version(s)
+    files = dict(d.files)
+    key = checks.job_key("kontroll", current.version, *[f"{k}\0{files[k]}" for k in sorted(files)])
+    return key, files, dict(current.files)
+
+
+def _start_check(key: str, files: dict, current: dict) -> checks.JobState:
+    dirs: list[Path] = []
+
+    def work(progress):
+        draft_dir, cur_dir = temp_pack(files), temp_pack(current)
+        dirs.extend([draft_dir, cur_dir])
+        return checks.run_checks(draft_dir, cur_dir, progress)
+
+    def cleanup():
+        for directory in dirs:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    return checks.start_job("kontroll", key, work, cleanup)
+
+
+@router.post("/utkast/{draft_id}/kontrollera")
+@guarded
+def check_start(request: Request, draft_id: int, form: dict = Depends(form_body)):
+    with database() as s:
+        ctx = login(request, s, form=form)
+        d = viewable_draft(s, ctx, draft_id)
+        key, files, current = _check_key(s, d)
+    _start_check(key, files, current)
+    return redirect(f"/redaktion/utkast/{draft_id}/kontrollera")
+
+
+def _status_box(url: str, state: checks.JobState, what: str) -> str:
+    return (f'<div class="kort" data-status-url="{e(url)}" aria-live="polite">'
+            f'<p><label for="framsteg">{e(what)} pågår</label></p>'
+            f'<progress id="framsteg" class="framsteg" max="100" value="{int(state.progress * 100)}">'
+            f'{int(state.progress * 100)} %</progress>'
+            f'<p class="status-text">{e(state.step or "Startar")}</p>'
+            f'<noscript><p><a href="">Uppdatera sidan</a> för att se hur det går.</p></noscript></div>')
+
+
+def check_html(report: checks.CheckReport, heading: int = 2) -> str:
+    h = f"h{heading}"
+    parts = []
+    kind = "ok" if report.ok else "fel"
+    parts.append(views.message(("Kontrollen godkänd. " if report.ok else "Kontrollen hittade problem. ") + report.summary(), kind))
+    if report.errors:
+        parts.append(f"<{h}>Fel i regelpaketet</{h}><ul>" + "".join(f"<li><code>{e(x)}</code></li>" for x in report.errors) + "</ul>")
+    if report.changes:
+        rows = [[e(c.scenario), f'<span class="fil">{e(c.file)}</span>', e(c.text), e(c.message or "")] for c in report.changes]
+        parts.append(f'<{h} id="andrade-scenarier">Scenarier som ändrat resultat</{h}>'
+                     + views.table(["Scenario", "Fil", "Förändring", "Meddelande"], rows))
+    if report.failed:
+        rows = [[e(sc.scenario), f'<span class="fil">{e(sc.file)}</span>', e(sc.message or "")] for sc in report.failed]
+        parts.append(f'<{h} id="underkanda">Underkända scenarier</{h}>' + views.table(["Scenario", "Fil", "Varför"], rows))
+    if report.lint:
+        parts.append(f"<{h}>Anmärkningar (lint)</{h}><ul>" + "".join(f"<li>{e(x)}</li>" for x in report.lint) + "</ul>")
+    if report.scenarios:
+        parts.append(f'<p class="liten">{len(report.scenarios)} scenarier körda på {report.seconds:.1f} s. '
+                     f'Utkastets version: {e(report.version or "–")}.</p>')
+    return "\n".join(parts)
+
+
+@router.get("/utkast/{draft_id}/kontrollera")
+@guarded
+def check_page(request: Request, draft_id: int):
+    with database() as s:
+        ctx = login(request, s)
+        d = viewable_draft(s, ctx, draft_id)
+        key, _, _ = _check_key(s, d)
+        state = checks.job_state("kontroll", key)
+        head = (f"<h1>Kontrollera utkast {d.id}</h1><p><a href=\"/redaktion/utkast/{d.id}\">Tillbaka till utkastet</a></p>"
+                "<p class=\"ingress\">Validering, lint och alla beteendetester (Gherkin) körs mot utkastet och mot "
+                "den publicerade versionen, så att du ser vilka scenarier som ändrar resultat.</p>")
+        if state.state == "missing" or (state.state == "failed"):
+            extra = views.message(f"Kontrollen misslyckades: {state.error}", "fel") if state.state == "failed" else ""
+            body = (extra + f'<form method="post" action="/redaktion/utkast/{d.id}/kontrollera">{views.csrf_field(ctx.csrf)}'
+                    '<button class="knapp" type="submit" id="kontrollera">Kontrollera nu</button></form>')
+        elif state.state == "running":
+            body = _status_box(f"/redaktion/utkast/{d.id}/kontrollera/status", state, "Kontrollen")
+        else:
+            report = checks.job_result("kontroll", key)
+            body = check_html(report) if report else views.message("Resultatet saknas; kör kontrollen igen.", "fel")
+        return render(ctx, f"Kontrollera utkast {d.id}", head + body)
+
+
+@router.get("/utkast/{draft_id}/kontrollera/status")
+@guarded
+def check_status(request: Request, draft_id: int):
+    with database() as s:
+        ctx = login(request, s)
+        d = viewable_draft(s, ctx, draft_id)
+        key, _, _ = _check_key(s, d)
+    st = checks.job_state("kontroll", key)
+    return JSONResponse({"state": st.state, "progress": st.progress, "step": st.step, "error": st.error},
+                        headers={"Cache-Control": "no-store"})
+
+
+# --------------------------------------------------------------------------- Effekt
+def _impact_key(s, d) -> tuple[str, dict, dict]:
+    current = _store().current_version(s)
+    files = dict(d.files)
+    key = checks.job_key("effekt", dt.date.today().isoformat(), *[f"{k}\0{current.files[k]}" for k in sorted(current.files)],
+                         "\0\0", *[f"{k}\0{files[k]}" for k in sorted(files)])
+    return key, files, dict(current.files)
+
+
+def _start_impact(key: str, files: dict, current: dict) -> checks.JobState:
+    dirs: list[Path] = []
+
+    def work(progress):
+        draft_dir, cur_dir = temp_pack(files), temp_pack(current)
+        dirs.extend([draft_dir, cur_dir])
+        started = time.monotonic()
+        summary = checks.impact_summary(checks.run_impact(cur_dir, draft_dir, dt.date.today(), progress))
+        summary["seconds"] = time.monotonic() - started
+        return summary
+
+    def cleanup():
+        for directory in dirs:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    return checks.start_job("effekt", key, work, cleanup)
+
+
+@router.post("/utkast/{draft_id}/effekt")
+@guarded
+def impact_start(request: Request, draft_id: int, form: dict = Depends(form_body)):
+    with database() as s:
+        ctx = login(request, s, form=form)
+        d = viewable_draft(s, ctx, draft_id)
+        key, files, current = _impact_key(s, d)
+    if checks.impact_available():
+        errors = validate_files(files)
+        if not errors:
+            _start_impact(key, files, current)
+    return redirect(f"/redaktion/utkast/{draft_id}/effekt")
+
+
+CSV_LABELS = {
+    "kommun": "Kommun", "kommunkod": "Kommunkod", "aldersband": "Åldersband", "niva": "Nivå",
+    "profiler": "Profiler", "profiler_i_aldersbandet": "Profiler i åldersbandet", "tillagd": "Tillagd",
+    "borttagen": "Borttagen", "niva_andrad": "Nivå ändrad", "tillganglighet": "Tillgång ändrad",
+    "meddelande": "Meddelande", "insatser": "Insatser", "barn": "Barn", "barn_utan_behov": "Barn utan behov",
+    "exempel": "Exempel", "alder_fran_manader": "Ålder från (mån)", "alder_till_manader": "Ålder till (mån)",
+    "behov": "Behov", "andring": "Ändring", "insats": "Insats", "fore": "Före", "efter": "Efter",
+}
+
+
+def _csv_table(text: str, table_id: str, label: str, limit: int) -> tuple[str, int]:
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text or "")))
+    if len(rows) < 2:
+        return "", 0
+    header, body = rows[0], rows[1:]
+    table = views.table([CSV_LABELS.get(h, h) for h in header], [[e(c) for c in r] for r in body[:limit]])
+    table = table.replace("<table", f'<table id="{table_id}" aria-label="{e(label)}"', 1)
+    return (f'<div class="tabell-rulla" role="region" aria-label="{e(label)}" tabindex="0">{table}</div>', len(body))
+
+
+def impact_html(result: dict, draft_id: int, limit: int = 300) -> str:
+    changed, total = result.get("changed_profiles"), result.get("total_profiles")
+    if not changed:
+        return views.message(f"Inga profiler får ett annat svar med utkastet"
+                             f"{f' (av {total} undersökta)' if total else ''}.", "ok")
+    parts = [views.message(f"{changed} av {total} profiler får ett annat svar om utkastet publiceras "
+                           f"(beräknat på {result.get('seconds', 0):.1f} s).")]
+    if result.get("kinds"):
+        parts.append("<ul>" + "".join(f"<li>{e(k)}: {n} profiler</li>" for k, n in result["kinds"].items()) + "</ul>")
+    if result.get("children") is not None:
+        parts.append(f"<p>Viktat med regelpaketets befolkningsuppgifter: upp till {result['children']:.0f} barn "
+                     f"(varav {result.get('children_without_need') or 0:.0f} utan särskilt behov).</p>")
+    links = [f'<a class="knapp knapp-sekundar" href="/redaktion/utkast/{draft_id}/effekt.csv?per=profiler" download>'
+             'Ladda ner ändrade profiler (CSV)</a>']
+    if result.get("cells_csv"):
+        links.append(f'<a class="knapp knapp-sekundar" href="/redaktion/utkast/{draft_id}/effekt.csv?per=celler" download>'
+                     'Ladda ner sammanfattningen (CSV)</a>')
+    parts.append('<div class="knappar">' + "".join(links) + "</div>")
+    if result.get("cells_csv"):
+        table, n = _csv_table(result["cells_csv"], "effekt-celler", "Sammanfattning per kommun, åldersband och nivå", limit)
+        parts.append(f'<h2 id="sammanfattning">Per kommun, åldersband och nivå ({n} celler)</h2>{table}')
+        if n > limit:
+            parts.append(f'<p class="liten">Visar de första {limit}; alla finns i CSV-filen.</p>')
+    table, n = _csv_table(result["profiles_csv"], "effekt-tabell", "Ändrade profiler", limit)
+    parts.append(f'<h2 id="profiler">Ändrade profiler ({n} rader)</h2>{table}')
+    if n > limit:
+        parts.append(f'<p class="liten">Visar de första {limit}; alla finns i CSV-filen.</p>')
+    return "\n".join(parts)
+
+
+@router.get("/utkast/{draft_id}/effekt")
+@guarded
+def impact_page(request: Request, draft_id: int):
+    with database() as s:
+        ctx = login(request, s)
+        d = viewable_draft(s, ctx, draft_id)
+        key, files, _ = _impact_key(s, d)
+        head = (f"<h1>Effekt av utkast {d.id}</h1><p><a href=\"/redaktion/utkast/{d.id}\">Tillbaka till utkastet</a></p>"
+                "<p class=\"ingress\">Vilka familjer får ett annat svar om utkastet publiceras? Beräknat exakt över alla "
+                "kommuner, varje ålder 0–216 månader och blivande föräldrar, utan behov, med varje behov och varje par "
+                "av behov: insatser som läggs till eller tas bort, ändrad nivå och ändrad tillgång.</p>")
+        if not checks.impact_available():
+            return render(ctx, f"Effekt av utkast {d.id}", head + views.message(checks.IMPACT_MISSING, "fel"))
+        errors = validate_files(files)
+        if errors:
+            return render(ctx, f"Effekt av utkast {d.id}",
+                          head + views.message("Utkastet är inte ett giltigt regelpaket; rätta felen först.", "fel", errors))
+        state = checks.job_state("effekt", key)
+        if state.state in ("missing", "failed"):
+            extra = views.message(f"Beräkningen misslyckades: {state.error}", "fel") if state.state == "failed" else ""
+            body = (extra + f'<form method="post" action="/redaktion/utkast/{d.id}/effekt">{views.csrf_field(ctx.csrf)}'
+                    '<button class="knapp" type="submit" id="effekt">Beräkna effekten</button></form>')
+        elif state.state == "running":
+            body = _status_box(f"/redaktion/utkast/{d.id}/effekt/status", state, "Effektberäkningen")
+        else:
+            result = checks.job_result("effekt", key)
+            body = impact_html(result, d.id) if result else views.message("Resultatet saknas; beräkna igen.", "fel")
+        return render(ctx, f"Effekt av utkast {d.id}", head + body)
+
+
+@router.get("/utkast/{draft_id}/effekt/status")
+@guarded
+def impact_status(request: Request, draft_id: int):
+    with database() as s:
+        ctx = login(request, s)
+        d = viewable_draft(s, ctx, draft_id)
+        key, _, _ = _impact_key(s, d)
+    st = checks.job_state("effekt", key)
+    return JSONResponse({"state": st.state, "progress": st.progress, "step": st.step, "error": st.error},
+                        headers={"Cache-Control": "no-store"})
+
+
+@router.get("/utkast/{draft_id}/effekt.csv")
+@guarded
+def impact_csv_download(request: Request, draft_id: int, per: str = "profiler"):
+    with database() as s:
+        ctx = login(request, s)
+        d = viewable_draft(s, ctx, draft_id)
+        key, _, _ = _impact_key(s, d)
+    result = checks.job_result("effekt", key) if checks.job_state("effekt", key).state == "done" else None
+    if not result:
+        raise Problem(404, "Effekten är inte beräknad för utkastets nuvarande innehåll. Beräkna den först.")
+    text = result.get("cells_csv") if per == "celler" else result.get("profiles_csv")
+    if not text:
+        raise Problem(404, "Den tabellen finns inte i beräkningen.")
+    name = "sammanfattning" if per == "celler" else "profiler"
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="effekt-utkast-{draft_id}-{name}.csv"',
+                             "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+
+# --------------------------------------------------------------------------- Granskning
+@router.post("/utkast/{draft_id}/skicka-in")
+@guarded
+def submit(request: Request, draft_id: int, form: dict = Depends(form_body)):
+    with database() as s:
+        ctx = login(request, s, ("redaktor", "granskare", "samordnare"), form)
+        d = viewable_draft(s, ctx, draft_id)
+        reason = one(form, "skal").strip()
+        if not reason:
+            raise Problem(422, "Skriv vad som ändras och varför.")
+        refuse_personal(reason, "Skälet")
+        _store().submit(s, d.id, ctx.user, reason)
+    return redirect(f"/redaktion/utkast/{draft_id}/granska")
+
+
+@router.get("/utkast/{draft_id}/granska")
+@guarded
+def review_page(request: Request, draft_id: int, klart: str = ""):
+    with database() as s:
+        ctx = login(request, s)
+        d = viewable_draft(s, ctx, draft_id)
+        base = _base_files(s, d)
+        files = dict(d.files)
+        current = _store().current_version(s)
+        parts = [f"<h1>Granskning av utkast {d.id}</h1>",
+                 f'<p><a href="/redaktion/utkast/{d.id}">Till utkastet</a></p>',
+                 f'<p class="ingress">{e(d.reason)} – skrivet av {e(d.author)}. Status: '
+                 f'<strong id="utkast-status">{e(views.STATUS_TEXT.get(d.status, d.status))}</strong>.</p>']
+        if klart:
+            parts.append(views.message(klart, "ok"))
+        if d.base_version_id != current.id and d.status != "publicerad":
+            parts.append(views.message(f"Den publicerade versionen har ändrats sedan utkastet skapades (nu version "
+                                       f"{current.number}). Ändringarna nedan jämförs med utkastets utgångsläge; "
+                                       "publiceras utkastet ersätter det hela den publicerade versionen."))
+        # check results, when computed for this content
+        key, _, _ = _check_key(s, d)
+        state = checks.job_state("kontroll", key)
+        parts.append('<h2>Kontroll</h2>')
+        if state.state == "done" and checks.job_result("kontroll", key):
+            parts.append(check_html(checks.job_result("kontroll", key), heading=3))
+        else:
+            parts.append(f'<p>Kontrollen är inte körd för utkastets nuvarande innehåll. '
+                         f'<a href="/redaktion/utkast/{d.id}/kontrollera">Kontrollera</a> (godkännandet kör den också).</p>')
+        parts.append(f'<h2>Effekt</h2><p><a href="/redaktion/utkast/{d.id}/effekt">Vilka familjer får ett annat svar</a></p>')
+        changed = views.changed_files(base, files)
+        parts.append(f'<h2>Ändringar ({len(changed)} filer)</h2>')
+        parts.extend(views.diff_html(p, base.get(p), files.get(p)) for p in changed)
+        if not changed:
+            parts.append('<p class="tom">Utkastet ändrar ingenting.</p>')
+        if d.status == "inskickad":
+            if ctx.user.role == "granskare" and ctx.user.name != d.author:
+                parts.append(f"""<section class="kort" aria-labelledby="beslut-rubrik"><h2 id="beslut-rubrik">Beslut</h2>
+<p>Godkännande kör valideringen och alla beteendetester igen och publicerar sedan utkastet: inom
+några sekunder svarar beslutsstödet med den nya versionen.</p>
+<form method="post" action="/redaktion/utkast/{d.id}/godkann">{views.csrf_field(ctx.csrf)}
+<button class="knapp" type="submit" id="godkann">Godkänn och publicera</button></form>
+<form class="enkel-form" method="post" action="/redaktion/utkast/{d.id}/skicka-tillbaka">{views.csrf_field(ctx.csrf)}
+<div class="falt"><label for="kommentar">Kommentar till den som skrev utkastet</label>
+<textarea id="kommentar" name="kommentar" required></textarea></div>
+<div><button class="knapp knapp-sekundar" type="submit" id="skicka-tillbaka">Skicka tillbaka</button></div></form></section>""")
+            elif ctx.user.name == d.author:
+                parts.append(views.message("Du skrev utkastet och kan därför inte godkänna det: en annan person med "
+                                           "rollen granskare måste göra det (fyra ögon)."))
+            else:
+                parts.append(views.message("Bara en granskare kan godkänna eller skicka tillbaka utkastet."))
+        return render(ctx, f"Granskning av utkast {d.id}", "\n".join(parts))
+
+
+@router.post("/utkast/{draft_id}/godkann")
+@guarded
+def approve(request: Request, draft_id: int, form: dict = Depends(form_body)):
+    with database() as s:
+        ctx = login(request, s, form=form)
+        d = viewable_draft(s, ctx, draft_id)
+        if ctx.user.name == d.author:
+            raise Problem(403, "Du kan inte godkänna ett utkast som du själv har skrivit. En annan granskare måste göra det.")
+        if ctx.user.role != "granskare":
+            raise Problem(403, "Bara en granskare kan godkänna och publicera ett utkast.")
+        version = _store().approve(s, d.id, ctx.user)
+        text = f"Godkänt och publicerat som version {version.number} ({version.version})."
+    return redirect(f"/redaktion/utkast/{draft_id}/granska?klart={urllib.parse.quote(text)}")
+
+
+@router.post("/utkast/{draft_id}/skicka-tillbaka")
+@guarded
+def send_back(request: Request, draft_id: int, form: dict = Depends(form_body)):
+    with database() as s:
+        ctx = login(request, s, ("granskare",), form)
+        d = viewable_draft(s, ctx, draft_id)
+        comment = one(form, "kommentar").strip()
+        if not comment:
+            raise Problem(422, "Skriv en kommentar som säger vad som behöver ändras.")
+        refuse_personal(comment, "Kommentaren")
+        _store().send_back(s, d.id, ctx.user, comment)
+    return redirect(f"/redaktion/utkast/{draft_id}/granska?klart={urllib.parse.quote('Utkastet är skickat tillbaka.')}")
+
+
+# --------------------------------------------------------------------------- Versioner
+@router.get("/versioner")
+@guarded
+def versions_page(request: Request, klart: str = ""):
+    store = _store()
+    with database() as s:
+        ctx = login(request, s)
+        current = store.current_version(s)
+        may_publish = ctx.user.role in ("granskare", "admin")
+        rows = []
+        for v in store.versions(s):
+            is_current = v.id == current.id
+            action = "<strong>publicerad nu</strong>" if is_current else ""
+            if may_publish and not is_current:
+                action = (f'<form class="rad" method="post" action="/redaktion/versioner/{v.number}/publicera">'
+                          f'{views.csrf_field(ctx.csrf)}<div><label for="skal-{v.number}">Skäl</label>'
+                          f'<input type="text" id="skal-{v.number}" name="skal" required></div>'
+                          f'<button class="knapp knapp-sekundar" type="submit" id="publicera-{v.number}">Publicera igen</button></form>')
+            rows.append([str(v.number), f'<span class="fil">{e(v.version)}</span>', e(v.author), e(v.approver or "–"),
+                         e(v.reason), e(views.when(v.published_at or v.created_at)), action])
+        main = ("<h1>Versioner</h1><p class=\"ingress\">Varje publicerad version av regelpaketet, nyast först. "
+                "Att publicera en tidigare version igen (återställning) är en åtgärd och syns i loggen.</p>"
+                + (views.message(klart, "ok") if klart else "")
+                + views.table(["Nr", "Version", "Skriven av", "Godkänd av", "Skäl", "Tid", "Åtgärd"], rows))
+        return render(ctx, "Versioner", main, "/redaktion/versioner")
+
+
+@router.post("/versioner/{number}/publicera")
+@guarded
+def publish_again(request: Request, number: int, form: dict = Depends(form_body)):
+    with database() as s:
+        ctx = login(request, s, ("granskare", "admin"), form)
+        reason = one(form, "skal").strip()
+        if not reason:
+            raise Problem(422, "Skriv varför den tidigare versionen ska publiceras igen.")
+        refuse_personal(reason, "Skälet")
+        version = _store().publish(s, str(number), ctx.user, reason)
+        text = f"Version {version.number} är publicerad igen."
+    return redirect(f"/redaktion/versioner?klart={urllib.parse.quote(text)}")
+
+
+# --------------------------------------------------------------------------- Logg
+@router.get("/logg")
+@guarded
+def audit_page(request: Request):
+    with database() as s:
+        ctx = login(request, s, ("granskare", "admin"))
+        rows = [[e(views.when(a.at)), e(a.actor), e(a.action), e(a.target), e(a.summary), e(a.reason or "")]
+                for a in _store().audit(s, limit=500)]
+        main = ("<h1>Logg</h1><p class=\"ingress\">Varje ändring: vem, när, vad och varför. Loggen kan inte ändras "
+                "i efterhand. De senaste 500 händelserna; allt finns med <code>foraldrastod audit</code>.</p>"
+                + views.table(["Tid", "Vem", "Åtgärd", "Vad", "Sammanfattning", "Varför"], rows))
+        return render(ctx, "Logg", main, "/redaktion/logg")
+
+
+# --------------------------------------------------------------------------- Användare (admin)
+@router.get("/anvandare")
+@guarded
+def users_page(request: Request, klart: str = ""):
+    from sqlalchemy import select
+
+    from .models import User
+
+    with database() as s:
+        ctx = login(request, s, ("admin",))
+        rows = [[e(u.name), e(views.ROLE_TEXT.get(u.role, u.role)), e(u.kommun or ""), "ja" if u.active else "nej"]
+                for u in s.scalars(select(User).order_by(User.name)).all()]
+        role_opts = "".join(f'<option value="{r}">{e(t)}</option>' for r, t in views.ROLE_TEXT.items())
+        main = ("<h1>Användare</h1>" + (views.message(klart, "ok") if klart else "")
+                + views.table(["Namn", "Roll", "Kommun", "Aktiv"], rows)
+                + f"""<h2>Lägg till användare</h2>
+<form class="enkel-form" method="post" action="/redaktion/anvandare">{views.csrf_field(ctx.csrf)}
+<div class="falt"><label for="ny-namn">Användarnamn</label><input type="text" id="ny-namn" name="namn" required autocomplete="off"></div>
+<div class="falt"><label for="ny-roll">Roll</label><select id="ny-roll" name="roll">{role_opts}</select></div>
+<div class="falt"><label for="ny-kommun">Kommunkod (bara för samordnare)</label><input type="text" id="ny-kommun" name="kommun" inputmode="numeric"></div>
+<div class="falt"><label for="ny-losenord">Lösenord (minst 12 tecken)</label><input type="password" id="ny-losenord" name="losenord" required autocomplete="new-password"></div>
+<div><button class="knapp" type="submit">Lägg till</button></div></form>""")
+        return render(ctx, "Användare", main, "/redaktion/anvandare")
+
+
+@router.post("/anvandare")
+@guarded
+def users_add(request: Request, form: dict = Depends(form_body)):
+    with database() as s:
+        ctx = login(request, s, ("admin",), form)
+        name = one(form, "namn").strip()
+        user = _store().add_user(s, name, one(form, "roll"), one(form, "losenord"),
+                                 kommun=one(form, "kommun").strip() or None, actor=ctx.user.name)
+        text = f"Användaren {user.name} är tillagd."
+    return redirect(f"/redaktion/anvandare?klart={urllib.parse.quote(text)}")
+
+
+# --------------------------------------------------------------------------- Kartläggning (samordnare)
+def _availability_now(files: dict[str, str], code: str) -> dict[str, dict]:
+    """What the pack in `files` says about each insats in kommun `code` (for the form's defaults)."""
+    from engine import load_pack
+
+    directory = temp_pack(files)
+    try:
+        pack = load_pack(directory)
+    except Exception:  # noqa: BLE001 - defaults only
+        return {}
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    out = {}
+    for (kommun, insats), entry in pack.availability.items():
+        if kommun == code:
+            status = entry.status.value if hasattr(entry.status, "value") else str(entry.status)
+            out[insats] = {
+                "status": status, "contact": entry.contact or "",
+                "basis": getattr(entry, "basis", None), "verified": getattr(entry, "verified", None),
+                "planned_from": getattr(entry, "planned_from", None),
+                "target_groups": list(getattr(entry, "target_groups", None) or []),
+            }
+    return out
+
+
+def _samordnare(s, request: Request, kommun: str | None, form: dict | None = None) -> tuple[Ctx, str]:
+    ctx = login(request, s, ("samordnare",), form)
+    own = ctx.user.kommun
+    if kommun is not None and kommun != own:
+        raise Problem(403, f"Du är samordnare för kommun {own} och kan bara rapportera för den kommunen.")
+    return ctx, own
+
+
+@router.get("/kartlaggning")
+@guarded
+def mapping_redirect(request: Request):
+    with database() as s:
+        ctx, own = _samordnare(s, request, None)
+    return redirect(f"/redaktion/kartlaggning/{own}")
+
+
+def _mapping_page(ctx: Ctx, code: str, files: dict[str, str], values: dict[str, dict], errors: dict[str, str],
+                  status: int = 200, notes: str = ""):
+    name = _kommun_name(files, code)
+    today = dt.date.today()
+    rows = []
+    for ins_id, ins_name, level in catalog(files)["insatser"]:
+        v = values.get(ins_id, {})
+        err = errors.get(ins_id, "")
+        cls = " falt-fel" if err else ""
+        opts = "".join(f'<option value="{s}"{" selected" if v.get("status", "okänd") == s else ""}>{e(t)}</option>'
+                       for s, t in STATUS_CHOICES)
+        verified = v.get("verified")
+        old = ""
+        if isinstance(verified, dt.date):
+            age_days = (today - verified).days
+            old = (f' Senast verifierad {verified.isoformat()}'
+                   + (" – äldre än 24 månader, räknas som inte verifierad." if age_days > 730 else "."))
+        basis = v.get("basis")
+        basis_text = f' Nuvarande uppgift: {e(v.get("status", "okänd"))}' + (f" ({e(str(basis))})" if basis else "") + "." if v else ""
+        groups = "".join(
+            f'<div class="kryss"><input type="checkbox" id="m-{e(ins_id)}-{g}" name="malgrupp-{e(ins_id)}" value="{e(label)}"'
+            f'{" checked" if label in v.get("target_groups", []) else ""}><label for="m-{e(ins_id)}-{g}">{e(label)}</label></div>'
+            for g, label in TARGET_GROUPS)
+        err_html = f'<p class="fel" id="fel-{e(ins_id)}">{e(err)}</p>' if err else ""
+        aria = f' aria-describedby="fel-{e(ins_id)}" aria-invalid="true"' if err else ""
+        planned = v.get("planned_from")
+        rows.append(f"""<fieldset class="insats-rad{cls}" id="insats-{e(ins_id)}"><legend><strong>{e(ins_name)}</strong> ({e(level)})</legend>
+<p class="liten">{basis_text}{e(old)}</p>{err_html}
+<div class="rad"><div><label for="status-{e(ins_id)}">Finns i kommunen?</label>
+<select id="status-{e(ins_id)}" name="status-{e(ins_id)}"{aria}>{opts}</select></div>
+<div><label for="fran-{e(ins_id)}">Planeras från (vid planeras)</label>
+<input type="date" id="fran-{e(ins_id)}" name="fran-{e(ins_id)}" value="{e(planned.isoformat() if isinstance(planned, dt.date) else str(planned or ''))}"></div>
+<div><label for="kontakt-{e(ins_id)}">Kontaktväg till enheten</label>
+<input type="text" id="kontakt-{e(ins_id)}" name="kontakt-{e(ins_id)}" value="{e(v.get('contact', ''))}" size="40"></div></div>
+<details><summary>Målgrupper som nås</summary><div class="kolumner">{groups}</div></details></fieldset>""")
+    main = f"""<h1>Kartläggning: {e(name)}</h1>
+<p class="ingress">Ange för varje insats i katalogen om den finns i {e(name)}. Uppgifterna sparas som
+<strong>kommunens uppgift</strong> med dagens datum ({today.isoformat()}) och blir ett utkast som en granskare godkänner.
+Strategin följer upp vartannat år: uppgifter äldre än 24 månader räknas som inte verifierade.</p>
+<p class="hjalp">Kontaktväg: enhetens telefonnummer, webbadress eller e-tjänst – aldrig en enskild persons
+namn, e-post eller personnummer. "Vet ej" ändrar inte det som står i dag.</p>
+{notes}
+<form method="post" action="/redaktion/kartlaggning/{e(code)}" class="kartlaggningsform">{views.csrf_field(ctx.csrf)}
+{"".join(rows)}
+<div class="knappar"><button class="knapp" type="submit" id="spara-kartlaggning">Spara som utkast</button></div></form>"""
+    return render(ctx, f"Kartläggning {name}", main, "/redaktion/kartlaggning", status=status)
+
+
+@router.get("/kartlaggning/{kommun}")
+@guarded
+def mapping_page(request: Request, kommun: str):
+    with database() as s:
+        ctx, code = _samordnare(s, request, kommun)
+        store = _store()
+        files = dict(store.current_version(s).files)
+        values = _availability_now(files, code)
+        notes = ""
+        for draft in store.drafts(s, ctx.user, statuses=EDITABLE):
+            if draft.kind == "tillganglighet" and draft.kommun == code and draft.author == ctx.user.name:
+                for entry in store.reported_entries(draft, code):
+                    values[str(entry.get("insats"))] = {
+                        "status": str(entry.get("status", "okänd")), "contact": entry.get("contact") or "",
+                        "basis": "kommunens uppgift i ditt utkast", "verified": entry.get("verified"),
+                        "planned_from": entry.get("planned_from"), "target_groups": entry.get("target_groups") or []}
+                notes = views.message(f"Du har ett öppet utkast ({draft.id}); formuläret visar det du rapporterat där. "
+                                      "Sparar du igen uppdateras samma utkast.")
+                break
+        return _mapping_page(ctx, code, files, values, {}, notes=notes)
+
+
+@router.post("/kartlaggning/{kommun}")
+@guarded
+def mapping_save(request: Request, kommun: str, form: dict = Depends(form_body)):
+    store = _store()
+    with database() as s:
+        ctx, code = _samordnare(s, request, kommun, form)
+        files = dict(_store().current_version(s).files)
+        entries, values, errors = [], {}, {}
+        for ins_id, _, _ in catalog(files)["insatser"]:
+            status = one(form, f"status-{ins_id}", "okänd")
+            contact = one(form, f"kontakt-{ins_id}").strip()
+            planned = one(form, f"fran-{ins_id}").strip()
+            groups = [g for g in form.get(f"malgrupp-{ins_id}", []) if g in {label for _, label in TARGET_GROUPS}]
+            values[ins_id] = {"status": status, "contact": contact, "planned_from": planned, "target_groups": groups}
+            if status == "okänd" and not contact and not groups:
+                continue  # "vet ej" leaves what the pack says today
+            if planned:
+                try:
+                    dt.date.fromisoformat(planned)
+                except ValueError:
+                    errors[ins_id] = "Skriv datumet som ÅÅÅÅ-MM-DD."
+                    continue
+            if len(contact) > 200:
+                errors[ins_id] = "Kontaktvägen får vara högst 200 tecken."
+                continue
+            entry: dict[str, Any] = {"insats": ins_id, "status": status}
+            if planned:
+                entry["planned_from"] = planned
+            if contact:
+                entry["contact"] = contact
+            if groups:
+                entry["target_groups"] = groups
+            try:  # the store's own rules for an entry, shown at the insats they concern
+                store.ReportEntry.model_validate(entry)
+            except ValidationError as exc:
+                errors[ins_id] = "; ".join(err["msg"].removeprefix("Value error, ") for err in exc.errors())
+                continue
+            if status == "planeras" and not planned:
+                errors[ins_id] = "Ange från vilket datum insatsen planeras."
+                continue
+            if status != "planeras" and planned:
+                errors[ins_id] = "Ett startdatum hör bara till status planeras: töm datumet eller välj planeras."
+                continue
+            entries.append(entry)
+        if errors:
+            notes = views.message(f"Inte sparat: {len(errors)} uppgifter behöver rättas. Allt du skrev finns kvar.", "fel")
+            return _mapping_page(ctx, code, files, values, errors, status=422, notes=notes)
+        if not entries:
+            return _mapping_page(ctx, code, files, values, {}, status=422,
+                                 notes=views.message("Inget att spara: alla insatser står som vet ej.", "fel"))
+        draft = _store().report_availability(s, ctx.user, code, entries)
+        draft_id = draft.id
+    return redirect(f"/redaktion/utkast/{draft_id}?sparat={urllib.parse.quote('kartläggningen som utkast')}")
+
+
+# --------------------------------------------------------------------------- static
+@router.get("/static/{name}")
+def static(name: str) -> Response:
+    path = STATIC / name
+    media = STATIC_TYPES.get(path.suffix)
+    if media is None or "/" in name or name.startswith(".") or not path.is_file():
+        return Response("Finns inte", status_code=404, media_type="text/plain; charset=utf-8")
+    return Response(path.read_bytes(), media_type=media,
+                    headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,466 @@
+"""/redaktion through HTTP (TestClient on the real app and a real database): login, cookie flags,
+CSRF, throttling, roles on every route, drafts in forms and as text, conflicts, Kontrollera,
+four-eyes approval, versions and rollback, and the samordnare's kartläggning."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import time
+
+import pytest
+import yaml
+
+from service.app import create_app
+from service.workspace import db, store
+
+from .web_support import (PASSWORD, USERS, client_for, csrf_of, field_errors, form, login, messages,
+                          post_form)
+
+ABC_FILE = "regler/03-universella-program.yaml"
+
+
+def _setup(url: str) -> None:
+    db.upgrade(url)
+    with db.session_scope(url) as s:
+        store.ensure_seeded(s)
+        for name, role, kommun in USERS:
+            store.add_user(s, name, role, PASSWORD, kommun=kommun)
+
+
+@pytest.fixture(scope="module")
+def seeded_db(tmp_path_factory):
+    """One seeded SQLite file with the users; each test gets a copy (argon2 and seeding once)."""
+    path = tmp_path_factory.mktemp("redaktion") / "mall.db"
+    url = f"sqlite:///{path}"
+    _setup(url)
+    _dispose(url)
+    return path
+
+
+def _dispose(url: str) -> None:
+    for key, engine in list(db._engines.items()):
+        if key[1] == url:
+            engine.dispose()
+            db._engines.pop(key, None)
+
+
+@pytest.fixture
+def app(seeded_db, tmp_path, monkeypatch):
+    """The whole service on an SQLite database of its own (PostgreSQL: test_flow_on_both_databases)."""
+    target = tmp_path / "ws.db"
+    shutil.copyfile(seeded_db, target)
+    url = f"sqlite:///{target}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("FORALDRASTOD_JOBS_DIR", str(tmp_path / "jobb"))
+    monkeypatch.delenv("FORALDRASTOD_PUBLIC_URL", raising=False)
+    monkeypatch.delenv("FORALDRASTOD_RULES", raising=False)
+    yield create_app()
+    _dispose(url)
+
+
+def new_draft(client, reason: str = "ABC 0–2 år till 2 år 6 månader") -> str:
+    r = post_form(client, "/redaktion", "/redaktion/utkast", {"anledning": reason})
+    assert r.status_code == 303, r.text
+    return r.headers["location"]
+
+
+def rule_url(draft: str, rule_id: str, path: str = ABC_FILE) -> str:
+    with db.session_scope() as s:
+        d = store.get_draft(s, int(draft.rsplit("/", 1)[1]))
+        ids = [r["id"] for r in yaml.safe_load(d.files[path])["rules"]]
+    return f"{draft}/regel?sokvag={path}&nr={ids.index(rule_id)}"
+
+
+def draft_files(draft: str) -> dict[str, str]:
+    with db.session_scope() as s:
+        return dict(store.get_draft(s, int(draft.rsplit("/", 1)[1])).files)
+
+
+def wait_job(client, url: str, timeout: float = 180) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st = client.get(url).json()
+        if st["state"] in ("done", "failed"):
+            return st
+        time.sleep(0.3)
+    raise AssertionError(f"{url} blev inte klar")
+
+
+# --------------------------------------------------------------------------- login and session
+def test_login_cookie_is_httponly_strict_and_scoped(app):
+    c = client_for(app, None)
+    r = login(c, "rut")
+    assert r.status_code == 303 and r.headers["location"] == "/redaktion"
+    cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith("redaktion_session="))
+    flags = [p.strip().lower() for p in cookie.split(";")]
+    assert "httponly" in flags and "samesite=strict" in flags and "path=/redaktion" in flags
+    assert "secure" not in flags  # plain http in this test
+    assert c.get("/redaktion").status_code == 200
+
+
+def test_cookie_is_secure_behind_https(app, monkeypatch):
+    r = login(client_for(app, None, base_url="https://testserver"), "rut")
+    cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith("redaktion_session="))
+    assert "secure" in [p.strip().lower() for p in cookie.split(";")]
+    monkeypatch.setenv("FORALDRASTOD_PUBLIC_URL", "https://stod.example.se")  # TLS ends in a proxy
+    c = client_for(app, None)
+    page = c.get("/redaktion/logga-in")
+    token = csrf_of(page.text)
+    r = c.post("/redaktion/logga-in", data={"csrf": token, "namn": "greta", "losenord": PASSWORD},
+               headers={"Cookie": f"redaktion_inloggning={token}"}, follow_redirects=False)
+    assert r.status_code == 303
+    cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith("redaktion_session="))
+    assert "secure" in [p.strip().lower() for p in cookie.split(";")]
+
+
+def test_login_without_or_with_wrong_csrf_is_403(app):
+    c = client_for(app, None)
+    c.get("/redaktion/logga-in")
+    r = c.post("/redaktion/logga-in", data={"namn": "rut", "losenord": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 403 and "CSRF" in r.text
+    r = c.post("/redaktion/logga-in", data={"csrf": "fel", "namn": "rut", "losenord": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 403
+    assert "redaktion_session" not in c.cookies
+
+
+def test_wrong_password_is_refused_audited_and_throttled(app):
+    c = client_for(app, None)
+    for _ in range(5):
+        r = login(c, "rut", "fel-losenord-fel")
+        assert r.status_code == 401 and "Fel användarnamn eller lösenord" in r.text
+    r = login(c, "rut")  # the right password, but too many failures: not even checked
+    assert r.status_code == 429 and "För många misslyckade inloggningar" in r.text
+    assert "redaktion_session" not in c.cookies
+    with db.session_scope() as s:
+        actions = [a.action for a in store.audit(s)]
+    assert actions.count("inloggning.misslyckad") == 5 and "inloggning.sparrad" in actions
+
+
+def test_logout_ends_the_session(app):
+    c = client_for(app, "rut")
+    r = post_form(c, "/redaktion", "/redaktion/logga-ut")
+    assert r.status_code == 303
+    c2 = client_for(app, None)
+    c2.cookies.update(c.cookies)
+    assert c.get("/redaktion", follow_redirects=False).status_code == 303
+
+
+def test_pages_are_swedish_with_security_headers(app):
+    c = client_for(app, "rut")
+    r = c.get("/redaktion")
+    assert '<html lang="sv">' in r.text
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert "<script>" not in r.text and "style=" not in r.text
+
+
+# --------------------------------------------------------------------------- roles on every route
+GET_ROUTES = ["/redaktion", "/redaktion/versioner", "/redaktion/logg", "/redaktion/anvandare",
+              "/redaktion/kartlaggning/1884", "/redaktion/utkast/{d}", "/redaktion/utkast/{d}/granska",
+              "/redaktion/utkast/{d}/kontrollera", "/redaktion/utkast/{d}/effekt",
+              f"/redaktion/utkast/{{d}}/text?sokvag={ABC_FILE}", f"/redaktion/utkast/{{d}}/fil?sokvag={ABC_FILE}",
+              f"/redaktion/utkast/{{d}}/regel?sokvag={ABC_FILE}&nr=0"]
+POST_ROUTES = ["/redaktion/utkast", "/redaktion/logga-ut", "/redaktion/utkast/{d}/kontrollera",
+               "/redaktion/utkast/{d}/effekt", "/redaktion/utkast/{d}/skicka-in", "/redaktion/utkast/{d}/godkann",
+               "/redaktion/utkast/{d}/skicka-tillbaka", f"/redaktion/utkast/{{d}}/text?sokvag={ABC_FILE}",
+               f"/redaktion/utkast/{{d}}/regel?sokvag={ABC_FILE}&nr=0",
+               f"/redaktion/utkast/{{d}}/regel/ta-bort?sokvag={ABC_FILE}&nr=0",
+               "/redaktion/versioner/1/publicera", "/redaktion/anvandare", "/redaktion/kartlaggning/1884"]
+
+# who may open what (GET): everything else must be 403
+ALLOWED_GET = {
+    "/redaktion": {"rut", "greta", "nora", "ada"},
+    "/redaktion/versioner": {"rut", "greta", "nora", "ada"},
+    "/redaktion/logg": {"greta", "ada"},
+    "/redaktion/anvandare": {"ada"},
+    "/redaktion/kartlaggning/1884": {"nora"},
+}
+DRAFT_VIEWERS = {"rut", "greta"}  # a rule draft: not the samordnare, not the admin
+
+
+def test_every_route_sends_strangers_to_login_or_refuses(app):
+    c = client_for(app, None)
+    for route in GET_ROUTES:
+        r = c.get(route.format(d=1), follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/redaktion/logga-in"), route
+    for route in POST_ROUTES:
+        r = c.post(route.format(d=1), data={"csrf": "x"}, follow_redirects=False)
+        assert r.status_code == 403, route
+
+
+def test_every_get_route_refuses_the_wrong_role(app):
+    clients = {name: client_for(app, name) for name in ("rut", "greta", "nora", "ada")}
+    draft = new_draft(clients["rut"]).rsplit("/", 1)[1]
+    for route in GET_ROUTES:
+        allowed = ALLOWED_GET.get(route, DRAFT_VIEWERS)
+        for name, c in clients.items():
+            r = c.get(route.format(d=draft), follow_redirects=False)
+            if name in allowed:
+                assert r.status_code == 200, (route, name, r.status_code)
+            else:
+                assert r.status_code == 403, (route, name, r.status_code)
+                assert "<h1>Inte tillåtet</h1>" in r.text
+
+
+def test_every_post_route_refuses_the_wrong_role(app):
+    clients = {name: client_for(app, name) for name in ("rut", "greta", "nora", "ada")}
+    draft = new_draft(clients["rut"]).rsplit("/", 1)[1]
+    refused = {  # route → users refused with 403 even with a valid CSRF token
+        "/redaktion/utkast": {"nora", "ada"},
+        "/redaktion/utkast/{d}/kontrollera": {"nora", "ada"},
+        "/redaktion/utkast/{d}/effekt": {"nora", "ada"},
+        "/redaktion/utkast/{d}/skicka-in": {"ada", "nora"},
+        "/redaktion/utkast/{d}/godkann": {"rut", "nora", "ada"},
+        "/redaktion/utkast/{d}/skicka-tillbaka": {"rut", "nora", "ada"},
+        f"/redaktion/utkast/{{d}}/text?sokvag={ABC_FILE}": {"nora", "ada"},
+        f"/redaktion/utkast/{{d}}/regel?sokvag={ABC_FILE}&nr=0": {"nora", "ada"},
+        f"/redaktion/utkast/{{d}}/regel/ta-bort?sokvag={ABC_FILE}&nr=0": {"nora", "ada"},
+        "/redaktion/versioner/1/publicera": {"rut", "nora"},
+        "/redaktion/anvandare": {"rut", "greta", "nora"},
+        "/redaktion/kartlaggning/1884": {"rut", "greta", "ada"},
+    }
+    for route, users in refused.items():
+        for name in users:
+            c = clients[name]
+            token = csrf_of(c.get("/redaktion").text)
+            r = c.post(route.format(d=draft), data={"csrf": token, "anledning": "x", "skal": "x", "kommentar": "x"},
+                       follow_redirects=False)
+            assert r.status_code == 403, (route, name, r.status_code, r.text[:300])
+    # nothing happened: the draft is untouched and still open
+    with db.session_scope() as s:
+        d = store.get_draft(s, int(draft))
+        assert d.revision == 1 and d.status == "utkast"
+        assert store.current_version(s).number == 1
+
+
+def test_every_post_route_without_csrf_is_403(app):
+    c = client_for(app, "rut")
+    draft = new_draft(c).rsplit("/", 1)[1]
+    for route in POST_ROUTES:
+        for data in ({}, {"csrf": "inte-rätt-kod"}):
+            r = c.post(route.format(d=draft), data={**data, "anledning": "x", "text": "x"}, follow_redirects=False)
+            assert r.status_code == 403, (route, data, r.status_code)
+            assert "CSRF" in r.text
+    with db.session_scope() as s:
+        assert store.get_draft(s, int(draft)).revision == 1
+    assert c.get("/redaktion").status_code == 200  # still logged in: logga-ut without CSRF did nothing
+
+
+# --------------------------------------------------------------------------- editing
+def test_rule_form_shows_passage_ages_in_years_and_catalogues(app):
+    c = client_for(app, "rut")
+    draft = new_draft(c)
+    page = c.get(rule_url(draft, "universell-abc-3-12-ar")).text
+    assert "Strategins text som regeln kodar" in page and "Insatser i norra länsdelen" in page
+    values = form(page, "/regel?")["values"]
+    assert values["alder_fran_ar"] == ["3"] and values["alder_fran_man"] == ["0"]
+    assert values["alder_till_ar"] == ["12"] and values["alder_till_man"] == ["0"]
+    assert values["recommend"] == ["abc"] and values["level"] == ["universell"]
+    # catalogues as choices: every insats, need and kommun of the pack
+    assert 'id="recommend-biff"' in page and 'id="needs_any-overvikt_fetma"' in page
+    assert re.search(r'id="kommuner-1884"[^>]*>\s*<label for="kommuner-1884">Nora</label>', page)
+
+
+def test_saving_a_rule_changes_only_that_rule(app):
+    c = client_for(app, "rut")
+    draft = new_draft(c)
+    before = draft_files(draft)[ABC_FILE]
+    r = post_form(c, rule_url(draft, "universell-abc-0-2-ar"), "/regel?", {"alder_till_ar": "2", "alder_till_man": "6"})
+    assert r.status_code == 303, r.text
+    after = draft_files(draft)[ABC_FILE]
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    assert changed == [("    when: {age_months: {min: 0, max: 24}}", "    when: {age_months: {min: 0, max: 30}}")]
+    assert len(before.splitlines()) == len(after.splitlines())
+
+
+def test_rule_error_is_shown_at_the_field_in_the_words_of_check(app, tmp_path):
+    c = client_for(app, "rut")
+    draft = new_draft(c)
+    url = rule_url(draft, "universell-abc-3-12-ar")
+    r = post_form(c, url, "/regel?", {"id": "ABC Ogiltig", "rationale": "Min nya motivering."})
+    assert r.status_code == 422
+    errors = field_errors(r.text)
+    assert list(errors) == ["id"], errors
+    # the same message `foraldrastod check` gives for that file
+    pack = tmp_path / "pack"
+    for rel, text in draft_files(draft).items():
+        (pack / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pack / rel).write_text(text.replace("id: universell-abc-3-12-ar", "id: ABC Ogiltig"), encoding="utf-8")
+    from engine import PackInvalid, load_pack
+
+    with pytest.raises(PackInvalid) as exc:
+        load_pack(pack)
+    assert errors["id"] == [exc.value.errors[0].message]
+    assert 'aria-invalid="true"' in r.text
+    assert form(r.text, "/regel?")["values"]["rationale"] == ["Min nya motivering."]  # nothing lost
+    assert draft_files(draft) == draft_files(draft.replace("utkast/", "utkast/"))
+    with db.session_scope() as s:
+        assert store.get_draft(s, int(draft.rsplit("/", 1)[1])).revision == 1  # not saved
+
+
+def test_age_months_out_of_range_is_refused_at_the_age_field(app):
+    c = client_for(app, "rut")
+    draft = new_draft(c)
+    r = post_form(c, rule_url(draft, "universell-abc-3-12-ar"), "/regel?", {"alder_fran_man": "14"})
+    assert r.status_code == 422 and "alder" in field_errors(r.text)
+
+
+def test_second_save_of_the_same_draft_gets_a_conflict_and_loses_nothing(app):
+    rut, rebecka = client_for(app, "rut"), client_for(app, "rebecka")
+    draft = new_draft(rut)
+    url = rule_url(draft, "universell-abc-3-12-ar")
+    page_rut, page_rebecka = rut.get(url).text, rebecka.get(url).text
+    r = post_form(rut, url, "/regel?", {"rationale": "Ruts motivering."}, page=page_rut)
+    assert r.status_code == 303
+    r = post_form(rebecka, url, "/regel?", {"rationale": "Rebeckas motivering."}, page=page_rebecka)
+    assert r.status_code == 409
+    assert any("Någon annan har sparat utkastet" in m for m in messages(r.text))
+    assert form(r.text, "/regel?")["values"]["rationale"] == ["Rebeckas motivering."]
+    assert "Ruts motivering." in draft_files(draft)[ABC_FILE]
+    # saving again from the conflict page brings Rebecka's change into the latest revision
+    r = post_form(rebecka, url, "/regel?", page=r.text)
+    assert r.status_code == 303
+    assert "Rebeckas motivering." in draft_files(draft)[ABC_FILE]
+
+
+def test_text_view_conflict_and_invalid_yaml_keep_the_text(app):
+    rut, rebecka = client_for(app, "rut"), client_for(app, "rebecka")
+    draft = new_draft(rut)
+    url = f"{draft}/text?sokvag=behov.yaml"
+    p1, p2 = rut.get(url).text, rebecka.get(url).text
+    text = form(p1, "/text?")["values"]["text"][0]
+    assert text == draft_files(draft)["behov.yaml"]
+    r = post_form(rut, url, "/text?", {"text": text.replace("Föräldrarna har svårigheter i sin parrelation",
+                                                             "Föräldrarna har det svårt i parrelationen")}, page=p1)
+    assert r.status_code == 303
+    mine = text + "\n# Rebeckas rad\n"
+    r = post_form(rebecka, url, "/text?", {"text": mine}, page=p2)
+    assert r.status_code == 409 and "Någon annan har sparat utkastet" in r.text
+    assert form(r.text, "/text?")["values"]["text"] == [mine]
+    broken = "needs: [\n"
+    r = post_form(rebecka, url, "/text?", {"text": broken})
+    assert r.status_code == 422 and "behov.yaml:" in r.text
+    assert form(r.text, "/text?")["values"]["text"] == [broken]
+    assert "det svårt i parrelationen" in draft_files(draft)["behov.yaml"]
+
+
+# --------------------------------------------------------------------------- check, review, publish
+def test_check_submit_four_eyes_approve_and_rollback(app):
+    rut, greta = client_for(app, "rut"), client_for(app, "greta")
+    draft = new_draft(rut, "ABC 3–12 år slutar vid 11 år")
+    r = post_form(rut, rule_url(draft, "universell-abc-3-12-ar"), "/regel?", {"alder_till_ar": "11"})
+    assert r.status_code == 303
+    # Kontrollera: a scenario of the strategy breaks, and it is named
+    r = post_form(rut, draft, "/kontrollera")
+    assert r.status_code == 303 and r.headers["location"] == f"{draft}/kontrollera"
+    assert wait_job(rut, f"{draft}/kontrollera/status")["state"] == "done"
+    page = rut.get(f"{draft}/kontrollera").text
+    assert "Kontrollen hittade problem" in page and 'id="andrade-scenarier"' in page
+    assert "godkänt före, underkänt nu" in page and "hela-uppvaxten.feature" in page
+    # fix it: ABC back to 12 år, and the intended change (ABC 0–2 år up to 2 år 6 mån) instead
+    post_form(rut, rule_url(draft, "universell-abc-3-12-ar"), "/regel?", {"alder_till_ar": "12"})
+    post_form(rut, rule_url(draft, "universell-abc-0-2-ar"), "/regel?", {"alder_till_ar": "2", "alder_till_man": "6"})
+    post_form(rut, draft, "/kontrollera")
+    assert wait_job(rut, f"{draft}/kontrollera/status")["state"] == "done"
+    page = rut.get(f"{draft}/kontrollera").text
+    assert "Kontrollen godkänd" in page and "underkänt nu" not in page
+    # submit; the author cannot approve
+    r = post_form(rut, draft, "/skicka-in", {"skal": "ABC 0–2 år räcker till 2½ år"})
+    assert r.status_code == 303
+    page = rut.get(f"{draft}/granska").text
+    assert "kan därför inte godkänna" in page and 'id="godkann"' not in page
+    assert "max: 30" in page  # the diff
+    r = rut.post(f"{draft}/godkann", data={"csrf": csrf_of(page)}, follow_redirects=False)
+    assert r.status_code == 403
+    # a granskare approves: version 2 is current
+    r = post_form(greta, f"{draft}/granska", "/godkann")
+    assert r.status_code == 303, r.text
+    assert "publicerat som version 2" in greta.get(r.headers["location"]).text
+    with db.session_scope() as s:
+        v2 = store.current_version(s)
+        assert v2.number == 2 and v2.approver == "greta" and v2.author == "rut"
+        assert "max: 30" in v2.files[ABC_FILE]
+    page = greta.get("/redaktion/versioner").text
+    assert "publicerad nu" in page and "ABC 0–2 år räcker till 2½ år" in page
+    # rollback = one action, audited
+    r = post_form(greta, "/redaktion/versioner", "/versioner/1/publicera", {"skal": "Tillbaka i väntan på beslut"})
+    assert r.status_code == 303
+    with db.session_scope() as s:
+        assert store.current_version(s).number == 1
+        events = store.audit(s)
+    assert events[0].action == "version.publicerad" and events[0].reason == "Tillbaka i väntan på beslut"
+    assert any(e.action == "version.godkand" and e.actor == "greta" for e in events)
+    page = greta.get("/redaktion/logg").text
+    assert "Tillbaka i väntan på beslut" in page and "version.godkand" in page
+
+
+def test_send_back_with_a_comment_reopens_the_draft(app):
+    rut, greta = client_for(app, "rut"), client_for(app, "greta")
+    draft = new_draft(rut)
+    post_form(rut, rule_url(draft, "universell-abc-0-2-ar"), "/regel?", {"alder_till_man": "3"})
+    post_form(rut, draft, "/skicka-in", {"skal": "Prova"})
+    r = post_form(greta, f"{draft}/granska", "/skicka-tillbaka", {"kommentar": "Ange källan för 27 månader."})
+    assert r.status_code == 303
+    page = rut.get(draft).text
+    assert "Granskarens kommentar: Ange källan för 27 månader." in page and "återskickad" in page
+    assert 'id="skicka-in"' in page  # open for changes again
+
+
+# --------------------------------------------------------------------------- kartläggning
+def test_samordnare_reports_for_own_kommun_only(app):
+    nora = client_for(app, "nora")
+    assert nora.get("/redaktion/kartlaggning", follow_redirects=False).headers["location"] == "/redaktion/kartlaggning/1884"
+    page = nora.get("/redaktion/kartlaggning/1884").text
+    assert "Kartläggning: Nora" in page
+    with db.session_scope() as s:
+        pack_insatser = yaml.safe_load(store.current_version(s).files["insatser.yaml"])["insatser"]
+    for ins in pack_insatser:  # every insats in the catalogue
+        assert f'id="status-{ins["id"]}"' in page
+    # Örebro: refused, reading and writing
+    assert nora.get("/redaktion/kartlaggning/1880").status_code == 403
+    r = nora.post("/redaktion/kartlaggning/1880", data={"csrf": csrf_of(page), "status-abc": "finns"},
+                  follow_redirects=False)
+    assert r.status_code == 403 and "Nora" not in r.text or "1884" in r.text
+    # a private person's e-mail is refused at that insats; nothing lost
+    changes = {"status-abc": "saknas", "status-komet": "planeras", "fran-komet": "2027-01-01",
+               "kontakt-biff": "anna.andersson@nora.se", "malgrupp-biff": ["Separerade föräldrar"]}
+    r = post_form(nora, "/redaktion/kartlaggning/1884", "/kartlaggning/1884", changes, page=page)
+    assert r.status_code == 422
+    assert "biff" in field_errors(r.text)
+    values = form(r.text, "/kartlaggning/1884")["values"]
+    assert values["kontakt-biff"] == ["anna.andersson@nora.se"] and values["fran-komet"] == ["2027-01-01"]
+    # a unit's phone is fine
+    changes["kontakt-biff"] = "Familjecentralen Nora, 0587-810 00"
+    r = post_form(nora, "/redaktion/kartlaggning/1884", "/kartlaggning/1884", changes, page=page)
+    assert r.status_code == 303, r.text
+    draft = r.headers["location"].split("?")[0]
+    entries = yaml.safe_load(draft_files(draft)["tillganglighet-kommuner.yaml"])["entries"]
+    by = {e["insats"]: e for e in entries}
+    assert all(e["kommun"] == "1884" and e["verified"] == dt.date.today() for e in entries)
+    assert by["abc"]["status"] == "saknas"
+    assert by["komet"]["status"] == "planeras" and by["komet"]["planned_from"] == dt.date(2027, 1, 1)
+    assert by["biff"]["contact"] == "Familjecentralen Nora, 0587-810 00"
+    assert by["biff"]["target_groups"] == ["Separerade föräldrar"]
+    # submitted like any draft
+    r = post_form(nora, draft, "/skicka-in", {"skal": "Nora: kartläggningen 2026"})
+    assert r.status_code == 303
+    with db.session_scope() as s:
+        assert store.get_draft(s, int(draft.rsplit("/", 1)[1])).status == "inskickad"
+
+
+# --------------------------------------------------------------------------- PostgreSQL too
+def test_flow_on_both_databases(db_url, monkeypatch, tmp_path):
+    """Login, a draft, a rule saved in a form, a conflict, submit and approval without features."""
+    monkeypatch.setenv("FORALDRASTOD_JOBS_DIR", str(tmp_path / "jobb"))
+    _setup(db_url)
+    app = create_app()
+    rut, rebecka = client_for(app, "rut"), client_for(app, "rebecka")
+    draft = new_draft(rut)
+    url = rule_url(draft, "universell-abc-0-2-ar")
+    p1, p2 = rut.get(url).text, rebecka.get(url).text
+    assert post_form(rut, url, "/regel?", {"alder_till_man": "6"}, page=p1).status_code == 303
+    assert post_form(rebecka, url, "/regel?", {"alder_till_man": "9"}, page=p2).status_code == 409
+    assert "max: 30" in draft_files(draft)[ABC_FILE]
+    assert post_form(rut, draft, "/skicka-in", {"skal": "ABC 0–2 år"}).status_code == 303
+    r = rut.post(f"{draft}/godkann", data={"csrf": csrf_of(rut.get(draft).text)}, follow_redirects=False)
+    assert r.status_code == 403
