@@ -252,3 +252,16 @@ def test_lint_reports_months_whose_universal_support_rests_only_on_assumptions()
     assert [f.kind for f in findings] == ["universellt-stod-bara-antaganden"]
     assert "(84–216 mån)" in findings[0].message and "ABC Tonår" in findings[0].message
     assert "alla kommuner" in findings[0].message  # BVC (källa) covers 0–83 months
+
+
+def test_kommun_file_accepts_the_implied_basis_written_out_and_target_groups(tmp_path):
+    pack = _with_kommun_file(tmp_path, """entries:
+  - {kommun: Kumla, insats: abc, status: finns, basis: kommunens uppgift, target_groups: [föräldrar till barn 3–12 år]}
+""")
+    entry = load_pack(pack).availability[("1881", "abc")]
+    assert entry.basis.value == "kommunens uppgift" and entry.target_groups == ["föräldrar till barn 3–12 år"]
+    path = pack / "tillganglighet-kommuner.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("basis: kommunens uppgift", "basis: källa"),
+                    encoding="utf-8")
+    with pytest.raises(PackInvalid):
+        load_pack(pack)
