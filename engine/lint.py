@@ -7,6 +7,7 @@ Pure: reads a Pack. Every message is Swedish. Kinds:
   each other) and they are triggered alike: the same need conditions, or one has none. Rules
   that reach one insats through different needs are deliberate and not reported.
 * `regel-upphord`: the rule's validity window ended before the day checked: it can never fire.
+* `regel-ersatt`: the rule ended, and a rule with the same condition took over (a law replaced).
 * `regel-ej-borjat`: the rule only becomes valid after the day checked.
 * `alder-utanfor-insats`: the rule recommends an insats for ages the insats does not cover
   (no overlap at all: the recommendation is wrong for every family it matches).
@@ -131,7 +132,14 @@ def lint_pack(pack: Pack, day: dt.date | None = None) -> list[Finding]:
     # rules that can never fire, or not yet
     for rule in pack.rules:
         f, ln = at(rule)
-        if rule.valid_to and rule.valid_to < day:
+        successor = next((r for r in pack.rules if r is not rule and r.when == rule.when and r.valid_on(day)
+                          and rule.valid_to and r.valid_from and r.valid_from > rule.valid_to), None)
+        if rule.valid_to and rule.valid_to < day and successor is not None:
+            findings.append(Finding("regel-ersatt", "info",
+                                    f"Regeln {rule.id} gällde till {rule.valid_to.isoformat()} och har ersatts av "
+                                    f"{successor.id} (samma villkor, från {successor.valid_from.isoformat()}).",
+                                    f, ln, (rule.id, successor.id)))
+        elif rule.valid_to and rule.valid_to < day:
             findings.append(Finding("regel-upphord", "varning",
                                     f"Regeln {rule.id} gällde till {rule.valid_to.isoformat()} och kan inte längre ge någon rekommendation.",
                                     f, ln, (rule.id,)))

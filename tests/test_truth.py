@@ -265,3 +265,13 @@ def test_kommun_file_accepts_the_implied_basis_written_out_and_target_groups(tmp
                     encoding="utf-8")
     with pytest.raises(PackInvalid):
         load_pack(pack)
+
+
+def test_a_replaced_law_is_no_lint_warning_but_a_note():
+    from engine.lint import lint_pack
+
+    findings = lint_pack(load_pack(DEFAULT_PACK), TODAY)
+    kinds = {f.kind: f for f in findings}
+    assert "regel-upphord" not in kinds
+    assert kinds["regel-ersatt"].rule_ids == ("skydd-anmalningsskyldighet-sol-2001", "skydd-anmalningsskyldighet")
+    assert kinds["regel-ersatt"].severity == "info"
