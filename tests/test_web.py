@@ -191,3 +191,12 @@ def test_outline_results_with_unused_example_values_are_matched(features, tmp_pa
     feat = next(f for f in docs if f.file == "universell.feature")
     assert (feat.scenarios[1].status, feat.scenarios[1].runs) == ("passed", 1)
     assert feat.scenarios[2].status is None
+
+
+def test_kartlaggning_leaves_out_needs_that_cannot_arise_in_the_chosen_ages():
+    with TestClient(create_app()) as c:
+        html = c.get("/kartlaggning", params={"kommun": "Nora", "alder": "vantar"}).text
+        assert "Föräldrarna har separerat" in html and "Barnet skolkar" not in html
+        assert "Barnet skolkar" in c.get("/kartlaggning", params={"kommun": "Nora", "alder": "6-12"}).text
+        per_need = c.get("/kartlaggning", params={"vy": "behov", "alder": "vantar"}).text
+        assert "Barnet har övervikt eller fetma" not in per_need.split('id="vy-h"')[1]
