@@ -9,6 +9,8 @@ Pure: reads a Pack. Every message is Swedish. Kinds:
 * `regel-upphord`: the rule's validity window ended before the day checked: it can never fire.
 * `regel-ersatt`: the rule ended, and a rule with the same condition took over (a law replaced).
 * `regel-ej-borjat`: the rule only becomes valid after the day checked.
+* `kalla-ur-kraft`: the rule is valid on days when the law it cites is not (pack.yaml
+  `valid_from`/`valid_to` of the source document), e.g. a repealed law cited after its end.
 * `alder-utanfor-insats`: the rule recommends an insats for ages the insats does not cover
   (no overlap at all: the recommendation is wrong for every family it matches).
 * `insats-aldrig-rekommenderad`: no rule valid on the day recommends the insats.
@@ -153,6 +155,24 @@ def lint_pack(pack: Pack, day: dt.date | None = None) -> list[Finding]:
                 findings.append(Finding("alder-utanfor-insats", "varning",
                                         f"Regeln {rule.id} rekommenderar {insats.name} för åldrar som insatsen inte omfattar.",
                                         f, ln, (rule.id,)))
+
+    # rules citing a law outside the law's validity
+    docs = {d.id: d for d in pack.meta.sources}
+    for rule in pack.rules:
+        doc = docs.get(rule.source.document)
+        if doc is None:
+            continue
+        f, ln = at(rule)
+        if doc.valid_to and (rule.valid_to is None or rule.valid_to > doc.valid_to):
+            findings.append(Finding("kalla-ur-kraft", "varning",
+                                    f"Regeln {rule.id} citerar {doc.title}, som gällde till {doc.valid_to.isoformat()}, "
+                                    "men regeln gäller längre. Sätt valid_to eller citera lagen som gäller.",
+                                    f, ln, (rule.id,)))
+        if doc.valid_from and (rule.valid_from is None or rule.valid_from < doc.valid_from):
+            findings.append(Finding("kalla-ur-kraft", "varning",
+                                    f"Regeln {rule.id} citerar {doc.title}, som gäller från {doc.valid_from.isoformat()}, "
+                                    "men regeln gäller tidigare. Sätt valid_from.",
+                                    f, ln, (rule.id,)))
 
     # overlapping rules for the same insats
     for i, a in enumerate(pack.rules):

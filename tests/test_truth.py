@@ -275,3 +275,16 @@ def test_a_replaced_law_is_no_lint_warning_but_a_note():
     assert "regel-upphord" not in kinds
     assert kinds["regel-ersatt"].rule_ids == ("skydd-anmalningsskyldighet-sol-2001", "skydd-anmalningsskyldighet")
     assert kinds["regel-ersatt"].severity == "info"
+
+
+def test_lint_warns_when_a_rule_cites_a_law_outside_its_validity(tmp_path):
+    from engine.lint import lint_pack
+
+    assert not [f for f in lint_pack(load_pack(DEFAULT_PACK), TODAY) if f.kind == "kalla-ur-kraft"]
+    pack = tmp_path / "pack"
+    shutil.copytree(DEFAULT_PACK, pack)
+    path = pack / "regler" / "07-skydd.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("    valid_to: 2025-06-30\n", ""), encoding="utf-8")
+    found = [f for f in lint_pack(load_pack(pack), TODAY) if f.kind == "kalla-ur-kraft"]
+    assert [f.rule_ids for f in found] == [("skydd-anmalningsskyldighet-sol-2001",)]
+    assert "gällde till 2025-06-30" in found[0].message and found[0].file == "regler/07-skydd.yaml"
