@@ -71,10 +71,11 @@ class KommunEntry(BaseModel):
     planned_from: dt.date | None = None
     target_groups: list[str] = Field(default_factory=list)
     reason: str | None = None
+    basis: Literal["kommunens uppgift"] | None = Field(default=None, description="Underförstått: kommunens uppgift")
 
     def entry(self) -> AvailabilityEntry:
         basis = None if self.status == AvailabilityStatus.okand else AvailabilityBasis.kommunens_uppgift
-        return AvailabilityEntry(basis=basis, **self.model_dump())
+        return AvailabilityEntry(basis=basis, **self.model_dump(exclude={"basis"}))
 
     @model_validator(mode="after")
     def _shape(self) -> KommunEntry:

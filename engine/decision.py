@@ -27,12 +27,14 @@ from .models import (
 
 
 def _source(pack: Pack, ref) -> SourceOut:
-    return SourceOut(
-        document=ref.document,
-        section=ref.section,
-        title=pack.source_title(ref.document),
-        quote=ref.quote,
-    )
+    """The answer's form of a source reference, built once per reference of the pack."""
+    memo = pack.__dict__.setdefault("_source_out_memo", {})
+    out = memo.get(id(ref))
+    if out is None or out[0] is not ref:
+        out = (ref, SourceOut(document=ref.document, section=ref.section,
+                              title=pack.source_title(ref.document), quote=ref.quote))
+        memo[id(ref)] = out
+    return out[1]
 
 
 def _triggered_by(rule: Rule, family: NormalizedFamily) -> list[str]:

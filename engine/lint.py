@@ -7,7 +7,10 @@ Pure: reads a Pack. Every message is Swedish. Kinds:
   each other) and they are triggered alike: the same need conditions, or one has none. Rules
   that reach one insats through different needs are deliberate and not reported.
 * `regel-upphord`: the rule's validity window ended before the day checked: it can never fire.
+* `regel-ersatt`: the rule ended, and a rule with the same condition took over (a law replaced).
 * `regel-ej-borjat`: the rule only becomes valid after the day checked.
+* `kalla-ur-kraft`: the rule is valid on days when the law it cites is not (pack.yaml
+  `valid_from`/`valid_to` of the source document), e.g. a repealed law cited after its end.
 * `alder-utanfor-insats`: the rule recommends an insats for ages the insats does not cover
   (no overlap at all: the recommendation is wrong for every family it matches).
 * `insats-aldrig-rekommenderad`: no rule valid on the day recommends the insats.
@@ -131,7 +134,14 @@ def lint_pack(pack: Pack, day: dt.date | None = None) -> list[Finding]:
     # rules that can never fire, or not yet
     for rule in pack.rules:
         f, ln = at(rule)
-        if rule.valid_to and rule.valid_to < day:
+        successor = next((r for r in pack.rules if r is not rule and r.when == rule.when and r.valid_on(day)
+                          and rule.valid_to and r.valid_from and r.valid_from > rule.valid_to), None)
+        if rule.valid_to and rule.valid_to < day and successor is not None:
+            findings.append(Finding("regel-ersatt", "info",
+                                    f"Regeln {rule.id} gällde till {rule.valid_to.isoformat()} och har ersatts av "
+                                    f"{successor.id} (samma villkor, från {successor.valid_from.isoformat()}).",
+                                    f, ln, (rule.id, successor.id)))
+        elif rule.valid_to and rule.valid_to < day:
             findings.append(Finding("regel-upphord", "varning",
                                     f"Regeln {rule.id} gällde till {rule.valid_to.isoformat()} och kan inte längre ge någon rekommendation.",
                                     f, ln, (rule.id,)))
@@ -145,6 +155,24 @@ def lint_pack(pack: Pack, day: dt.date | None = None) -> list[Finding]:
                 findings.append(Finding("alder-utanfor-insats", "varning",
                                         f"Regeln {rule.id} rekommenderar {insats.name} för åldrar som insatsen inte omfattar.",
                                         f, ln, (rule.id,)))
+
+    # rules citing a law outside the law's validity
+    docs = {d.id: d for d in pack.meta.sources}
+    for rule in pack.rules:
+        doc = docs.get(rule.source.document)
+        if doc is None:
+            continue
+        f, ln = at(rule)
+        if doc.valid_to and (rule.valid_to is None or rule.valid_to > doc.valid_to):
+            findings.append(Finding("kalla-ur-kraft", "varning",
+                                    f"Regeln {rule.id} citerar {doc.title}, som gällde till {doc.valid_to.isoformat()}, "
+                                    "men regeln gäller längre. Sätt valid_to eller citera lagen som gäller.",
+                                    f, ln, (rule.id,)))
+        if doc.valid_from and (rule.valid_from is None or rule.valid_from < doc.valid_from):
+            findings.append(Finding("kalla-ur-kraft", "varning",
+                                    f"Regeln {rule.id} citerar {doc.title}, som gäller från {doc.valid_from.isoformat()}, "
+                                    "men regeln gäller tidigare. Sätt valid_from.",
+                                    f, ln, (rule.id,)))
 
     # overlapping rules for the same insats
     for i, a in enumerate(pack.rules):

@@ -280,6 +280,30 @@ def kritiskt_namner(bedomning: Bedomning, text: str):
     assert any(text.lower() in t.lower() for t in critical), critical
 
 
+@then(steg('tillgången för insatsen "{insats:Q}" bygger på "{grund:Q}"'))
+def tillgang_bygger_pa(bedomning: Bedomning, insats: str, grund: str):
+    basis = bedomning.insats(insats).availability_basis
+    assert basis is not None and basis.value == grund, f"tillgången bygger på '{basis.value if basis else None}'"
+
+
+@then(steg('insatsen "{insats:Q}" rekommenderas på grund av behovet "{kod:Q}"'))
+def utlost_av(bedomning: Bedomning, insats: str, kod: str):
+    rec = bedomning.insats(insats)
+    assert kod in rec.triggered_by, f"insatsen '{insats}' rekommenderas på grund av {rec.triggered_by}"
+
+
+@then(steg('kommer ett varningsmeddelande som nämner "{text:Q}"'))
+def varning_namner(bedomning: Bedomning, text: str):
+    warnings = [n.text for n in bedomning.svar().notices if n.severity.value == "warning"]
+    assert any(text.lower() in t.lower() for t in warnings), f"varningar: {warnings}"
+
+
+@then("kommer inget varningsmeddelande")
+def ingen_varning(bedomning: Bedomning):
+    warnings = [n.text for n in bedomning.svar().notices if n.severity.value == "warning"]
+    assert not warnings, warnings
+
+
 @then("kommer inget kritiskt meddelande")
 def inget_kritiskt(bedomning: Bedomning):
     assert not [n for n in bedomning.svar().notices if n.severity.value == "critical"]

@@ -2,7 +2,8 @@
 Egenskap: Stöd under barnets hela uppväxt 0–18 år
   Strategin, avsnitt 5: "Alla föräldrar ska erbjudas stöd under barnets hela uppväxt."
   Målområde 1: ett kunskapsbaserat föräldraskapsstöd till alla föräldrar under barnets hela
-  uppväxt. Åldrar i år kodas som månader: "a–b år" = a·12 till b·12 månader, båda inräknade.
+  uppväxt. Åldrar i hela år, som man säger på svenska: "a–b år" = månaderna a·12 till b·12+11,
+  högst 216. "Barn 3–12 år" omfattar alltså tolvåringar fram till 13-årsdagen (155 månader).
 
   @strategi-avsnitt-5 @strategi-malomrade-1
   Scenariomall: Universellt stöd vid varje ålder och under graviditeten i <kommun>
@@ -36,10 +37,10 @@ Egenskap: Stöd under barnets hela uppväxt 0–18 år
       | utokade-hembesok | 0     | Nora         |
       | utokade-hembesok | 18    | Lindesberg   |
       | bvc              | 0     | Hällefors    |
-      | bvc              | 72    | Ljusnarsberg |
+      | bvc              | 83    | Ljusnarsberg |
       | abc              | 36    | Örebro       |
-      | abc              | 144   | Kumla        |
-      | familjecentral   | 72    | Nora         |
+      | abc              | 155   | Kumla        |
+      | familjecentral   | 83    | Nora         |
 
   @strategi-avsnitt-3 @presentation-norra-lansdelen
   Scenariomall: Insatsen <insats> erbjuds inte vid <ålder> månader
@@ -50,11 +51,25 @@ Egenskap: Stöd under barnets hela uppväxt 0–18 år
     Exempel: Första månaden utanför åldersintervallet
       | insats           | ålder | kommun       |
       | utokade-hembesok | 19    | Lindesberg   |
-      | bvc              | 73    | Ljusnarsberg |
+      | bvc              | 84    | Ljusnarsberg |
       | abc              | 35    | Örebro       |
-      | abc              | 145   | Kumla        |
-      | familjecentral   | 73    | Nora         |
+      | abc              | 156   | Kumla        |
+      | familjecentral   | 84    | Nora         |
       | mvc              | 0     | Nora         |
+
+  @strategi-avsnitt-3 @presentation-norra-lansdelen
+  Scenario: En tolvåring (150 månader) får ABC 3–12 år, inte ABC Tonår
+    Givet en familj i kommunen "Örebro" med ett barn som är 150 månader
+    När stödet bedöms
+    Så rekommenderas insatsen "abc" på nivån "universell"
+    Och rekommenderas inte insatsen "abc-tonar"
+
+  @strategi-avsnitt-5 @presentation-nasta-steg
+  Scenario: En trettonåring (156 månader) får ABC Tonår, inte ABC 3–12 år
+    Givet en familj i kommunen "Örebro" med ett barn som är 156 månader
+    När stödet bedöms
+    Så rekommenderas insatsen "abc-tonar" på nivån "universell"
+    Och rekommenderas inte insatsen "abc"
 
   @strategi-avsnitt-5 @presentation-nasta-steg
   Scenario: Föräldrar till tonåringar erbjuds ABC Tonår

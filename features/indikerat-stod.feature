@@ -25,13 +25,15 @@ Egenskap: Indikerat stöd vid tydliga problem
       | beviljat_bistand         | Nora       | 100   |
 
   @strategi-avsnitt-4 @presentation-norra-lansdelen
-  Scenario: Beviljat bistånd ger familjebehandling enligt beslut enligt presentationen
+  Scenario: Ett beviljat biståndsbeslut antas gälla familjebehandling enligt beslut
     Givet en familj i kommunen "Nora" med ett barn som är 100 månader
     Och behovet "beviljat_bistand"
     När stödet bedöms
     Så rekommenderas insatsen "familjebehandling-beslut" på nivån "indikerad"
     Och motiveringen för insatsen "familjebehandling-beslut" hänvisar till källan "presentation-2022"
+    Och insatsen "familjebehandling-beslut" bygger på ett antagande
     Och insatsen "familjebehandling-beslut" finns i kommunen
+    Och tillgången för insatsen "familjebehandling-beslut" bygger på "antagande"
 
   @strategi-avsnitt-4
   Scenario: Föräldrar med stort stödbehov får indikerat stöd redan under graviditeten
@@ -50,3 +52,14 @@ Egenskap: Indikerat stöd vid tydliga problem
     Så rekommenderas insatsen "familjesamverkansteam" på nivån "indikerad"
     Och rekommenderas insatsen "abc-tonar" på nivån "universell"
     Och är rekommendationerna ordnade från universell till indikerad nivå
+
+  @strategi-avsnitt-4
+  Scenario: Två behov leder till samma insats – båda skälen visas
+    Givet en familj i kommunen "Örebro" med ett barn som är 14 år
+    Och behovet "normbrytande_beteende"
+    Och behovet "psykisk_ohalsa_barn"
+    När stödet bedöms
+    Så rekommenderas insatsen "familjebehandling-beslut" på nivån "indikerad"
+    Och insatsen "familjebehandling-beslut" rekommenderas på grund av behovet "normbrytande_beteende"
+    Och insatsen "familjebehandling-beslut" rekommenderas på grund av behovet "psykisk_ohalsa_barn"
+    Och rekommenderas varje insats bara en gång

@@ -2,9 +2,12 @@
 Egenskap: Barnets skydd mot våld och omsorgssvikt går först
   Strategin, avsnitt 2: "Föräldraskapsstöd är även viktigt för att barn ska få sina rättigheter
   tillgodosedda och exempelvis skyddas från våld och annan omsorgssvikt."
-  Socialtjänstlagen: den som i sitt arbete misstänker att ett barn far illa ska genast anmäla det
-  till socialtjänsten (anmälningsskyldighet). Därför visas ett kritiskt meddelande före allt
-  annat stöd.
+  Socialtjänstlagen: myndigheter vars verksamhet berör barn, deras anställda och yrkesverksamma
+  inom bland annat hälso- och sjukvård, skola och socialtjänst ska genast anmäla till
+  socialtjänsten om de misstänker att ett barn far illa (anmälningsskyldighet); andra kan och bör
+  anmäla. Därför visas ett kritiskt meddelande före allt annat stöd. Socialtjänstlagen (2001:453)
+  gällde till och med 30 juni 2025; från 1 juli 2025 gäller socialtjänstlagen (2025:400), där
+  kapitel och paragraf för anmälningsskyldigheten ännu ska verifieras.
 
   @strategi-avsnitt-2 @socialtjanstlagen
   Scenariomall: Tecken på våld eller omsorgssvikt vid <ålder> månader i <kommun>
@@ -40,6 +43,24 @@ Egenskap: Barnets skydd mot våld och omsorgssvikt går först
     När stödet bedöms
     Så kommer ett kritiskt meddelande först
     Och nämner det kritiska meddelandet "socialtjänsten"
+
+  @socialtjanstlagen
+  Scenariomall: Meddelandet den <datum> hänvisar till lagen som gäller då
+    Givet en familj i kommunen "Örebro" med ett barn som är 96 månader
+    Och behovet "vald_eller_omsorgssvikt"
+    Och att stödet bedöms den <datum>
+    När stödet bedöms
+    Så kommer ett kritiskt meddelande först
+    Och nämner det kritiska meddelandet "<lag>"
+    Och nämner det kritiska meddelandet "skyldiga"
+    Och nämner det kritiska meddelandet "kan och bör anmäla"
+
+    Exempel:
+      | datum      | lag                                          |
+      | 2025-03-01 | socialtjänstlagen (2001:453) 14 kap. 1 §     |
+      | 2025-06-30 | socialtjänstlagen (2001:453)                 |
+      | 2025-07-01 | socialtjänstlagen (2025:400)                 |
+      | 2026-11-24 | socialtjänstlagen (2025:400) – paragrafen ska verifieras |
 
   @strategi-avsnitt-2 @socialtjanstlagen
   Scenario: Anmälningsskyldigheten är lag och gäller också efter strategins slut

@@ -3,14 +3,17 @@ Egenskap: Vilket stöd finns i familjens kommun
   Strategin, avsnitt 1: stödet ska ges till alla, "oavsett i vilken kommun eller bostadsområde i
   Örebro län familjerna bor". Målområde 2 begär en kartläggning per kommun av vilka insatser som
   genomförs. Beslutsstödet säger därför för varje insats om den finns i kommunen, saknas, eller om
-  det är okänt. Bara det som en källa säger markeras som "finns"; presentationen 2022 listar
-  insatserna i norra länsdelen (Hällefors, Lindesberg, Ljusnarsberg och Nora).
+  det är okänt, och vad uppgiften bygger på: "källa" (en källa säger det för kommunen),
+  "antagande" (en slutsats, med sitt skäl) eller "kommunens uppgift". Presentationen 2022 listar
+  insatserna för norra länsdelen som helhet, och vilka kommuner som hör dit säger ingen källa: att
+  Hällefors, Lindesberg, Ljusnarsberg och Nora erbjuder dem är därför ett antagande.
 
   @presentation-norra-lansdelen @strategi-malomrade-2
   Scenariomall: <insats> finns i <kommun> i norra länsdelen
     Givet en familj i kommunen "<kommun>" med ett barn som är <ålder> månader
     När stödet bedöms
     Så finns insatsen "<insats>" i kommunen
+    Och tillgången för insatsen "<insats>" bygger på "antagande"
 
     Exempel:
       | kommun       | insats           | ålder |
@@ -34,11 +37,13 @@ Egenskap: Vilket stöd finns i familjens kommun
       | Kumla     | bvc            | 8     |
 
   @socialtjanstlagen @strategi-avsnitt-1
-  Scenariomall: Familjerådgivning finns i varje kommun
+  Scenariomall: Familjerådgivning antas finnas i varje kommun
     Givet en familj i kommunen "<kommun>" med ett barn som är 30 månader
     Och behovet "relationsproblem_foraldrar"
     När stödet bedöms
     Så finns insatsen "familjeradgivning" i kommunen
+    Och tillgången för insatsen "familjeradgivning" bygger på "antagande"
+    Och insatsen "familjeradgivning" rekommenderas på grund av behovet "relationsproblem_foraldrar"
 
     Exempel:
       | kommun    |

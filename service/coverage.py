@@ -177,7 +177,10 @@ def tables_html(matrix: CoverageMatrix, filters: Filters = Filters()) -> str:
             rows = []
             for kcode, kname in kommuner:
                 cells = [(matrix.cell(kcode, b.key, code), f"{kname}, {labels[b.key]}") for b in bands]
-                rows.append((kname, "", cells))
+                if any(c is not None for c, _ctx in cells):
+                    rows.append((kname, "", cells))
+            if not rows:
+                continue  # the need cannot arise in the chosen ages
             title = f"{label}" + (f" – {level.value} nivå" if level else "")
             out.append(f'<section class="vy-del" aria-labelledby="del-{n}"><h3 id="del-{n}">{e(title)}</h3>'
                        + _table(f"{label}: per kommun och åldersband", "Kommun", rows, bands, f"tabell-{n}")
@@ -188,7 +191,8 @@ def tables_html(matrix: CoverageMatrix, filters: Filters = Filters()) -> str:
             for code, label in needs:
                 level = _need_level(matrix, code)
                 cells = [(matrix.cell(kcode, b.key, code), f"{label}, {labels[b.key]}") for b in bands]
-                rows.append((label, level.value if level else "", cells))
+                if any(c is not None for c, _ctx in cells):  # not a need that cannot arise at these ages
+                    rows.append((label, level.value if level else "", cells))
             counts = _filtered_counts(matrix, filters, kcode)
             out.append(f'<section class="vy-del" aria-labelledby="del-{n}"><h3 id="del-{n}">{e(kname)}</h3>'
                        f'<p class="antal-rad">{_counts_line(counts)}</p>'

@@ -252,3 +252,39 @@ def test_lint_reports_months_whose_universal_support_rests_only_on_assumptions()
     assert [f.kind for f in findings] == ["universellt-stod-bara-antaganden"]
     assert "(84–216 mån)" in findings[0].message and "ABC Tonår" in findings[0].message
     assert "alla kommuner" in findings[0].message  # BVC (källa) covers 0–83 months
+
+
+def test_kommun_file_accepts_the_implied_basis_written_out_and_target_groups(tmp_path):
+    pack = _with_kommun_file(tmp_path, """entries:
+  - {kommun: Kumla, insats: abc, status: finns, basis: kommunens uppgift, target_groups: [föräldrar till barn 3–12 år]}
+""")
+    entry = load_pack(pack).availability[("1881", "abc")]
+    assert entry.basis.value == "kommunens uppgift" and entry.target_groups == ["föräldrar till barn 3–12 år"]
+    path = pack / "tillganglighet-kommuner.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("basis: kommunens uppgift", "basis: källa"),
+                    encoding="utf-8")
+    with pytest.raises(PackInvalid):
+        load_pack(pack)
+
+
+def test_a_replaced_law_is_no_lint_warning_but_a_note():
+    from engine.lint import lint_pack
+
+    findings = lint_pack(load_pack(DEFAULT_PACK), TODAY)
+    kinds = {f.kind: f for f in findings}
+    assert "regel-upphord" not in kinds
+    assert kinds["regel-ersatt"].rule_ids == ("skydd-anmalningsskyldighet-sol-2001", "skydd-anmalningsskyldighet")
+    assert kinds["regel-ersatt"].severity == "info"
+
+
+def test_lint_warns_when_a_rule_cites_a_law_outside_its_validity(tmp_path):
+    from engine.lint import lint_pack
+
+    assert not [f for f in lint_pack(load_pack(DEFAULT_PACK), TODAY) if f.kind == "kalla-ur-kraft"]
+    pack = tmp_path / "pack"
+    shutil.copytree(DEFAULT_PACK, pack)
+    path = pack / "regler" / "07-skydd.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("    valid_to: 2025-06-30\n", ""), encoding="utf-8")
+    found = [f for f in lint_pack(load_pack(pack), TODAY) if f.kind == "kalla-ur-kraft"]
+    assert [f.rule_ids for f in found] == [("skydd-anmalningsskyldighet-sol-2001",)]
+    assert "gällde till 2025-06-30" in found[0].message and found[0].file == "regler/07-skydd.yaml"

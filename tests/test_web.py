@@ -210,3 +210,11 @@ def test_strategi_counts_scenarios_as_the_test_command_does(client):
     assert collected > 40
     html = client.get("/strategi").text
     assert f"{collected} scenarier – godkända:" in html
+
+def test_kartlaggning_leaves_out_needs_that_cannot_arise_in_the_chosen_ages():
+    with TestClient(create_app()) as c:
+        html = c.get("/kartlaggning", params={"kommun": "Nora", "alder": "vantar"}).text
+        assert "Föräldrarna har separerat" in html and "Barnet skolkar" not in html
+        assert "Barnet skolkar" in c.get("/kartlaggning", params={"kommun": "Nora", "alder": "6-12"}).text
+        per_need = c.get("/kartlaggning", params={"vy": "behov", "alder": "vantar"}).text
+        assert "Barnet har övervikt eller fetma" not in per_need.split('id="vy-h"')[1]
