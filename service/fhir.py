@@ -9,7 +9,8 @@ kommunkod wins; else `district`, else `city`, matched against the pack's kommun 
 aliases. HL7 Sweden's base profiles (basprofiler-r4 1.1.0) define no municipality-code
 extension, so any extension whose URL names a municipality or kommun is accepted
 (e.g. `.../municipality-code`, `.../SEMunicipalityCode`, `.../kommunkod`), as is a Coding with the
-kommunkod OID 1.2.752.129.2.2.1.18 (Inera's KV Kommun) — see docs/journalsystem.md.
+kommunkod OID 1.2.752.129.2.2.1.17 (KV Kommun, SCB's kommunkod; .18 is KV Län) — see
+docs/journalsystem.md.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ FHIR_TIMEOUT = 3.0
 FHIR_MAX_BYTES = 1024 * 1024
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 KOMMUNKOD = re.compile(r"^\d{4}$")
-KOMMUNKOD_OIDS = ("urn:oid:1.2.752.129.2.2.1.18",)
+KOMMUNKOD_OIDS = ("urn:oid:1.2.752.129.2.2.1.17",)
 _MUNICIPALITY_URL = re.compile(r"municipal|kommun", re.IGNORECASE)
 FOLKBOKFORINGSADRESS = "63381000052101"  # SNOMED CT SE, HL7 Sweden SEBaseAddressPersonExtension
 _BIRTH = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
