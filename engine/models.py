@@ -393,6 +393,9 @@ _SSN_RE = re.compile(r"(?<!\d)(?:\d{2})?(\d{2})(\d{2})(\d{2})\d{4}(?!\d)")
 # category Pd and the minus sign), plus, dots, slashes, underscores and whitespace of every kind.
 _SEPARATORS = "-+./_\u2212\u2044\u2215\u00b7"
 _DIGIT_GROUP = re.compile(r"\d+")
+# A canonical UUID (hookInstance, card and suggestion ids) is an opaque id, never a personnummer,
+# though its hex groups may hold ten digits in a row joined by dashes.
+_UUID = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![0-9A-Fa-f])")
 
 
 def _is_separator(ch: str) -> bool:
@@ -436,7 +439,7 @@ def looks_like_personnummer(text: str) -> bool:
     are not: they have too few digits or no valid month and day."""
     if sum(ch.isdigit() for ch in text) < 10:
         return False
-    text = _plain(text)
+    text = _UUID.sub("#", _plain(text))
     if _shaped(text):
         return True
     groups = [(m.start(), m.end()) for m in _DIGIT_GROUP.finditer(text)]

@@ -397,7 +397,7 @@ async def _patient_facts(req: CdsRequest, prefetch: Any, authorization: Any, ids
             raise precondition_failed(
                 "patientens uppgifter saknas: skicka Patient i prefetch.patient eller fhirServer och context.patientId",
                 "patient data missing: send the Patient in prefetch.patient, or fhirServer and context.patientId")
-        if not fhir.fhir_server_allowed(req.fhirServer, authenticated):
+        if not fhir.fhir_server_allowed(req.fhirServer):
             raise precondition_failed(
                 "tjänsten läser inte från den fhirServer (se FORALDRASTOD_FHIR_SERVERS); skicka Patient i prefetch",
                 "this fhirServer is not allowed (see FORALDRASTOD_FHIR_SERVERS); send the Patient in prefetch")

@@ -158,15 +158,17 @@ def patient_in(prefetch: Any) -> dict | None:
     return None
 
 
-def fhir_server_allowed(url: str, authenticated: bool) -> bool:
-    """May the service read from this fhirServer? With FORALDRASTOD_FHIR_SERVERS (comma-separated
-    base URLs) only those; without it, any http(s) server when the caller proved who it is with a
-    JWT (FORALDRASTOD_CDS_ISSUERS), else none: an anonymous caller never makes the service fetch."""
+def fhir_server_allowed(url: str) -> bool:
+    """May the service read from this fhirServer? CDS Hooks lets the service read the Patient from
+    the fhirServer the caller names, so by default any http(s) server (the fetch itself is narrow:
+    only `Patient/{id}` with a valid FHIR id, no redirects, a short timeout and a size cap, and only
+    the birth date and kommun are read). With FORALDRASTOD_FHIR_SERVERS (comma-separated base URLs)
+    only those: set it in production to the journal systems' FHIR servers."""
     allowed = [u.strip().rstrip("/") for u in (os.environ.get("FORALDRASTOD_FHIR_SERVERS") or "").split(",") if u.strip()]
-    if allowed:
-        base = url.rstrip("/")
-        return any(base == a or base.startswith(a + "/") for a in allowed)
-    return authenticated
+    if not allowed:
+        return True
+    base = url.rstrip("/")
+    return any(base == a or base.startswith(a + "/") for a in allowed)
 
 
 class FhirUnavailable(Exception):

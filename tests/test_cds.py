@@ -232,14 +232,16 @@ def test_only_fhir_server_reads_the_patient_with_the_token(client, monkeypatch):
         auth = {"access_token": "opaque-token-123", "token_type": "Bearer", "expires_in": 300,
                 "scope": "user/Patient.read", "subject": "foraldrastod"}
         r = client.post(URL, json=hook(std_context(), fhirServer=server.base, fhirAuthorization=auth))
-        assert r.status_code == 412 and "FORALDRASTOD_FHIR_SERVERS" in r.json()["message"]
-        assert server.requests == []  # an anonymous caller never makes the service fetch
-        monkeypatch.setenv("FORALDRASTOD_FHIR_SERVERS", "https://annan.example/fhir," + server.base)
-        r = client.post(URL, json=hook(std_context(), fhirServer=server.base, fhirAuthorization=auth))
         assert r.status_code == 200, r.text
         assert "Kommun: Nora" in r.json()["cards"][0]["detail"]
         assert server.requests == [("/fhir/Patient/4711234567", "Bearer opaque-token-123")]
         assert "opaque-token" not in r.text
+        # with an allow-list, a fhirServer outside it is never read
+        monkeypatch.setenv("FORALDRASTOD_FHIR_SERVERS", "https://annan.example/fhir")
+        r = client.post(URL, json=hook(std_context(), fhirServer=server.base, fhirAuthorization=auth))
+        assert r.status_code == 412 and "FORALDRASTOD_FHIR_SERVERS" in r.json()["message"]
+        assert len(server.requests) == 1
+        monkeypatch.setenv("FORALDRASTOD_FHIR_SERVERS", "https://annan.example/fhir," + server.base)
         server.status = 403
         r = client.post(URL, json=hook(std_context(), fhirServer=server.base, fhirAuthorization=auth))
         assert r.status_code == 412 and "403" in r.json()["message"]

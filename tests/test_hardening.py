@@ -53,6 +53,19 @@ def test_look_alikes_are_not(text):
     assert not looks_like_personnummer(text)
 
 
+def test_uuids_are_opaque_ids_not_personnummer():
+    """hookInstance, card and suggestion ids are UUIDs; about 1 in 220 random UUIDs holds ten digits
+    joined by dashes that are shaped like a date of birth. A personnummer beside one is still found."""
+    import random
+    import uuid
+
+    rng = random.Random(20261124)
+    ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(20000)]
+    assert not [i for i in ids if looks_like_personnummer(i)]
+    assert looks_like_personnummer(f"{ids[0]} 811218-9876")
+    assert looks_like_personnummer("00811218-9876-4abc")  # not a whole UUID: still a personnummer
+
+
 def _places(value):
     """Every place in a /v1 body (and the CDS context/feedback) where a value can hide."""
     base = {"kommun": "Nora", "age_months": 8}
