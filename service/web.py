@@ -1,6 +1,8 @@
 """The staff web pages: `/` (the form), `/kartlaggning` (gaps per kommun), `/strategi` (living
-documentation), and their static files. Plain HTML rendered here from the pack; the form posts
-to the JSON API from /static/app.js. No personal data fields; nothing is stored.
+documentation), /docs and /redoc (offline), and their static files. Plain HTML rendered here from
+the pack. The form on / posts to / (form-encoded, never in the URL) and gets the answer rendered by
+service/answer.py through the same decision path as the JSON API; app.js sends the same form and
+shows the same HTML without reloading. No personal data fields; nothing is stored.
 """
 from __future__ import annotations
 
@@ -22,8 +24,9 @@ from engine import Engine, Pack, load_pack
 from engine.coverage import compute_coverage
 from engine.lint import lint_pack
 
-from . import answer, api, strategi
 from . import coverage as coverage_render
+from . import strategi
+from . import answer, api  # noqa: I001  (kept apart: fewer merge conflicts)
 from .errors import ApiError
 
 HERE = Path(__file__).resolve().parent
