@@ -408,6 +408,7 @@ def strategi_page(request: Request) -> HTMLResponse:
                              f'<table class="exempel"><caption id="{label}">Exempel ({len(table) - 1} rader)</caption>'
                              f'<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
             parts.append("</article>")
+        parts.append('<p class="till-innehall"><a href="#innehall-rubrik">Till innehållet</a></p>')
         parts.append("</section>")
     return page("Strategin i tester", "\n".join(parts), pack, "/strategi")
 
