@@ -344,6 +344,13 @@ class Pack:
         )
 
 
+class _AnyId(frozenset):
+    """Contains every id (used when pack.yaml, which lists the source documents, is broken)."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
 def _iter_files(directory: Path) -> Iterator[Path]:
     yield from sorted(p for p in directory.rglob("*.yaml") if p.is_file())
 
@@ -414,10 +421,11 @@ def load_pack(directory: str | Path | None = None) -> Pack:
         rules=[],
         availability={},
     )
-    doc_ids = {d.id for d in meta.sources} if meta else None
+    # without a valid pack.yaml every document id is taken as known: no error that only repeats it
+    doc_ids = {d.id for d in meta.sources} if meta else _AnyId()
 
     def check_source(ref, rel: str, located: _Located, loc: tuple):
-        if doc_ids is not None and ref.document not in doc_ids:
+        if ref.document not in doc_ids:
             errors.append(
                 PackError(rel, located.line_of(loc + ("source", "document")),
                           f"okänt källdokument '{ref.document}'{messages.suggestion(ref.document, doc_ids)}")

@@ -7,6 +7,7 @@ scenariot själv anger ett datum. Alla steg finns listade i features/README.md.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import os
 import re
@@ -15,7 +16,10 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from pytest_bdd import given, parsers, then, when
+from pytest_bdd import given as _given
+from pytest_bdd import parsers
+from pytest_bdd import then as _then
+from pytest_bdd import when as _when
 from pytest_bdd.scenario import scenario_wrapper_template_registry
 
 from engine import Engine, FamilyInvalid, Level, load_pack
@@ -33,8 +37,75 @@ TAG_PREFIXES = {
     "strategi": "strategins text",
     "presentation": "Region Örebro läns presentation 2022",
     "socialtjanstlagen": "socialtjänstlagen",
-    "kontrakt": "det publika kontraktet (CONTRACT.md)",
+    "kontrakt": "tjänstens publika kontrakt",
 }
+
+
+def tag_prefixes() -> dict[str, str]:
+    """The tag prefixes a feature may use: the fixed ones above, and the id of every source
+    document of the pack (pack.yaml `sources`), e.g. @rikshandboken or @allabarnicentrum-abc."""
+    prefixes = dict(TAG_PREFIXES)
+    try:
+        pack = load_pack(rules_dir())
+    except Exception:  # an invalid pack: `foraldrastod test` reports it before it gets here
+        return prefixes
+    for doc in pack.meta.sources:
+        prefixes.setdefault(doc.id, doc.title)
+    return prefixes
+
+
+def _rel(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# --------------------------------------------------------------------------- step registry
+STEPS: list[tuple[str, str]] = []  # (Givet|När|Så, the step as written, with "…" and N for values)
+_KIND = {"given": "Givet", "when": "När", "then": "Så"}
+
+
+def _readable(pattern: str) -> str:
+    return re.sub(r"\{[^}:]*:d\}", "N", re.sub(r"\{[^}:]*(:[^}]*)?\}", "…", pattern))
+
+
+def _recording(kind: str, decorator):
+    """pytest-bdd's given/when/then, also keeping the step's text for 'närmaste steg' hints."""
+    def wrapper(name, **kwargs):
+        STEPS.append((_KIND[kind], _readable(getattr(name, "name", name))))
+        return decorator(name, **kwargs)
+    return wrapper
+
+
+given, when, then = _recording("given", _given), _recording("when", _when), _recording("then", _then)
+
+
+class StegSaknas(AssertionError):
+    """A step in a feature file that no step definition matches."""
+
+
+def nearest_steps(text: str, n: int = 3) -> list[str]:
+    """The defined steps most like `text` (values in quotes and numbers compared as placeholders)."""
+    shape = re.sub(r"\b\d+\b", "N", re.sub(r'"[^"]*"', '"…"', text))
+    candidates = {s for _, s in STEPS}
+    scored = sorted(candidates, key=lambda s: difflib.SequenceMatcher(None, shape, s).ratio(), reverse=True)
+    return [s for s in scored[:n] if difflib.SequenceMatcher(None, shape, s).ratio() > 0.4]
+
+
+def pytest_bdd_step_func_lookup_error(request, feature, scenario, step, exception):
+    near = nearest_steps(step.name)
+    hint = ("; närmaste steg: " + " | ".join(f"'{s}'" for s in near)) if near else ""
+    raise StegSaknas(f"{_rel(Path(feature.filename))}:{step.line_number}: okänt steg "
+                     f"'{step.keyword.strip()} {step.name}'{hint} (alla steg: features/README.md)")
+
+
+_STEP_PLACE: dict[str, str] = {}
+
+
+def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func_args, exception):
+    """Remember where a failing step is, so the summary can say fil:rad."""
+    _STEP_PLACE[request.node.nodeid] = f"{_rel(Path(feature.filename))}:{step.line_number}"
 
 
 # --------------------------------------------------------------------------- markers
@@ -44,15 +115,26 @@ def pytest_configure(config: pytest.Config) -> None:
     En tagg måste börja med ett känt prefix (strategi-, presentation-, socialtjanstlagen,
     kontrakt); en felstavad tagg med okänt prefix registreras inte och stoppar körningen."""
     seen: set[str] = set()
+    prefixes = tag_prefixes()
+    problems: list[str] = []
     for path in sorted(FEATURES_DIR.rglob("*.feature")):
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.lstrip().startswith("@"):
                 continue
             for tag in TAG_RE.findall(line):
-                prefix = next((p for p in TAG_PREFIXES if tag == p or tag.startswith(p + "-")), None)
-                if prefix and tag not in seen:
+                prefix = next((p for p in sorted(prefixes, key=len, reverse=True)
+                               if tag == p or tag.startswith(p + "-")), None)
+                if prefix is None:
+                    head = tag.split("-")[0]
+                    close = difflib.get_close_matches(head, list(prefixes), n=1, cutoff=0.6)
+                    hint = f" – menade du '@{close[0]}{tag[len(head):]}'?" if close else ""
+                    problems.append(f"{_rel(path)}:{number}: okänd tagg '@{tag}'{hint} En tagg börjar med "
+                                    f"ett av prefixen {', '.join(sorted(prefixes))}.")
+                elif tag not in seen:
                     seen.add(tag)
-                    config.addinivalue_line("markers", f"{tag}: kodar {TAG_PREFIXES[prefix]} ({tag})")
+                    config.addinivalue_line("markers", f"{tag}: kodar {prefixes[prefix]} ({tag})")
+    if problems:
+        raise pytest.UsageError("\n".join(problems))
 
 
 # --------------------------------------------------------------------------- engine
@@ -105,6 +187,43 @@ def bedomning() -> Bedomning:
     return Bedomning()
 
 
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def need_code(pack, text: str) -> str:
+    if text in pack.needs:
+        return text
+    by_label = {_fold(n.label): code for code, n in pack.needs.items()}
+    return by_label.get(_fold(text), text)
+
+
+def insats_id(pack, text: str) -> str:
+    """An insats by its id or its name; an unknown one fails the step with 'menade du'."""
+    if text in pack.insatser:
+        return text
+    by_name = {_fold(i.name): iid for iid, i in pack.insatser.items()}
+    if _fold(text) in by_name:
+        return by_name[_fold(text)]
+    words = list(pack.insatser) + [i.name for i in pack.insatser.values()]
+    close = difflib.get_close_matches(text, words, n=1, cutoff=0.6)
+    hint = f" – menade du '{close[0]}'?" if close else ""
+    raise AssertionError(f"okänd insats '{text}'{hint} (ange insatsens id eller namn)")
+
+
+LEVEL_NAMES = [level.value for level in Level]
+
+
+def level_name(text: str) -> str:
+    if text in LEVEL_NAMES:
+        return text
+    if text.casefold() in LEVEL_NAMES:
+        return text.casefold()
+    close = difflib.get_close_matches(text.casefold(), LEVEL_NAMES, n=1, cutoff=0.5)
+    hint = f" – menade du '{close[0]}'?" if close else ""
+    raise AssertionError(f"okänd nivå '{text}'{hint} (universell, selektiv eller indikerad)")
+
+
 def decide(motor: Engine, data: dict) -> Decision:
     return motor.decide(Family.model_validate(data))
 
@@ -154,8 +273,10 @@ def barnet_ar_manader(bedomning: Bedomning, alder: int):
 
 
 @given(steg('behovet "{kod:Q}"'))
-def behovet(bedomning: Bedomning, kod: str):
-    bedomning.needs.append(kod)
+def behovet(bedomning: Bedomning, motor: Engine, kod: str):
+    """A need by its code or its label ("Barnet har övervikt eller fetma"). An unknown one is
+    passed on as it is: the engine's own error (with 'menade du') is what a scenario may test."""
+    bedomning.needs.append(need_code(motor.pack, kod))
 
 
 @given(steg("att stödet bedöms den {datum:ti}"))
@@ -184,67 +305,79 @@ def _field_in_message(err) -> str:
 
 # --------------------------------------------------------------------------- Så
 @then(steg('rekommenderas insatsen "{insats:Q}" på nivån "{niva:Q}"'))
-def rekommenderas_pa_niva(bedomning: Bedomning, insats: str, niva: str):
+def rekommenderas_pa_niva(bedomning: Bedomning, motor: Engine, insats: str, niva: str):
+    insats = insats_id(motor.pack, insats)
+    niva = level_name(niva)
     rec = bedomning.insats(insats)
     assert rec.level.value == niva, f"insatsen '{insats}' har nivån '{rec.level.value}', inte '{niva}'"
 
 
 @then(steg('rekommenderas insatsen "{insats:Q}"'))
-def rekommenderas(bedomning: Bedomning, insats: str):
+def rekommenderas(bedomning: Bedomning, motor: Engine, insats: str):
+    insats = insats_id(motor.pack, insats)
     bedomning.insats(insats)
 
 
 @then(steg('rekommenderas inte insatsen "{insats:Q}"'))
-def rekommenderas_inte(bedomning: Bedomning, insats: str):
+def rekommenderas_inte(bedomning: Bedomning, motor: Engine, insats: str):
+    insats = insats_id(motor.pack, insats)
     ids = [r.insats_id for r in bedomning.svar().recommendations]
     assert insats not in ids, f"insatsen '{insats}' rekommenderas, men borde inte"
 
 
 @then(steg('är högsta nivån "{niva:Q}"'))
-def hogsta_nivan(bedomning: Bedomning, niva: str):
+def hogsta_nivan(bedomning: Bedomning, motor: Engine, niva: str):
+    niva = level_name(niva)
     assert bedomning.svar().level.value == niva, f"högsta nivån är '{bedomning.svar().level.value}'"
 
 
 @then(steg('rekommenderas minst en insats på nivån "{niva:Q}"'))
-def minst_en_pa_niva(bedomning: Bedomning, niva: str):
+def minst_en_pa_niva(bedomning: Bedomning, motor: Engine, niva: str):
+    niva = level_name(niva)
     assert any(r.level.value == niva for r in bedomning.svar().recommendations), f"ingen insats på nivån '{niva}'"
 
 
 @then(steg('rekommenderas ingen insats på nivån "{niva:Q}"'))
-def ingen_pa_niva(bedomning: Bedomning, niva: str):
+def ingen_pa_niva(bedomning: Bedomning, motor: Engine, niva: str):
+    niva = level_name(niva)
     found = [r.insats_id for r in bedomning.svar().recommendations if r.level.value == niva]
     assert not found, f"insatser på nivån '{niva}': {found}"
 
 
 @then(steg('insatsen "{insats:Q}" finns i kommunen'))
 @then(steg('finns insatsen "{insats:Q}" i kommunen'))
-def finns_i_kommunen(bedomning: Bedomning, insats: str):
+def finns_i_kommunen(bedomning: Bedomning, motor: Engine, insats: str):
+    insats = insats_id(motor.pack, insats)
     status = bedomning.insats(insats).availability.value
     assert status == "finns", f"insatsen '{insats}' är markerad som '{status}'"
 
 
 @then(steg('insatsen "{insats:Q}" är markerad som "{status:Q}"'))
 @then(steg('är insatsen "{insats:Q}" markerad som "{status:Q}"'))
-def markerad_som(bedomning: Bedomning, insats: str, status: str):
+def markerad_som(bedomning: Bedomning, motor: Engine, insats: str, status: str):
+    insats = insats_id(motor.pack, insats)
     actual = bedomning.insats(insats).availability.value
     assert actual == status, f"insatsen '{insats}' är markerad som '{actual}', inte '{status}'"
 
 
 @then(steg('insatsen "{insats:Q}" bygger på ett antagande'))
 @then(steg('bygger insatsen "{insats:Q}" på ett antagande'))
-def bygger_pa_antagande(bedomning: Bedomning, insats: str):
+def bygger_pa_antagande(bedomning: Bedomning, motor: Engine, insats: str):
+    insats = insats_id(motor.pack, insats)
     assert bedomning.insats(insats).status.value == "antagande"
 
 
 @then(steg('motiveringen för insatsen "{insats:Q}" hänvisar till källan "{dokument:Q}"'))
-def hanvisar_till_kallan(bedomning: Bedomning, insats: str, dokument: str):
+def hanvisar_till_kallan(bedomning: Bedomning, motor: Engine, insats: str, dokument: str):
+    insats = insats_id(motor.pack, insats)
     rec = bedomning.insats(insats)
     assert rec.rationale.strip(), "motiveringen är tom"
     assert rec.source.document == dokument, f"källan är '{rec.source.document}'"
 
 
 @then(steg('källan för insatsen "{insats:Q}" citerar "{text:Q}"'))
-def kallan_citerar(bedomning: Bedomning, insats: str, text: str):
+def kallan_citerar(bedomning: Bedomning, motor: Engine, insats: str, text: str):
+    insats = insats_id(motor.pack, insats)
     quote = bedomning.insats(insats).source.quote or ""
     assert text in quote, f"citatet är '{quote}'"
 
@@ -379,7 +512,11 @@ def pytest_runtest_makereport(item, call):
         entry["status"] = "failed"
         if call.excinfo is not None:
             text = str(call.excinfo.value).strip().splitlines()
-            entry["message"] = (text[0] if text else call.excinfo.typename)[:300]
+            message = text[0] if text else call.excinfo.typename
+            place = _STEP_PLACE.get(item.nodeid)
+            if place and not message.startswith("features/"):
+                message = f"{place}: {message}"
+            entry["message"] = message[:300]
     if report.when == "teardown":  # runs also after a failed setup
         _results.append(entry)
     return report

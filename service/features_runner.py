@@ -17,7 +17,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FEATURES = ROOT / "features"
+FEATURES = Path(os.environ.get("FORALDRASTOD_FEATURES_DIR") or ROOT / "features")  # the same env as /strategi
 DEFAULT_RULES = ROOT / "rules" / "orebro-lan"
 DEFAULT_RESULTS = ROOT / "artifacts" / "feature-results.json"
 
@@ -125,6 +125,16 @@ def main(args: argparse.Namespace | list[str] | None = None) -> int:
 
     print(f"Beteendetester (Gherkin) för regelpaketet i {rules}")
     if body is None or not body.get("scenarios"):
+        output = (proc.stdout or "") + (proc.stderr or "")
+        # features/conftest.py stops the run with `fil:rad: meddelande` (e.g. an unknown tag)
+        usage = [ln[len("ERROR: "):] for ln in output.splitlines() if ln.startswith("ERROR: ")]
+        usage = [ln for ln in usage if ln.startswith("features/")] or usage
+        if usage and proc.returncode == 4:
+            print("Inga scenarier kördes. Rätta först:", file=sys.stderr)
+            more = [ln for ln in output.splitlines() if ln.startswith("features/") and ln not in usage]
+            for line in usage + more:
+                print(line, file=sys.stderr)
+            return 1
         reason = PYTEST_EXIT.get(proc.returncode, f"pytest avslutades med kod {proc.returncode}")
         print(f"Inga scenarier kördes: {reason}.")
         if not verbose and (proc.stdout or proc.stderr):

@@ -1,6 +1,8 @@
 """The staff web pages: `/` (the form), `/kartlaggning` (gaps per kommun), `/strategi` (living
-documentation), and their static files. Plain HTML rendered here from the pack; the form posts
-to the JSON API from /static/app.js. No personal data fields; nothing is stored.
+documentation), /docs and /redoc (offline), and their static files. Plain HTML rendered here from
+the pack. The form on / posts to / (form-encoded, never in the URL) and gets the answer rendered by
+service/answer.py through the same decision path as the JSON API; app.js sends the same form and
+shows the same HTML without reloading. No personal data fields; nothing is stored.
 """
 from __future__ import annotations
 
@@ -23,8 +25,9 @@ from engine.coverage import AGE_BANDS, compute_coverage
 from engine.lint import lint_pack
 from engine.models import Level
 
-from . import answer, api, strategi
 from . import coverage as coverage_render
+from . import strategi
+from . import answer, api  # noqa: I001  (kept apart: fewer merge conflicts)
 from .errors import ApiError
 
 HERE = Path(__file__).resolve().parent
@@ -439,6 +442,7 @@ def strategi_page(request: Request) -> HTMLResponse:
                              f'<table class="exempel"><caption id="{label}">Exempel ({len(table) - 1} rader)</caption>'
                              f'<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
             parts.append("</article>")
+        parts.append('<p class="till-innehall"><a href="#innehall-rubrik">Till innehållet</a></p>')
         parts.append("</section>")
     return page("Strategin i tester", "\n".join(parts), pack, "/strategi")
 

@@ -133,7 +133,11 @@
       print.parentNode.hidden = false;
       print.addEventListener("click", function () { window.print(); });
     }
-    if (heading) heading.focus();
+    if (heading) {
+      // the answer's heading at the top of the screen, so the highest level shows below it
+      heading.scrollIntoView({ block: "start" });
+      heading.focus({ preventScroll: true });
+    }
   }
 
   /* A changed form marks the answer on screen as out of date (visible and for screen readers). */
