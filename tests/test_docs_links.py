@@ -31,3 +31,10 @@ def test_readme_starts_with_users():
     assert "make run" in text and "make test" in text
     assert "durable_rules" not in text.split("## Mer att läsa")[0]
     assert "Föräldraskapsstödsprogrammsresan" not in text
+
+
+def test_no_double_m_typo_anywhere_a_user_reads():
+    """The 2022 slide title is spelt "…programmsresan" in the source; we write it correctly."""
+    readable = [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "rules").rglob("*.yaml"),
+                *(ROOT / "service" / "templates").glob("*.html")]
+    assert not [p.name for p in readable if "programmsresan" in p.read_text(encoding="utf-8")]
