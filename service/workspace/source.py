@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import db, packfiles, store
@@ -32,8 +33,17 @@ class DatabaseSource:
         self.url = url or db.database_url()
         self.cache_dir = Path(cache_dir) if cache_dir else cache_root()
         self._sessions = None
-        if seed:
+        if seed and not self._ready():
             prepare(self.url)
+
+    def _ready(self) -> bool:
+        """True when the schema exists and a version is current (then no migration is attempted:
+        workers started by `serve` after it prepared the database never race on DDL)."""
+        try:
+            with self._session() as s:
+                return store.current_token(s) is not None
+        except DBAPIError:
+            return False
 
     def _session(self) -> Session:
         if self._sessions is None or self._sessions.kw["bind"] is not db.make_engine(self.url):
@@ -85,9 +95,25 @@ def prepare(url: str | None = None) -> None:
         store.ensure_seeded(s)
 
 
+SOURCE_ENV = "FORALDRASTOD_PACK_SOURCE"
+
+
 def serve_source(rules: str | None) -> DatabaseSource | None:
-    """The source `foraldrastod serve` uses: the database when one is configured (DATABASE_URL
-    set or var/foraldrastod.db present) and no --rules directory is given; else None."""
+    """For `foraldrastod serve` (the supervisor, once, before workers start): the database when
+    one is configured (DATABASE_URL set or var/foraldrastod.db present) and no --rules directory
+    is given. Migrates and seeds the database, and sets FORALDRASTOD_PACK_SOURCE=database so the
+    workers' `from_env()` use it too. None: serve a directory as before."""
     if rules or os.environ.get("FORALDRASTOD_RULES") or not db.configured():
+        os.environ.pop(SOURCE_ENV, None)
         return None
-    return DatabaseSource()
+    source = DatabaseSource()
+    os.environ[SOURCE_ENV] = "database"
+    return source
+
+
+def from_env() -> DatabaseSource | None:
+    """In a worker: the DatabaseSource when `serve` chose the database (FORALDRASTOD_PACK_SOURCE),
+    else None. Never chosen implicitly, so create_app() in tests keeps serving directories."""
+    if os.environ.get(SOURCE_ENV) == "database":
+        return DatabaseSource(seed=False)
+    return None
