@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -106,7 +107,13 @@ def serve_source(rules: str | None) -> DatabaseSource | None:
     if rules or os.environ.get("FORALDRASTOD_RULES") or not db.configured():
         os.environ.pop(SOURCE_ENV, None)
         return None
-    source = DatabaseSource()
+    try:
+        source = DatabaseSource()
+    except (DBAPIError, store.Refused) as exc:
+        reason = exc.message if isinstance(exc, store.Refused) else str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        print(f"Databasen {db.describe_url()} kan inte användas: {reason}", file=sys.stderr)
+        print("Ange en annan DATABASE_URL, eller --rules DIR för att använda en mapp med regelpaketet.", file=sys.stderr)
+        raise SystemExit(1) from None
     os.environ[SOURCE_ENV] = "database"
     return source
 

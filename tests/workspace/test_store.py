@@ -265,3 +265,29 @@ def test_export_roundtrip_and_import_refusals(session, people, tmp_path):
         store.get_version(session, "99")
     with pytest.raises(store.NotFound):
         store.get_draft(session, "abc")
+
+
+def test_serve_chooses_the_database_only_without_rules(db_url, monkeypatch, tmp_path):
+    from service.workspace import source as source_mod
+
+    monkeypatch.delenv(source_mod.SOURCE_ENV, raising=False)
+    assert source_mod.serve_source(str(DEFAULT_PACK)) is None
+    assert source_mod.from_env() is None  # create_app() in tests never picks the database by itself
+    chosen = source_mod.serve_source(None)
+    assert isinstance(chosen, DatabaseSource)
+    assert source_mod.from_env() is not None  # what the workers see
+    assert chosen.current().startswith("1:")  # migrated and seeded on first start
+    monkeypatch.setenv("FORALDRASTOD_RULES", str(DEFAULT_PACK))
+    assert source_mod.serve_source(None) is None
+    assert source_mod.from_env() is None
+
+
+def test_serve_refuses_an_unreachable_database_in_swedish(monkeypatch, capsys, tmp_path):
+    from service.workspace import source as source_mod
+
+    monkeypatch.delenv("FORALDRASTOD_RULES", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg://x@/db?host={tmp_path}&port=1&connect_timeout=2")
+    with pytest.raises(SystemExit) as exc:
+        source_mod.serve_source(None)
+    assert exc.value.code == 1
+    assert "kan inte användas" in capsys.readouterr().err
