@@ -66,10 +66,10 @@ def page(title: str, main: str, *, user: Any | None = None, csrf: str = "", path
                   for href, label in nav_items(user))
     who = ""
     if user is not None:
-        who = (f'<p class="vem">Inloggad som <strong>{e(user.name)}</strong> ({e(ROLE_TEXT.get(user.role, user.role))}'
-               f'{", kommun " + e(user.kommun) if user.kommun else ""})'
+        who = (f'<div class="vem"><span>Inloggad som <strong>{e(user.name)}</strong> '
+               f'({e(ROLE_TEXT.get(user.role, user.role))}{", kommun " + e(user.kommun) if user.kommun else ""})</span>'
                f'<form method="post" action="/redaktion/logga-ut">{csrf_field(csrf)}'
-               f'<button class="lank-knapp" type="submit">Logga ut</button></form></p>')
+               f'<button class="lank-knapp" type="submit">Logga ut</button></form></div>')
     body = _template("layout.html").substitute(title=e(title), nav=nav, who=who, main=main, serving=e(serving))
     return HTMLResponse(body, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
 

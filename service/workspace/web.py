@@ -1039,7 +1039,7 @@ def review_page(request: Request, draft_id: int, klart: str = ""):
         if d.status == "inskickad":
             if ctx.user.role == "granskare" and ctx.user.name != d.author:
                 parts.append(f"""<section class="kort" aria-labelledby="beslut-rubrik"><h2 id="beslut-rubrik">Beslut</h2>
-<p>Godkännande kör valideringen och alla beteendetester igen och publicerar sedan utkastet: inom
+<p>Godkännande kör valideringen och alla beteendetester igen (det tar en stund) och publicerar sedan utkastet: inom
 några sekunder svarar beslutsstödet med den nya versionen.</p>
 <form method="post" action="/redaktion/utkast/{d.id}/godkann">{views.csrf_field(ctx.csrf)}
 <button class="knapp" type="submit" id="godkann">Godkänn och publicera</button></form>
