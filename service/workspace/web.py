@@ -891,12 +891,49 @@ def _csv_table(text: str, table_id: str, label: str, limit: int) -> tuple[str, i
     if len(rows) < 2:
         return "", 0
     header, body = rows[0], rows[1:]
-    table = views.table([CSV_LABELS.get(h, h) for h in header], [[e(c) for c in r] for r in body[:limit]])
+
+    def cell(name: str, value: str) -> str:
+        if name == "exempel" and value:  # "a | b | c": a short list, the rest in the CSV
+            examples = value.split(" | ")
+            more = f'<li class="liten">och {len(examples) - 3} till i CSV-filen</li>' if len(examples) > 3 else ""
+            return "<ul>" + "".join(f"<li>{e(x)}</li>" for x in examples[:3]) + more + "</ul>"
+        if name in ("behov", "insatser"):
+            return e(value.replace(";", "; "))
+        return e(value)
+
+    table = views.table([CSV_LABELS.get(h, h) for h in header],
+                        [[cell(h, c) for h, c in zip(header, r)] for r in body[:limit]])
     table = table.replace("<table", f'<table id="{table_id}" aria-label="{e(label)}"', 1)
     return (f'<div class="tabell-rulla" role="region" aria-label="{e(label)}" tabindex="0">{table}</div>', len(body))
 
 
-def impact_html(result: dict, draft_id: int, limit: int = 300) -> str:
+KIND_COLUMNS = (("tillagd", "tillagd"), ("borttagen", "borttagen"), ("niva_andrad", "ny nivå"),
+                ("tillganglighet", "ändrad tillgång"), ("meddelande", "ändrat meddelande"))
+
+
+def _cells_table(text: str, limit: int) -> tuple[str, int]:
+    """The kommun × åldersband × nivå summary, readable: counts per kind in one column, three examples."""
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(text or "")))
+    out = []
+    for r in rows[:limit]:
+        kinds = ", ".join(f"{label} {r[k]}" for k, label in KIND_COLUMNS if r.get(k) not in (None, "", "0"))
+        examples = [x for x in (r.get("exempel") or "").split(" | ") if x]
+        more = f'<li class="liten">och {len(examples) - 3} till i CSV-filen</li>' if len(examples) > 3 else ""
+        children = f"<br><span class=\"liten\">barn: {e(r['barn'])}</span>" if r.get("barn") else ""
+        out.append([e(r.get("kommun", "")), e(r.get("aldersband", "")), e(r.get("niva", "")),
+                    f"{e(r.get('profiler', ''))} av {e(r.get('profiler_i_aldersbandet', ''))}{children}",
+                    e(kinds), e((r.get("insatser") or "").replace(";", ", ")),
+                    "<ul>" + "".join(f"<li>{e(x)}</li>" for x in examples[:3]) + more + "</ul>"])
+    label = "Sammanfattning per kommun, åldersband och nivå"
+    table = views.table(["Kommun", "Åldersband", "Nivå", "Profiler", "Ändringar", "Insatser", "Exempel"], out)
+    table = table.replace("<table", f'<table id="effekt-celler" aria-label="{label}"', 1)
+    return f'<div class="tabell-rulla" role="region" aria-label="{label}" tabindex="0">{table}</div>', len(rows)
+
+
+def impact_html(result: dict, draft_id: int, limit: int = 150) -> str:
     changed, total = result.get("changed_profiles"), result.get("total_profiles")
     if not changed:
         return views.message(f"Inga profiler får ett annat svar med utkastet"
@@ -915,7 +952,7 @@ def impact_html(result: dict, draft_id: int, limit: int = 300) -> str:
                      'Ladda ner sammanfattningen (CSV)</a>')
     parts.append('<div class="knappar">' + "".join(links) + "</div>")
     if result.get("cells_csv"):
-        table, n = _csv_table(result["cells_csv"], "effekt-celler", "Sammanfattning per kommun, åldersband och nivå", limit)
+        table, n = _cells_table(result["cells_csv"], limit)
         parts.append(f'<h2 id="sammanfattning">Per kommun, åldersband och nivå ({n} celler)</h2>{table}')
         if n > limit:
             parts.append(f'<p class="liten">Visar de första {limit}; alla finns i CSV-filen.</p>')
