@@ -140,7 +140,7 @@ def _errors_at(errors: forms.FieldErrors | None, name: str) -> tuple[str, str, s
 
 
 def _checkboxes(name: str, options: list[tuple[str, str]], chosen: list[str], legend: str, hint: str,
-                errors: forms.FieldErrors | None) -> str:
+                errors: forms.FieldErrors | None, collapsed: bool = False) -> str:
     cls, aria, err = _errors_at(errors, name)
     boxes = "".join(
         f'<div class="kryss"><input type="checkbox" id="{name}-{e(v)}" name="{name}" value="{e(v)}"'
@@ -150,8 +150,12 @@ def _checkboxes(name: str, options: list[tuple[str, str]], chosen: list[str], le
     for c in unknown:  # kept so nothing is lost; the loader reports it
         boxes += (f'<div class="kryss"><input type="checkbox" id="{name}-{e(c)}" name="{name}" value="{e(c)}" checked>'
                   f'<label for="{name}-{e(c)}">{e(c)} (finns inte i katalogen)</label></div>')
+    inner = f'<div class="kolumner">{boxes}</div>'
+    if collapsed:  # rarely used: folded away unless something is chosen or wrong
+        inner = (f'<details{" open" if chosen or err else ""}><summary>Visa alternativen ({len(chosen)} valda)</summary>'
+                 f'{inner}</details>')
     return (f'<fieldset class="{cls.strip()}"{aria}><legend>{e(legend)}</legend><p class="hjalp">{e(hint)}</p>{err}'
-            f'<div class="kolumner">{boxes}</div></fieldset>')
+            f'{inner}</fieldset>')
 
 
 def _text(name: str, label: str, value: str, errors, hint: str = "", kind: str = "text", extra: str = "") -> str:
@@ -195,9 +199,9 @@ def rule_form(values: dict[str, Any], catalog: dict[str, Any], errors: forms.Fie
                              "Regeln gäller när familjen har minst ett av de markerade behoven. Inga markerade: "
                              "inget behovsvillkor.", errors))
     parts.append(_checkboxes("needs_all", need_opts, v["needs_all"], "Behov: alla dessa",
-                             "Regeln gäller bara när familjen har alla markerade behov.", errors))
+                             "Regeln gäller bara när familjen har alla markerade behov.", errors, collapsed=True))
     parts.append(_checkboxes("kommuner", [(c, n) for c, n in catalog["kommuner"]], v["kommuner"], "Kommuner",
-                             "Inga markerade: regeln gäller i alla kommuner.", errors))
+                             "Inga markerade: regeln gäller i alla kommuner.", errors, collapsed=True))
     ins_opts = [(i, f"{name} ({level})") for i, name, level in catalog["insatser"]]
     parts.append(_checkboxes("recommend", ins_opts, v["recommend"], "Rekommenderade insatser",
                              "Insatserna ur katalogen som regeln rekommenderar.", errors))
