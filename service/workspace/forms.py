@@ -257,7 +257,26 @@ def _date(value: str, field_name: str) -> dt.date | None:
         raise FormError(field_name, "ange datumet som ÅÅÅÅ-MM-DD") from None
 
 
-def rule_from_form(form: dict[str, Any], kommun_names: dict[str, str] | None = None) -> dict[str, Any]:
+def _keep_explicit_defaults(rule: dict[str, Any], original: dict[str, Any] | None) -> dict[str, Any]:
+    """Keys the original wrote out with their default value (status: källa, expecting: false, an
+    empty list) stay written: the form cannot tell them from absent ones, the file can."""
+    if not isinstance(original, dict):
+        return rule
+    if original.get("status") == "källa" and "status" not in rule:
+        rule["status"] = "källa"
+    when = original.get("when")
+    if isinstance(when, dict):
+        new_when = dict(rule.get("when") or {})
+        for key in WHEN_KEYS:
+            if key in when and key not in new_when and when[key] in (False, [], None):
+                new_when[key] = when[key]
+        if new_when or "when" in original:
+            rule["when"] = {k: new_when[k] for k in list(when) + [k for k in new_when if k not in when] if k in new_when}
+    return {k: rule[k] for k in RULE_KEYS if k in rule}
+
+
+def rule_from_form(form: dict[str, Any], kommun_names: dict[str, str] | None = None,
+                   original: dict[str, Any] | None = None) -> dict[str, Any]:
     """The rule dict to write; FormError for what the form itself can tell is wrong.
     Everything else (ids, codes, ranges) is left to the loader, whose message is shown."""
     def one(name: str) -> str:
@@ -307,7 +326,7 @@ def rule_from_form(form: dict[str, Any], kommun_names: dict[str, str] | None = N
         rule["valid_to"] = valid_to
     if one("status") and one("status") != "källa":
         rule["status"] = one("status")
-    return {k: rule[k] for k in RULE_KEYS if k in rule}
+    return _keep_explicit_defaults({k: rule[k] for k in RULE_KEYS if k in rule}, original)
 
 
 @dataclass

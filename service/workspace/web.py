@@ -681,7 +681,7 @@ def rule_save(request: Request, draft_id: int, sokvag: str, nr: str = "ny", form
         revision = int(one(form, "revision", "0") or 0)
         kommun_names = {c: n for c, n in catalog(d.files)["kommuner"]}
         try:
-            rule = forms.rule_from_form(form, kommun_names)
+            rule = forms.rule_from_form(form, kommun_names, original=items[index].data if index is not None else None)
         except forms.FormError as fe:
             errs = forms.FieldErrors()
             errs.add(fe.field, fe.message)
