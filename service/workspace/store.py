@@ -628,6 +628,13 @@ def _rebased(base: PackVersion, current: PackVersion, draft: Draft) -> dict[str,
         return dict(draft.files)
     mine = changed_paths(base.files, draft.files)
     theirs = set(changed_paths(base.files, current.files))
+    merged_reports: str | None = None
+    if draft.kind == "tillganglighet" and draft.kommun and AVAILABILITY_FILE in mine:
+        # several kommuner report at once: merge by kommun, not by file
+        others = [e for e in _entries_of(current.files.get(AVAILABILITY_FILE)) if str(e.get("kommun")) != draft.kommun]
+        ours = reported_entries(draft, draft.kommun)
+        merged_reports = availability_text(sorted(others, key=lambda e: str(e["kommun"])) + ours)
+        mine = [p for p in mine if p != AVAILABILITY_FILE]
     both = [p for p in mine if p in theirs and draft.files.get(p) != current.files.get(p)]
     if both:
         raise Conflict(
@@ -640,6 +647,8 @@ def _rebased(base: PackVersion, current: PackVersion, draft: Draft) -> dict[str,
             files[p] = draft.files[p]
         else:
             files.pop(p, None)
+    if merged_reports is not None:
+        files[AVAILABILITY_FILE] = merged_reports
     return files
 
 

@@ -291,3 +291,27 @@ def test_serve_refuses_an_unreachable_database_in_swedish(monkeypatch, capsys, t
         source_mod.serve_source(None)
     assert exc.value.code == 1
     assert "kan inte användas" in capsys.readouterr().err
+
+
+def test_reports_from_two_kommuner_are_both_published(session, people):
+    p = people
+    dn = store.report_availability(session, p["nora"], "Nora", [{"insats": "abc", "status": "finns"}])
+    do = store.report_availability(session, p["orebro"], "Örebro", [{"insats": "biff", "status": "saknas"}])
+    store.submit(session, dn.id, p["nora"], "Nora hösten 2026")
+    store.submit(session, do.id, p["orebro"], "Örebro hösten 2026")
+    store.approve(session, dn.id, p["greta"], features=False)
+    v3 = store.approve(session, do.id, p["greta"], features=False)
+    assert [e["insats"] for e in store.reported_entries(v3.files, "1884")] == ["abc"]
+    assert [e["insats"] for e in store.reported_entries(v3.files, "1880")] == ["biff"]
+
+
+def test_migrations_match_the_models(session, db_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from service.workspace.models import Base
+
+    with db.make_engine(db_url).connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+    assert db.schema_revision(db_url) == "0001"
