@@ -685,8 +685,12 @@ def approve(s: Session, draft_id: int, user: User, features: bool = True) -> Pac
     pv = PackVersion(number=_next_number(s), version=report.version, files=files, author=draft.author,
                      approver=user.name, reason=draft.reason or "(ingen anledning angiven)",
                      created_at=now, published_at=now)
-    s.add(pv)
-    s.flush()
+    try:
+        with s.begin_nested():
+            s.add(pv)
+            s.flush()
+    except IntegrityError:  # another approval took the number at the same moment
+        raise Conflict("En annan version publicerades samtidigt. Försök godkänna igen.") from None
     serving.version_id = pv.id
     serving.changed_at = now
     draft.status = "publicerad"
