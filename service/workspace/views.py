@@ -231,3 +231,52 @@ def rule_form(values: dict[str, Any], catalog: dict[str, Any], errors: forms.Fie
     parts.append(_select("status", "Grund", v["status"],
                          [("källa", "källa: källan säger det"), ("antagande", "antagande: vår tolkning")], errors))
     return "\n".join(parts)
+
+
+def _age_fieldset(v: dict[str, Any], errors, with_expecting: bool) -> str:
+    cls, aria, err = _errors_at(errors, "alder")
+    boxes = ""
+    if with_expecting:
+        boxes = (f'<div class="kryss"><input type="checkbox" id="expecting" name="expecting" value="ja"'
+                 f'{" checked" if v.get("expecting") else ""}><label for="expecting">Gäller också blivande föräldrar '
+                 f'(barnet är inte fött)</label></div>')
+    return (f'<fieldset class="{cls.strip()}"{aria}><legend>Barnets ålder</legend>'
+            f'<p class="hjalp">Båda gränserna räknas med. Lämna alla tomma för alla åldrar.</p>{err}<div class="rad">'
+            + "".join(
+                f'<div><label for="{n}">{e(t)}</label><input type="number" min="0" max="{mx}" inputmode="numeric" '
+                f'id="{n}" name="{n}" value="{e(v.get(n, ""))}"></div>'
+                for n, t, mx in (("alder_fran_ar", "Från år", 18), ("alder_fran_man", "och månader", 11),
+                                 ("alder_till_ar", "Till år", 18), ("alder_till_man", "och månader", 11)))
+            + f"</div>{boxes}</fieldset>")
+
+
+def item_form(specs, values: dict[str, Any], catalog: dict[str, Any], errors: forms.FieldErrors | None) -> str:
+    """Fields of an insats or a need, from its spec (forms.INSATS_FIELDS / NEED_FIELDS)."""
+    parts = []
+    kinds = {sp.kind for sp in specs}
+    for sp in specs:
+        if sp.kind == "text":
+            parts.append(_text(sp.key, sp.label, values.get(sp.key, ""), errors, sp.hint))
+        elif sp.kind in ("textarea", "lines"):
+            cls, aria, err = _errors_at(errors, sp.key)
+            hint = f'<p class="hjalp">{e(sp.hint)}</p>' if sp.hint else ""
+            parts.append(f'<div class="falt{cls}"><label for="{sp.key}">{e(sp.label)}</label>{hint}{err}'
+                         f'<textarea id="{sp.key}" name="{sp.key}"{aria}>{e(values.get(sp.key, ""))}</textarea></div>')
+        elif sp.kind == "level":
+            parts.append(_select(sp.key, sp.label, values.get(sp.key, ""), [(lv, lv) for lv in forms.LEVELS], errors))
+        elif sp.kind == "status":
+            parts.append(_select(sp.key, sp.label, values.get(sp.key, "källa"),
+                                 [("källa", "källa: källan säger det"), ("antagande", "antagande: vår tolkning")], errors))
+        elif sp.kind == "age":
+            parts.append(_age_fieldset(values, errors, "expecting" in kinds))
+        elif sp.kind == "source":
+            cls, aria, err = _errors_at(errors, "source")
+            src_opts = [("", "ingen källa")] + [(i, f"{t} ({i})") for i, t in catalog["sources"]]
+            parts.append(
+                f'<fieldset class="{cls.strip()}"{aria}><legend>Källa</legend>{err}'
+                + _select("source_document", "Dokument", values.get("source_document", ""), src_opts, None)
+                + _text("source_section", "Avsnitt", values.get("source_section", ""), None)
+                + _text("source_quote", "Citat (ordagrant ur källan, valfritt)", values.get("source_quote", ""), None)
+                + _text("source_note", "Anteckning (valfri)", values.get("source_note", ""), None)
+                + "</fieldset>")
+    return "\n".join(parts)

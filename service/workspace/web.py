@@ -452,6 +452,9 @@ def draft_page(request: Request, draft_id: int, sparat: str = ""):
             links = []
             if forms.is_rule_file(rel):
                 links.append(f'<a href="/redaktion/utkast/{d.id}/fil?sokvag={urllib.parse.quote(rel)}">Regler i formulär</a>')
+            elif rel in forms.ITEM_FILES:
+                links.append(f'<a href="/redaktion/utkast/{d.id}/fil?sokvag={urllib.parse.quote(rel)}">'
+                             f'{"Insatser" if rel == "insatser.yaml" else "Behov"} i formulär</a>')
             if rel == AVAILABILITY_FILE and d.kind == "tillganglighet":
                 links.append('<a href="/redaktion/kartlaggning">Kartläggningsformuläret</a>')
             if can_edit(ctx.user, d, rel) or not editable:
@@ -558,6 +561,8 @@ def rule_file_page(request: Request, draft_id: int, sokvag: str):
         ctx = login(request, s)
         d = viewable_draft(s, ctx, draft_id)
         path = _path_param(d, sokvag)
+        if path in forms.ITEM_FILES:
+            return _item_list(ctx, d, path)
         if not forms.is_rule_file(path):
             return redirect(f"/redaktion/utkast/{d.id}/text?sokvag={urllib.parse.quote(path)}")
         text = d.files[path]
@@ -729,6 +734,130 @@ def rule_remove(request: Request, draft_id: int, sokvag: str, nr: str, form: dic
         if errors:
             raise Problem(422, "Regeln togs inte bort: regelpaketet blir då ogiltigt.", errors)
         _save(s, ctx, d, path, new_text, one(form, "revision"))
+    return redirect(f"/redaktion/utkast/{draft_id}/fil?sokvag={urllib.parse.quote(path)}")
+
+
+# ---- insatser and behov in forms
+def _item_list(ctx: Ctx, d, path: str):
+    text = d.files[path]
+    try:
+        items = forms.items_of(text, path)
+    except yaml.YAMLError as exc:
+        raise Problem(422, f"Filen går inte att läsa som YAML: {exc}. Öppna den som text och rätta.") from None
+    _, _, noun = forms.ITEM_FILES[path]
+    editable = can_edit(ctx.user, d, path)
+    q = urllib.parse.quote(path)
+    rows = []
+    for it in items:
+        data = it.data if isinstance(it.data, dict) else {}
+        key = str(data.get("id") or data.get("code") or it.index)
+        rows.append([f'<a href="/redaktion/utkast/{d.id}/post?sokvag={q}&amp;nr={it.index}" id="andra-{e(key)}">'
+                     f'{"Ändra" if editable else "Visa"} {e(key)}</a>',
+                     e(str(data.get("name") or data.get("label") or "")),
+                     e(str(data.get("level") or data.get("group") or ""))])
+    add = (f'<p><a class="knapp" href="/redaktion/utkast/{d.id}/post?sokvag={q}&amp;nr=ny">Lägg till {noun}</a></p>'
+           if editable else "")
+    passage = forms.passage_of(text) or "Filen anger ingen passage ur strategin."
+    main = f"""<h1>{e(path)} i utkast {d.id}</h1>
+<p><a href="/redaktion/utkast/{d.id}">Tillbaka till utkast {d.id}</a> ·
+<a href="/redaktion/utkast/{d.id}/text?sokvag={q}">Hela filen som text</a></p>
+<div class="regel-layout"><aside class="passage" aria-labelledby="passage-rubrik"><h2 id="passage-rubrik">Strategins text som filen kodar</h2>
+<p>{e(passage)}</p></aside><div>{views.table(["Post", "Namn", "Nivå eller grupp"], rows, "Posterna i filen")}{add}</div></div>"""
+    return render(ctx, f"{path} – utkast {d.id}", main)
+
+
+def _item_page(ctx: Ctx, d, path: str, index: int | None, values: dict, revision: int,
+               errors: forms.FieldErrors | None = None, notes: str = "", status: int = 200):
+    _, specs, noun = forms.ITEM_FILES[path]
+    editable = can_edit(ctx.user, d, path)
+    q = urllib.parse.quote(path)
+    summary = ""
+    if errors and errors.by_field:
+        summary = views.message("Inte sparat. Rätta felen vid fälten:", "fel",
+                                [f"{forms.FIELD_LABELS.get(k, k)}: {m}" for k, ms in errors.by_field.items() for m in ms])
+    if errors and errors.other:
+        summary += views.message("Fel på andra ställen i regelpaketet:", "fel", errors.other)
+    nr = "ny" if index is None else str(index)
+    title = f"Ny {noun}" if index is None else f"{noun.capitalize()} {values.get('id') or values.get('code') or ''}"
+    button = ('<div class="knappar"><button class="knapp" type="submit" id="spara-post">Spara</button></div>'
+              if editable else "")
+    passage = forms.passage_of(d.files[path]) or "Filen anger ingen passage ur strategin."
+    main = f"""<h1>{e(title)} <span class="liten">i {e(path)}</span></h1>
+<p><a href="/redaktion/utkast/{d.id}/fil?sokvag={q}">Tillbaka till listan</a></p>
+{notes}{summary}
+<div class="regel-layout">
+<aside class="passage" aria-labelledby="passage-rubrik"><h2 id="passage-rubrik">Strategins text som filen kodar</h2>
+<p>{e(passage)}</p></aside>
+<form class="regelform" method="post" action="/redaktion/utkast/{d.id}/post?sokvag={q}&amp;nr={nr}" novalidate>
+{views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">
+{views.item_form(specs, values, catalog(d.files), errors)}
+{button}</form></div>"""
+    return render(ctx, title, main, status=status)
+
+
+def _item_path(d, sokvag: str) -> str:
+    path = _path_param(d, sokvag)
+    if path not in forms.ITEM_FILES:
+        raise Problem(404, "Den filen har inget formulär; öppna den som text.")
+    return path
+
+
+@router.get("/utkast/{draft_id}/post")
+@guarded
+def item_page(request: Request, draft_id: int, sokvag: str, nr: str = "ny"):
+    with database() as s:
+        ctx = login(request, s)
+        d = viewable_draft(s, ctx, draft_id)
+        path = _item_path(d, sokvag)
+        items = forms.items_of(d.files[path], path)
+        index = _rule_index(items, nr)
+        _, specs, _ = forms.ITEM_FILES[path]
+        values = forms.form_from_item(specs, items[index].data if index is not None else {})
+        return _item_page(ctx, d, path, index, values, d.revision)
+
+
+@router.post("/utkast/{draft_id}/post")
+@guarded
+def item_save(request: Request, draft_id: int, sokvag: str, nr: str = "ny", form: dict = Depends(form_body)):
+    store = _store()
+    with database() as s:
+        ctx = login(request, s, form=form)
+        d = editable_draft(s, ctx, draft_id, sokvag)
+        path = _item_path(d, sokvag)
+        key, specs, _ = forms.ITEM_FILES[path]
+        text = d.files[path]
+        items = forms.items_of(text, path)
+        index = _rule_index(items, nr)
+        values = {**forms.form_from_item(specs, {}),
+                  **{k: v[0] for k, v in form.items() if k not in ("csrf", "revision")}}
+        revision = int(one(form, "revision", "0") or 0)
+        original = items[index].data if index is not None else None
+        try:
+            item = forms.item_from_form(specs, form, original)
+        except forms.FormError as fe:
+            errs = forms.FieldErrors()
+            errs.add(fe.field, fe.message)
+            return _item_page(ctx, d, path, index, values, revision, errs, status=422)
+        if index is not None:
+            old_lines = text.splitlines(keepends=True)[items[index].start:items[index].end]
+            item_text = forms.dump_item(item, old=original, old_text="".join(old_lines))
+        else:
+            item_text = forms.dump_item(item)
+        new_text = forms.replace_item(text, items[index] if index is not None else None, item_text, key)
+        new_items = forms.items_of(new_text, path)
+        start = new_items[index if index is not None else len(new_items) - 1].start
+        errors = validate_files({**d.files, path: new_text})
+        if errors:
+            return _item_page(ctx, d, path, index, values, revision,
+                              forms.map_errors(errors, path, start, item_text), status=422)
+        try:
+            _save(s, ctx, d, path, new_text, one(form, "revision"))
+        except store.Conflict:
+            s.refresh(d)
+            notes = views.message(f"Någon annan har sparat utkastet sedan du öppnade formuläret (nu revision {d.revision}). "
+                                  "Din ändring är inte sparad men finns kvar i formuläret. Spara igen för att föra "
+                                  "in den i den senaste versionen av utkastet.", "fel")
+            return _item_page(ctx, d, path, index, values, d.revision, notes=notes, status=409)
     return redirect(f"/redaktion/utkast/{draft_id}/fil?sokvag={urllib.parse.quote(path)}")
 
 

@@ -129,3 +129,16 @@ def test_jobs_run_once_and_share_their_result(tmp_path, monkeypatch):
     assert checks.job_state("prov", "k1").state == "done" and calls == [1]
     assert checks.job_result("prov", "k1") == {"svar": 42}
     assert checks.start_job("prov", "k1", work).state == "done" and calls == [1]
+
+
+@pytest.mark.parametrize("rel", sorted(forms.ITEM_FILES))
+def test_every_insats_and_need_survives_the_form_unchanged_byte_for_byte(rel):
+    text = (DEFAULT_PACK / rel).read_text(encoding="utf-8")
+    key, specs, _ = forms.ITEM_FILES[rel]
+    items = forms.items_of(text, rel)
+    assert len(items) == len(yaml.safe_load(text)[key]) > 5
+    for item in items:
+        data = forms.item_from_form(specs, as_form(forms.form_from_item(specs, item.data)), item.data)
+        assert data == item.data, item.data
+        old_text = "".join(text.splitlines(keepends=True)[item.start:item.end])
+        assert forms.replace_item(text, item, forms.dump_item(data, old=item.data, old_text=old_text), key) == text

@@ -159,13 +159,16 @@ GET_ROUTES = ["/redaktion", "/redaktion/versioner", "/redaktion/logg", "/redakti
               "/redaktion/kartlaggning/1884", "/redaktion/utkast/{d}", "/redaktion/utkast/{d}/granska",
               "/redaktion/utkast/{d}/kontrollera", "/redaktion/utkast/{d}/effekt",
               f"/redaktion/utkast/{{d}}/text?sokvag={ABC_FILE}", f"/redaktion/utkast/{{d}}/fil?sokvag={ABC_FILE}",
-              f"/redaktion/utkast/{{d}}/regel?sokvag={ABC_FILE}&nr=0"]
+              f"/redaktion/utkast/{{d}}/regel?sokvag={ABC_FILE}&nr=0", "/redaktion/utkast/{d}/fil?sokvag=behov.yaml",
+              "/redaktion/utkast/{d}/post?sokvag=behov.yaml&nr=0", "/redaktion/utkast/{d}/effekt/status",
+              "/redaktion/utkast/{d}/kontrollera/status"]
 POST_ROUTES = ["/redaktion/utkast", "/redaktion/logga-ut", "/redaktion/utkast/{d}/kontrollera",
                "/redaktion/utkast/{d}/effekt", "/redaktion/utkast/{d}/skicka-in", "/redaktion/utkast/{d}/godkann",
                "/redaktion/utkast/{d}/skicka-tillbaka", f"/redaktion/utkast/{{d}}/text?sokvag={ABC_FILE}",
                f"/redaktion/utkast/{{d}}/regel?sokvag={ABC_FILE}&nr=0",
                f"/redaktion/utkast/{{d}}/regel/ta-bort?sokvag={ABC_FILE}&nr=0",
-               "/redaktion/versioner/1/publicera", "/redaktion/anvandare", "/redaktion/kartlaggning/1884"]
+               "/redaktion/versioner/1/publicera", "/redaktion/anvandare", "/redaktion/kartlaggning/1884",
+               "/redaktion/utkast/{d}/post?sokvag=behov.yaml&nr=0"]
 
 # who may open what (GET): everything else must be 403
 ALLOWED_GET = {
@@ -218,6 +221,7 @@ def test_every_post_route_refuses_the_wrong_role(app):
         "/redaktion/versioner/1/publicera": {"rut", "nora"},
         "/redaktion/anvandare": {"rut", "greta", "nora"},
         "/redaktion/kartlaggning/1884": {"rut", "greta", "ada"},
+        "/redaktion/utkast/{d}/post?sokvag=behov.yaml&nr=0": {"nora", "ada"},
     }
     for route, users in refused.items():
         for name in users:
@@ -464,3 +468,32 @@ def test_flow_on_both_databases(db_url, monkeypatch, tmp_path):
     assert post_form(rut, draft, "/skicka-in", {"skal": "ABC 0–2 år"}).status_code == 303
     r = rut.post(f"{draft}/godkann", data={"csrf": csrf_of(rut.get(draft).text)}, follow_redirects=False)
     assert r.status_code == 403
+
+
+def test_insatser_and_needs_in_forms(app):
+    c = client_for(app, "rut")
+    draft = new_draft(c)
+    page = c.get(f"{draft}/fil?sokvag=insatser.yaml").text
+    assert 'id="andra-abc-0-2"' in page and "Strategins text som filen kodar" in page
+    with db.session_scope() as s:
+        ids = [i["id"] for i in yaml.safe_load(store.get_draft(s, int(draft.rsplit("/", 1)[1])).files["insatser.yaml"])["insatser"]]
+    url = f"{draft}/post?sokvag=insatser.yaml&nr={ids.index('bvc')}"
+    values = form(c.get(url).text, "/post?")["values"]
+    assert values["alder_fran_ar"] == ["0"] and values["alder_till_ar"] == ["6"] and values["level"] == ["universell"]
+    before = draft_files(draft)["insatser.yaml"]
+    r = post_form(c, url, "/post?", {"provider": "Region Örebro län, barnhälsovården (BVC)"})
+    assert r.status_code == 303, r.text
+    after = draft_files(draft)["insatser.yaml"]
+    assert [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b] == [
+        ("    provider: Region Örebro län, barnhälsovården", "    provider: Region Örebro län, barnhälsovården (BVC)")]
+    # a new need, appended; a duplicate code is refused at the code field with the loader's words
+    r = post_form(c, f"{draft}/post?sokvag=behov.yaml&nr=ny", "/post?",
+                  {"code": "overvikt_fetma", "label": "Dubblett", "group": "Barnet"})
+    assert r.status_code == 422 and field_errors(r.text) == {"code": ["behovskoden 'overvikt_fetma' finns redan"]}
+    needs_before = draft_files(draft)["behov.yaml"]
+    r = post_form(c, f"{draft}/post?sokvag=behov.yaml&nr=ny", "/post?",
+                  {"code": "somnproblem_barn", "label": "Barnet sover dåligt", "group": "Barnet"})
+    assert r.status_code == 303, r.text
+    needs = yaml.safe_load(draft_files(draft)["behov.yaml"])["needs"]
+    assert needs[-1] == {"code": "somnproblem_barn", "label": "Barnet sover dåligt", "group": "Barnet"}
+    assert draft_files(draft)["behov.yaml"].startswith(needs_before)  # appended; the rest untouched
