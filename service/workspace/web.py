@@ -121,12 +121,36 @@ def database() -> Iterator[Any]:
     url = db.database_url()
     with _ready_lock:
         if url not in _ready:
-            db.upgrade(url)
-            with db.session_scope(url) as s:
-                _store().ensure_seeded(s)
+            _prepare(url)
             _ready.add(url)
     with db.session_scope(url) as s:
         yield s
+
+
+def _prepare(url: str) -> None:
+    """Nothing to do when a version is current (`serve` prepared the database before the workers
+    started); else migrate and seed, once more if another worker raced us on an empty database."""
+    from sqlalchemy.exc import DBAPIError
+
+    from . import db
+
+    store = _store()
+    try:
+        with db.session_scope(url) as s:
+            if store.current_token(s) is not None:
+                return
+    except DBAPIError:
+        pass  # no schema yet
+    for attempt in range(2):
+        try:
+            db.upgrade(url)
+            with db.session_scope(url) as s:
+                store.ensure_seeded(s)
+            return
+        except DBAPIError:
+            if attempt:
+                raise
+            time.sleep(0.5)
 
 
 # --------------------------------------------------------------------------- forms and sessions

@@ -497,3 +497,19 @@ def test_insatser_and_needs_in_forms(app):
     needs = yaml.safe_load(draft_files(draft)["behov.yaml"])["needs"]
     assert needs[-1] == {"code": "somnproblem_barn", "label": "Barnet sover dåligt", "group": "Barnet"}
     assert draft_files(draft)["behov.yaml"].startswith(needs_before)  # appended; the rest untouched
+
+
+def test_admin_adds_a_samordnare_who_can_log_in(app):
+    ada = client_for(app, "ada")
+    r = post_form(ada, "/redaktion/anvandare", "/redaktion/anvandare",
+                  {"namn": "kalle", "roll": "samordnare", "kommun": "1880", "losenord": "kort"})
+    assert r.status_code == 422 and "Lösenordet ska ha minst 12 tecken" in r.text
+    r = post_form(ada, "/redaktion/anvandare", "/redaktion/anvandare",
+                  {"namn": "kalle", "roll": "samordnare", "kommun": "1880", "losenord": PASSWORD})
+    assert r.status_code == 303
+    assert "Användaren kalle är tillagd" in ada.get(r.headers["location"]).text
+    kalle = client_for(app, "kalle")
+    assert kalle.get("/redaktion/kartlaggning", follow_redirects=False).headers["location"] == "/redaktion/kartlaggning/1880"
+    assert kalle.get("/redaktion/kartlaggning/1884").status_code == 403
+    with db.session_scope() as s:
+        assert any(a.action.startswith("anvandare") or "kalle" in a.target for a in store.audit(s))
