@@ -315,3 +315,49 @@ def test_migrations_match_the_models(session, db_url):
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
     assert db.schema_revision(db_url) == "0001"
+
+
+def test_two_approvals_at_once_never_fail_with_a_database_error(session, people, db_url):
+    import threading
+
+    p = people
+    ids = []
+    for who, old, new in (("anna", "barn 0–6 år", "barn 0-6 år"),
+                          ("bertil", "minst en familjecentral per kommun.", "en familjecentral per kommun.")):
+        d = store.create_draft(session, p[who], "")
+        store.save_file(session, d.id, FC, edit(d.files, old, new), p[who], d.revision)
+        store.submit(session, d.id, p[who], "samtidigt")
+        ids.append(d.id)
+    # a third draft touching another file, so that both may be published
+    d3 = store.create_draft(session, p["anna"], "")
+    other = "regler/04-selektiv.yaml"
+    store.save_file(session, d3.id, other, d3.files[other] + "# x\n", p["anna"], d3.revision)
+    store.submit(session, d3.id, p["anna"], "annan fil")
+    session.commit()
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def approve(draft_id: int, reviewer: str) -> None:
+        try:
+            with db.session_scope(db_url) as s:
+                user = store.get_user(s, reviewer)
+                barrier.wait()
+                store.approve(s, draft_id, user, features=False)
+            outcomes.append("ok")
+        except store.Conflict as exc:
+            outcomes.append(f"conflict: {exc.message}")
+        except Exception as exc:  # noqa: BLE001 - the assertion below names it
+            outcomes.append(f"error: {type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=approve, args=(ids[0], "greta")),
+               threading.Thread(target=approve, args=(d3.id, "gunnar"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not [o for o in outcomes if o.startswith("error")], outcomes
+    assert "ok" in outcomes
+    with db.session_scope(db_url) as s:
+        numbers = [v.number for v in store.versions(s)]
+        assert numbers == sorted(set(numbers), reverse=True)
+        assert store.current_version(s).number == max(numbers)
