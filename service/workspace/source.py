@@ -26,7 +26,14 @@ from .models import PackVersion
 
 def cache_root() -> Path:
     configured = os.environ.get("FORALDRASTOD_PACK_CACHE")
-    return Path(configured) if configured else Path(tempfile.gettempdir()) / "foraldrastod-versions"
+    if configured:
+        return Path(configured)
+    # per user: another local account cannot plant files where this server reads its pack
+    root = Path(tempfile.gettempdir()) / f"foraldrastod-versions-{os.getuid()}"
+    root.mkdir(mode=0o700, exist_ok=True)
+    if root.stat().st_uid != os.getuid():
+        raise PermissionError(f"{root} tillhör en annan användare")
+    return root
 
 
 class DatabaseSource:

@@ -370,7 +370,8 @@ def authenticate(s: Session, name: str, password: str, client: str) -> User | No
         _audit(s, login, "inloggning.misslyckad", f"användare {login}",
                "fel användarnamn eller lösenord" if user is None or user.active else "kontot är avstängt")
         return None
-    s.execute(LoginAttempt.__table__.delete().where(LoginAttempt.name == login))
+    s.execute(LoginAttempt.__table__.delete().where(
+        (LoginAttempt.name == login) | (LoginAttempt.at < utcnow() - dt.timedelta(days=1))))
     if auth.needs_rehash(user.password_hash):
         user.password_hash = auth.hash_password(password)
     _audit(s, user.name, "inloggning", f"användare {user.name}", "inloggad")
