@@ -518,9 +518,10 @@ def draft_dir(s: Session, draft_id: int) -> Path:
     """The draft's files in a directory (cached per revision under the system temp dir)."""
     draft = get_draft(s, draft_id)
     digest = hashlib.sha256(json.dumps(draft.files, sort_keys=True).encode()).hexdigest()[:16]
-    target = Path(tempfile.gettempdir()) / "foraldrastod-drafts" / f"{draft.id}-{draft.revision}-{digest}"
+    root = Path(tempfile.gettempdir()) / f"foraldrastod-drafts-{os.getuid()}"  # per user, mode 700
+    root.mkdir(mode=0o700, exist_ok=True)
+    target = root / f"{draft.id}-{draft.revision}-{digest}"
     if not target.is_dir():
-        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
         packfiles.write_dir(draft.files, tmp)
         try:
