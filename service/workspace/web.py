@@ -426,6 +426,12 @@ granskare har godkänt det.</p>
 <div><button class="knapp" type="submit" id="nytt-utkast">Skapa utkast</button></div></form></section>""")
         if user.role == "samordnare":
             parts.append('<p><a class="knapp" href="/redaktion/kartlaggning">Rapportera vad kommunen erbjuder</a></p>')
+        waiting = [d for d in drafts if d.status == "inskickad" and d.author != user.name]
+        if user.role == "granskare" and waiting:
+            parts.append('<section class="kort" aria-labelledby="granska-rubrik"><h2 id="granska-rubrik">'
+                         f'Väntar på granskning ({len(waiting)})</h2><ul>'
+                         + "".join(f'<li><a href="/redaktion/utkast/{d.id}/granska">Utkast {d.id}: {e(d.reason)}</a> '
+                                   f'– {e(d.author)}</li>' for d in waiting) + "</ul></section>")
         parts.append('<h2>Utkast</h2>')
         parts.append(views.table(["Utkast", "Anledning", "Gäller", "Skrivet av", "Status", "Ändrat"], rows)
                      if rows else '<p class="tom">Inga utkast ännu.</p>')

@@ -3,7 +3,9 @@ CSRF, throttling, roles on every route, drafts in forms and as text, conflicts, 
 four-eyes approval, versions and rollback, and the samordnare's kartläggning."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 import shutil
 import time
@@ -513,3 +515,31 @@ def test_admin_adds_a_samordnare_who_can_log_in(app):
     assert kalle.get("/redaktion/kartlaggning/1884").status_code == 403
     with db.session_scope() as s:
         assert any(a.action.startswith("anvandare") or "kalle" in a.target for a in store.audit(s))
+
+
+def test_effekt_lists_changed_profiles_and_downloads_csv(app, monkeypatch):
+    from service.workspace import checks
+
+    rut = client_for(app, "rut")
+    draft = new_draft(rut)
+    post_form(rut, rule_url(draft, "universell-abc-0-2-ar"), "/regel?", {"alder_till_ar": "2", "alder_till_man": "6"})
+    if not checks.impact_available():  # engine/impact.py comes from another branch: the page says so
+        r = post_form(rut, draft, "/effekt")
+        assert r.status_code == 303
+        assert "Effektberäkningen (engine/impact.py) finns inte" in rut.get(f"{draft}/effekt").text
+        return
+    assert post_form(rut, draft, "/effekt").status_code == 303
+    assert wait_job(rut, f"{draft}/effekt/status")["state"] == "done"
+    page = rut.get(f"{draft}/effekt").text
+    assert re.search(r"\d+ av \d+ profiler får ett annat svar", page)
+    assert 'id="effekt-celler"' in page and 'id="effekt-tabell"' in page
+    csv_text = rut.get(f"{draft}/effekt.csv?per=profiler")
+    assert csv_text.headers["content-type"].startswith("text/csv")
+    assert "attachment" in csv_text.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(csv_text.text)))
+    assert rows[0][:2] == ["kommun", "kommunkod"] and len(rows) > 1
+    # exactly the months 25–30 gain ABC 0–2 år, in every kommun
+    added = {(r[1], r[3], r[4]) for r in rows[1:] if "abc-0-2" in r and "tillagd" in r}
+    assert added and all((a, b) == ("25", "30") for _, a, b in added)
+    assert len({k for k, _, _ in added}) == 12
+    assert rut.get(f"{draft}/effekt.csv?per=celler").text.startswith("kommun,kommunkod,aldersband,niva")
