@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import hmac
 import os
-import re
 import secrets
 import shutil
 import tempfile
@@ -168,14 +166,6 @@ async def form_body(request: Request) -> dict[str, list[str]]:
 def one(form: dict[str, list[str]], name: str, default: str = "") -> str:
     values = form.get(name) or [default]
     return values[0].replace("\r\n", "\n")
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 def secure_cookies(request: Request) -> bool:

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from browser_support import run_axe
 
 from bench.httpbench import free_port
@@ -192,7 +193,12 @@ def test_redaktor_checks_fixes_submits_and_granskare_publishes(ctx, ws_server, a
 
     # the fix, and the intended change
     edit_rule(rut, draft, "universell-abc-3-12-ar", alder_till_ar="12")
-    edit_rule(rut, draft, "universell-abc-0-2-ar", alder_till_ar="2", alder_till_man="6")
+    rut.goto(draft)
+    rut.click(f"a[href*='fil?sokvag={ABC_FILE}']")
+    rut.click("#andra-universell-abc-0-2-ar")
+    old_max = 12 * int(rut.input_value("#alder_till_ar")) + int(rut.input_value("#alder_till_man"))
+    new_max = old_max + 6  # ABC 0–2 år half a year longer
+    edit_rule(rut, draft, "universell-abc-0-2-ar", alder_till_ar=str(new_max // 12), alder_till_man=str(new_max % 12))
     run_check(rut, draft)
     assert "Kontrollen godkänd" in rut.inner_text("main")
 
@@ -201,7 +207,7 @@ def test_redaktor_checks_fixes_submits_and_granskare_publishes(ctx, ws_server, a
     if impact_available():
         rut.wait_for_selector("#effekt-tabell", timeout=120000)
         table = rut.inner_text("#effekt-tabell")
-        assert "abc-0-2" in table and "tillagd" in table and "\t25\t30\t" in table  # 2 år 1 mån – 2 år 6 mån
+        assert "abc-0-2" in table and "tillagd" in table and f"\t{old_max + 1}\t{new_max}\t" in table
         summary = rut.inner_text("#effekt-celler")  # kommun × åldersband × nivå
         assert all(k in summary for k in ("Nora", "Örebro", "Lekeberg")) and "abc-0-2" in summary
         assert "profiler får ett annat svar" in rut.inner_text("main")
@@ -229,7 +235,7 @@ def test_redaktor_checks_fixes_submits_and_granskare_publishes(ctx, ws_server, a
     greta = ctx()
     log_in(greta, "greta")
     greta.goto(draft + "/granska")
-    assert "max: 30" in greta.inner_text(".diff")
+    assert f"max: {new_max}" in greta.inner_text(".diff")
     greta.click("#godkann", no_wait_after=True)  # checks run again: takes seconds
     greta.wait_for_selector(".meddelande-ok", timeout=180000)
     assert "publicerat som version 2" in greta.inner_text(".meddelande-ok")
@@ -248,11 +254,14 @@ def test_publish_reaches_the_staff_page_within_5_s_and_rollback_restores_it(ctx,
     with db.session_scope(ws_env["DATABASE_URL"]) as s:
         versions = {v.number: v.version for v in store.versions(s)}
         current = store.current_version(s).number
+        rules = yaml.safe_load(store.get_version(s, "1").files[ABC_FILE])["rules"]
+    # a child three months older than ABC 0–2 år reached in version 1; version 2 reaches it
+    age = next(r for r in rules if r["id"] == "universell-abc-0-2-ar")["when"]["age_months"]["max"] + 3
     assert current == 2 and 1 in versions, "the test above publishes version 2"
     staff, greta = ctx(), ctx()
     log_in(greta, "greta")
 
-    def wait_served(version: str, abc_0_2_at_27_months: bool) -> float:
+    def wait_served(version: str, abc_0_2_shown: bool) -> float:
         started = time.monotonic()
         while time.monotonic() - started < PUBLISH_DEADLINE_S:
             if served_version(ws_server) == version:
@@ -264,7 +273,7 @@ def test_publish_reaches_the_staff_page_within_5_s_and_rollback_restores_it(ctx,
             f"publiceringen av {version}")
         # every worker: a few fresh answers through the staff page itself
         for _ in range(4):
-            assert staff_page_shows(staff, "ABC 0–2", 27) is abc_0_2_at_27_months
+            assert staff_page_shows(staff, "ABC 0–2", age) is abc_0_2_shown
         return elapsed
 
     wait_served(versions[2], True)
