@@ -422,9 +422,14 @@ granskare har godkänt det.</p>
                          f'Väntar på granskning ({len(waiting)})</h2><ul>'
                          + "".join(f'<li><a href="/redaktion/utkast/{d.id}/granska">Utkast {d.id}: {e(d.reason)}</a> '
                                    f'– {e(d.author)}</li>' for d in waiting) + "</ul></section>")
-        parts.append('<h2>Utkast</h2>')
-        parts.append(views.table(["Utkast", "Anledning", "Gäller", "Skrivet av", "Status", "Ändrat"], rows)
-                     if rows else '<p class="tom">Inga utkast ännu.</p>')
+        if user.role == "admin":
+            parts.append('<p>Som administratör hanterar du <a href="/redaktion/anvandare">konton</a> och kan läsa '
+                         '<a href="/redaktion/logg">loggen</a>; innehållet ändras av redaktörer, granskare och '
+                         'samordnare.</p>')
+        else:
+            parts.append('<h2>Utkast</h2>')
+            parts.append(views.table(["Utkast", "Anledning", "Gäller", "Skrivet av", "Status", "Ändrat"], rows)
+                         if rows else '<p class="tom">Inga utkast ännu.</p>')
         return render(ctx, "Översikt", "\n".join(parts), "/redaktion")
 
 
