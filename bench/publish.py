@@ -57,6 +57,13 @@ def _publish(url: str, number: int) -> float:
     return time.monotonic()
 
 
+def _current_number(url: str) -> int:
+    from service.workspace import db, store
+
+    with db.session_scope(url) as s:
+        return store.current_version(s).number
+
+
 def _worker(url: str, interval: float, ready, out, stop) -> None:
     """One simulated worker: poll, and on a new token materialize and load an Engine."""
     from engine import Engine
@@ -128,12 +135,13 @@ def bench_server(url: str, versions: tuple[str, str], rounds: int, log=print) ->
     from bench.httpbench import free_port
 
     port = free_port()
+    start = _current_number(url)
     env = {k: v for k, v in os.environ.items() if k not in ("FORALDRASTOD_RULES",)}
     env["DATABASE_URL"] = url
     with tempfile.TemporaryDirectory(prefix="bench-publish-") as tmp:
         log_path = Path(tmp) / "serve.log"
         with open(log_path, "wb") as logf:
-            proc = subprocess.Popen([str(BIN / "foraldrastod"), "serve", "--host", "127.0.0.1", "--port", str(port),
+            proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
                                      "--workers", "2"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                                     stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
         try:
@@ -144,13 +152,13 @@ def bench_server(url: str, versions: tuple[str, str], rounds: int, log=print) ->
                     return {"server_wired": False, "reason": f"serve exited: {log_path.read_text()[-500:]}"}
                 first = _healthz_version(port)
                 time.sleep(0.2)
-            if first != versions[1]:
+            if first != versions[start - 1]:
                 return {"server_wired": False,
-                        "reason": f"serve answers {first}, not the database's current version {versions[1]}: "
+                        "reason": f"serve answers {first}, not the database's current version {versions[start - 1]}: "
                                   "serve does not take its pack from the database on this branch"}
             latencies = []
             for i in range(rounds):
-                number = 1 if i % 2 == 0 else 2
+                number = 3 - start if i % 2 == 0 else start
                 want = versions[number - 1]
                 t0 = _publish(url, number)
                 streak_start, streak = None, 0

@@ -21,6 +21,13 @@ def _err(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
+def _when(iso: str | None) -> str:
+    """An ISO time as local 'ÅÅÅÅ-MM-DD TT:MM' for the text output (JSON keeps ISO with zone)."""
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M") if iso else "–"
+
+
 def _run(work) -> int:
     """Run `work(session)` in one transaction on a migrated, seeded database."""
     from sqlalchemy.exc import OperationalError
@@ -128,7 +135,7 @@ def cmd_pack_versions(args: argparse.Namespace) -> int:
         for r in rows:
             mark = "* " if r["current"] else "  "
             approver = f", godkänd av {r['approver']}" if r["approver"] else ""
-            print(f"{mark}{r['number']:>3}  {r['version']}  {r['published_at'] or r['created_at']}  "
+            print(f"{mark}{r['number']:>3}  {r['version']}  {_when(r['published_at'] or r['created_at'])}  "
                   f"av {r['author']}{approver}: {r['reason']}")
         print(f"* = versionen som används nu (version {current.number}).")
 
@@ -168,7 +175,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         for e in events:
             info = store.audit_info(e)
             why = f" – anledning: {e.reason}" if e.reason else ""
-            print(f"{info['at']}  {e.actor}  {e.action}  {e.target}: {e.summary}{why}")
+            print(f"{_when(info['at'])}  {e.actor}  {e.action}  {e.target}: {e.summary}{why}")
         if not events:
             print("Granskningsloggen är tom.")
 

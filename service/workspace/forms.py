@@ -30,6 +30,8 @@ FIELD_LABELS = {
     "needs_any": "Något av behoven", "needs_all": "Alla behoven", "kommuner": "Kommuner",
     "recommend": "Rekommenderade insatser", "notice": "Meddelande", "rationale": "Motivering",
     "source": "Källa", "valid_from": "Gäller från", "valid_to": "Gäller till", "status": "Grund",
+    "name": "Namn", "format": "Form", "provider": "Vem ger insatsen", "description": "Beskrivning",
+    "assumptions": "Antaganden", "code": "Behovskod", "label": "Etikett", "group": "Grupp",
 }
 
 
@@ -140,6 +142,8 @@ def dump_item(item: dict[str, Any], indent: int = 2, old: dict[str, Any] | None 
     """One list item as YAML lines ("  - id: ..."), keys in the pack's order. With the item's
     old data and text, every key whose value did not change keeps its old lines exactly."""
     kept = _blocks(old_text) if old is not None and old_text else {}
+    if isinstance(old, dict):  # the file's key order for keys it had, new keys after
+        item = {**{k: item[k] for k in old if k in item}, **{k: v for k, v in item.items() if k not in old}}
     lines: list[str] = []
     for key, value in item.items():
         if key in kept and isinstance(old, dict) and old.get(key) == value:
@@ -189,8 +193,9 @@ def key_lines(item_text: str) -> dict[int, str]:
                 nested = m.group(2)
         if top == "when":
             out[i] = FIELD_OF_KEY.get(nested or "when", "alder")
-        elif top in ("id", "level", "recommend", "notice", "rationale", "source", "valid_from", "valid_to",
-                     "status"):
+        elif top == "age_months":
+            out[i] = "alder"
+        elif top:
             out[i] = top
     return out
 
@@ -257,7 +262,26 @@ def _date(value: str, field_name: str) -> dt.date | None:
         raise FormError(field_name, "ange datumet som ÅÅÅÅ-MM-DD") from None
 
 
-def rule_from_form(form: dict[str, Any], kommun_names: dict[str, str] | None = None) -> dict[str, Any]:
+def _keep_explicit_defaults(rule: dict[str, Any], original: dict[str, Any] | None) -> dict[str, Any]:
+    """Keys the original wrote out with their default value (status: källa, expecting: false, an
+    empty list) stay written: the form cannot tell them from absent ones, the file can."""
+    if not isinstance(original, dict):
+        return rule
+    if original.get("status") == "källa" and "status" not in rule:
+        rule["status"] = "källa"
+    when = original.get("when")
+    if isinstance(when, dict):
+        new_when = dict(rule.get("when") or {})
+        for key in WHEN_KEYS:
+            if key in when and key not in new_when and when[key] in (False, [], None):
+                new_when[key] = when[key]
+        if new_when or "when" in original:
+            rule["when"] = {k: new_when[k] for k in list(when) + [k for k in new_when if k not in when] if k in new_when}
+    return {k: rule[k] for k in RULE_KEYS if k in rule}
+
+
+def rule_from_form(form: dict[str, Any], kommun_names: dict[str, str] | None = None,
+                   original: dict[str, Any] | None = None) -> dict[str, Any]:
     """The rule dict to write; FormError for what the form itself can tell is wrong.
     Everything else (ids, codes, ranges) is left to the loader, whose message is shown."""
     def one(name: str) -> str:
@@ -307,7 +331,7 @@ def rule_from_form(form: dict[str, Any], kommun_names: dict[str, str] | None = N
         rule["valid_to"] = valid_to
     if one("status") and one("status") != "källa":
         rule["status"] = one("status")
-    return {k: rule[k] for k in RULE_KEYS if k in rule}
+    return _keep_explicit_defaults({k: rule[k] for k in RULE_KEYS if k in rule}, original)
 
 
 @dataclass
@@ -339,3 +363,100 @@ def map_errors(errors: list[str], path: str, item_start: int, item_text: str) ->
                 continue
         out.add(None, text)
     return out
+
+
+# --------------------------------------------------------------------------- insatser and behov
+@dataclass(frozen=True)
+class Spec:
+    key: str
+    label: str
+    kind: str  # text | textarea | level | status | age | expecting | source | lines
+    hint: str = ""
+    required: bool = False
+
+
+INSATS_FIELDS = (
+    Spec("id", "Insatsens id", "text", "Små bokstäver, siffror och bindestreck; reglerna pekar på det.", True),
+    Spec("name", "Namn", "text", "Som personalen och föräldrarna känner insatsen.", True),
+    Spec("level", "Nivå", "level", required=True),
+    Spec("age_months", "Ålder", "age"),
+    Spec("expecting", "Blivande föräldrar", "expecting"),
+    Spec("format", "Form", "text", "Till exempel grupp, hembesök, antal träffar."),
+    Spec("provider", "Vem ger insatsen", "text"),
+    Spec("description", "Beskrivning", "textarea"),
+    Spec("source", "Källa", "source", required=True),
+    Spec("status", "Grund", "status"),
+    Spec("assumptions", "Antaganden", "lines", "Ett antagande per rad: vad som inte står i källan, och varför."),
+)
+NEED_FIELDS = (
+    Spec("code", "Behovskod", "text", "Små bokstäver, siffror och understreck; reglerna pekar på den.", True),
+    Spec("label", "Etikett", "text", "Kort, så att en förälder förstår den.", True),
+    Spec("description", "Beskrivning", "textarea"),
+    Spec("group", "Grupp", "text", "Styr vilka kryssrutor som visas tillsammans på beslutsstödets sida."),
+    Spec("source", "Källa", "source"),
+    Spec("status", "Grund", "status"),
+)
+ITEM_FILES = {"insatser.yaml": ("insatser", INSATS_FIELDS, "insats"), "behov.yaml": ("needs", NEED_FIELDS, "behov")}
+
+
+def items_of(text: str, path: str) -> list[Item]:
+    return _items(text, ITEM_FILES[path][0])
+
+
+def form_from_item(specs: tuple[Spec, ...], data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for sp in specs:
+        v = data.get(sp.key)
+        if sp.kind == "age":
+            age = v if isinstance(v, dict) else {}
+            out["alder_fran_ar"], out["alder_fran_man"] = split_months(age.get("min") if age else None)
+            out["alder_till_ar"], out["alder_till_man"] = split_months(age.get("max") if age else None)
+        elif sp.kind == "expecting":
+            out["expecting"] = "ja" if v else ""
+        elif sp.kind == "source":
+            src = v if isinstance(v, dict) else {}
+            for part in ("document", "section", "quote", "note"):
+                out[f"source_{part}"] = str(src.get(part) or "")
+        elif sp.kind == "lines":
+            out[sp.key] = "\n".join(str(x) for x in (v or []))
+        elif sp.kind == "status":
+            out[sp.key] = str(v or "källa")
+        else:
+            out[sp.key] = "" if v is None else str(v)
+    return out
+
+
+def item_from_form(specs: tuple[Spec, ...], form: dict[str, Any], original: dict[str, Any] | None = None) -> dict[str, Any]:
+    def one(name: str) -> str:
+        value = form.get(name) or [""]
+        return (value[0] if isinstance(value, list) else str(value)).strip()
+
+    item: dict[str, Any] = {}
+    original = original if isinstance(original, dict) else {}
+    for sp in specs:
+        if sp.kind == "age":
+            amin = join_months(one("alder_fran_ar"), one("alder_fran_man"), "från")
+            amax = join_months(one("alder_till_ar"), one("alder_till_man"), "till")
+            if (amin is None) != (amax is None):
+                raise FormError("alder", "ange både från- och till-ålder, eller ingen (alla åldrar)")
+            if amin is not None:
+                item["age_months"] = {"min": amin, "max": amax}
+        elif sp.kind == "expecting":
+            if one("expecting"):
+                item["expecting"] = True
+            elif "expecting" in original:
+                item["expecting"] = False
+        elif sp.kind == "source":
+            src = {p: one(f"source_{p}") for p in ("document", "section", "quote", "note") if one(f"source_{p}")}
+            if src:
+                item["source"] = src
+        elif sp.kind == "lines":
+            lines = [ln.strip() for ln in one(sp.key).splitlines() if ln.strip()]
+            if lines or sp.key in original:
+                item[sp.key] = lines
+        elif sp.kind == "status":
+            if one(sp.key) and (one(sp.key) != "källa" or sp.key in original):
+                item[sp.key] = one(sp.key)
+        elif one(sp.key) or sp.required:
+            item[sp.key] = one(sp.key)
+    return item

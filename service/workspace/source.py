@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import db, packfiles, store
@@ -24,7 +26,14 @@ from .models import PackVersion
 
 def cache_root() -> Path:
     configured = os.environ.get("FORALDRASTOD_PACK_CACHE")
-    return Path(configured) if configured else Path(tempfile.gettempdir()) / "foraldrastod-versions"
+    if configured:
+        return Path(configured)
+    # per user: another local account cannot plant files where this server reads its pack
+    root = Path(tempfile.gettempdir()) / f"foraldrastod-versions-{os.getuid()}"
+    root.mkdir(mode=0o700, exist_ok=True)
+    if root.stat().st_uid != os.getuid():
+        raise PermissionError(f"{root} tillhör en annan användare")
+    return root
 
 
 class DatabaseSource:
@@ -32,8 +41,17 @@ class DatabaseSource:
         self.url = url or db.database_url()
         self.cache_dir = Path(cache_dir) if cache_dir else cache_root()
         self._sessions = None
-        if seed:
+        if seed and not self._ready():
             prepare(self.url)
+
+    def _ready(self) -> bool:
+        """True when the schema exists and a version is current (then no migration is attempted:
+        workers started by `serve` after it prepared the database never race on DDL)."""
+        try:
+            with self._session() as s:
+                return store.current_token(s) is not None
+        except DBAPIError:
+            return False
 
     def _session(self) -> Session:
         if self._sessions is None or self._sessions.kw["bind"] is not db.make_engine(self.url):
@@ -85,9 +103,31 @@ def prepare(url: str | None = None) -> None:
         store.ensure_seeded(s)
 
 
+SOURCE_ENV = "FORALDRASTOD_PACK_SOURCE"
+
+
 def serve_source(rules: str | None) -> DatabaseSource | None:
-    """The source `foraldrastod serve` uses: the database when one is configured (DATABASE_URL
-    set or var/foraldrastod.db present) and no --rules directory is given; else None."""
+    """For `foraldrastod serve` (the supervisor, once, before workers start): the database when
+    one is configured (DATABASE_URL set or var/foraldrastod.db present) and no --rules directory
+    is given. Migrates and seeds the database, and sets FORALDRASTOD_PACK_SOURCE=database so the
+    workers' `from_env()` use it too. None: serve a directory as before."""
     if rules or os.environ.get("FORALDRASTOD_RULES") or not db.configured():
+        os.environ.pop(SOURCE_ENV, None)
         return None
-    return DatabaseSource()
+    try:
+        source = DatabaseSource()
+    except (DBAPIError, store.Refused) as exc:
+        reason = exc.message if isinstance(exc, store.Refused) else str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        print(f"Databasen {db.describe_url()} kan inte användas: {reason}", file=sys.stderr)
+        print("Ange en annan DATABASE_URL, eller --rules DIR för att använda en mapp med regelpaketet.", file=sys.stderr)
+        raise SystemExit(1) from None
+    os.environ[SOURCE_ENV] = "database"
+    return source
+
+
+def from_env() -> DatabaseSource | None:
+    """In a worker: the DatabaseSource when `serve` chose the database (FORALDRASTOD_PACK_SOURCE),
+    else None. Never chosen implicitly, so create_app() in tests keeps serving directories."""
+    if os.environ.get(SOURCE_ENV) == "database":
+        return DatabaseSource(seed=False)
+    return None

@@ -370,7 +370,8 @@ def authenticate(s: Session, name: str, password: str, client: str) -> User | No
         _audit(s, login, "inloggning.misslyckad", f"användare {login}",
                "fel användarnamn eller lösenord" if user is None or user.active else "kontot är avstängt")
         return None
-    s.execute(LoginAttempt.__table__.delete().where(LoginAttempt.name == login))
+    s.execute(LoginAttempt.__table__.delete().where(
+        (LoginAttempt.name == login) | (LoginAttempt.at < utcnow() - dt.timedelta(days=1))))
     if auth.needs_rehash(user.password_hash):
         user.password_hash = auth.hash_password(password)
     _audit(s, user.name, "inloggning", f"användare {user.name}", "inloggad")
@@ -517,9 +518,10 @@ def draft_dir(s: Session, draft_id: int) -> Path:
     """The draft's files in a directory (cached per revision under the system temp dir)."""
     draft = get_draft(s, draft_id)
     digest = hashlib.sha256(json.dumps(draft.files, sort_keys=True).encode()).hexdigest()[:16]
-    target = Path(tempfile.gettempdir()) / "foraldrastod-drafts" / f"{draft.id}-{draft.revision}-{digest}"
+    root = Path(tempfile.gettempdir()) / f"foraldrastod-drafts-{os.getuid()}"  # per user, mode 700
+    root.mkdir(mode=0o700, exist_ok=True)
+    target = root / f"{draft.id}-{draft.revision}-{digest}"
     if not target.is_dir():
-        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
         packfiles.write_dir(draft.files, tmp)
         try:
@@ -628,6 +630,13 @@ def _rebased(base: PackVersion, current: PackVersion, draft: Draft) -> dict[str,
         return dict(draft.files)
     mine = changed_paths(base.files, draft.files)
     theirs = set(changed_paths(base.files, current.files))
+    merged_reports: str | None = None
+    if draft.kind == "tillganglighet" and draft.kommun and AVAILABILITY_FILE in mine:
+        # several kommuner report at once: merge by kommun, not by file
+        others = [e for e in _entries_of(current.files.get(AVAILABILITY_FILE)) if str(e.get("kommun")) != draft.kommun]
+        ours = reported_entries(draft, draft.kommun)
+        merged_reports = availability_text(sorted(others, key=lambda e: str(e["kommun"])) + ours)
+        mine = [p for p in mine if p != AVAILABILITY_FILE]
     both = [p for p in mine if p in theirs and draft.files.get(p) != current.files.get(p)]
     if both:
         raise Conflict(
@@ -640,6 +649,8 @@ def _rebased(base: PackVersion, current: PackVersion, draft: Draft) -> dict[str,
             files[p] = draft.files[p]
         else:
             files.pop(p, None)
+    if merged_reports is not None:
+        files[AVAILABILITY_FILE] = merged_reports
     return files
 
 
@@ -676,8 +687,12 @@ def approve(s: Session, draft_id: int, user: User, features: bool = True) -> Pac
     pv = PackVersion(number=_next_number(s), version=report.version, files=files, author=draft.author,
                      approver=user.name, reason=draft.reason or "(ingen anledning angiven)",
                      created_at=now, published_at=now)
-    s.add(pv)
-    s.flush()
+    try:
+        with s.begin_nested():
+            s.add(pv)
+            s.flush()
+    except IntegrityError:  # another approval took the number at the same moment
+        raise Conflict("En annan version publicerades samtidigt. Försök godkänna igen.") from None
     serving.version_id = pv.id
     serving.changed_at = now
     draft.status = "publicerad"

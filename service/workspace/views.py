@@ -66,10 +66,10 @@ def page(title: str, main: str, *, user: Any | None = None, csrf: str = "", path
                   for href, label in nav_items(user))
     who = ""
     if user is not None:
-        who = (f'<p class="vem">Inloggad som <strong>{e(user.name)}</strong> ({e(ROLE_TEXT.get(user.role, user.role))}'
-               f'{", kommun " + e(user.kommun) if user.kommun else ""})'
+        who = (f'<div class="vem"><span>Inloggad som <strong>{e(user.name)}</strong> '
+               f'({e(ROLE_TEXT.get(user.role, user.role))}{", kommun " + e(user.kommun) if user.kommun else ""})</span>'
                f'<form method="post" action="/redaktion/logga-ut">{csrf_field(csrf)}'
-               f'<button class="lank-knapp" type="submit">Logga ut</button></form></p>')
+               f'<button class="lank-knapp" type="submit">Logga ut</button></form></div>')
     body = _template("layout.html").substitute(title=e(title), nav=nav, who=who, main=main, serving=e(serving))
     return HTMLResponse(body, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
 
@@ -140,7 +140,7 @@ def _errors_at(errors: forms.FieldErrors | None, name: str) -> tuple[str, str, s
 
 
 def _checkboxes(name: str, options: list[tuple[str, str]], chosen: list[str], legend: str, hint: str,
-                errors: forms.FieldErrors | None) -> str:
+                errors: forms.FieldErrors | None, collapsed: bool = False) -> str:
     cls, aria, err = _errors_at(errors, name)
     boxes = "".join(
         f'<div class="kryss"><input type="checkbox" id="{name}-{e(v)}" name="{name}" value="{e(v)}"'
@@ -150,8 +150,12 @@ def _checkboxes(name: str, options: list[tuple[str, str]], chosen: list[str], le
     for c in unknown:  # kept so nothing is lost; the loader reports it
         boxes += (f'<div class="kryss"><input type="checkbox" id="{name}-{e(c)}" name="{name}" value="{e(c)}" checked>'
                   f'<label for="{name}-{e(c)}">{e(c)} (finns inte i katalogen)</label></div>')
+    inner = f'<div class="kolumner">{boxes}</div>'
+    if collapsed:  # rarely used: folded away unless something is chosen or wrong
+        inner = (f'<details{" open" if chosen or err else ""}><summary>Visa alternativen ({len(chosen)} valda)</summary>'
+                 f'{inner}</details>')
     return (f'<fieldset class="{cls.strip()}"{aria}><legend>{e(legend)}</legend><p class="hjalp">{e(hint)}</p>{err}'
-            f'<div class="kolumner">{boxes}</div></fieldset>')
+            f'{inner}</fieldset>')
 
 
 def _text(name: str, label: str, value: str, errors, hint: str = "", kind: str = "text", extra: str = "") -> str:
@@ -195,9 +199,9 @@ def rule_form(values: dict[str, Any], catalog: dict[str, Any], errors: forms.Fie
                              "Regeln gäller när familjen har minst ett av de markerade behoven. Inga markerade: "
                              "inget behovsvillkor.", errors))
     parts.append(_checkboxes("needs_all", need_opts, v["needs_all"], "Behov: alla dessa",
-                             "Regeln gäller bara när familjen har alla markerade behov.", errors))
+                             "Regeln gäller bara när familjen har alla markerade behov.", errors, collapsed=True))
     parts.append(_checkboxes("kommuner", [(c, n) for c, n in catalog["kommuner"]], v["kommuner"], "Kommuner",
-                             "Inga markerade: regeln gäller i alla kommuner.", errors))
+                             "Inga markerade: regeln gäller i alla kommuner.", errors, collapsed=True))
     ins_opts = [(i, f"{name} ({level})") for i, name, level in catalog["insatser"]]
     parts.append(_checkboxes("recommend", ins_opts, v["recommend"], "Rekommenderade insatser",
                              "Insatserna ur katalogen som regeln rekommenderar.", errors))
@@ -226,4 +230,53 @@ def rule_form(values: dict[str, Any], catalog: dict[str, Any], errors: forms.Fie
                  + _text("valid_to", "Gäller till", v["valid_to"], errors, kind="date") + "</div>")
     parts.append(_select("status", "Grund", v["status"],
                          [("källa", "källa: källan säger det"), ("antagande", "antagande: vår tolkning")], errors))
+    return "\n".join(parts)
+
+
+def _age_fieldset(v: dict[str, Any], errors, with_expecting: bool) -> str:
+    cls, aria, err = _errors_at(errors, "alder")
+    boxes = ""
+    if with_expecting:
+        boxes = (f'<div class="kryss"><input type="checkbox" id="expecting" name="expecting" value="ja"'
+                 f'{" checked" if v.get("expecting") else ""}><label for="expecting">Gäller också blivande föräldrar '
+                 f'(barnet är inte fött)</label></div>')
+    return (f'<fieldset class="{cls.strip()}"{aria}><legend>Barnets ålder</legend>'
+            f'<p class="hjalp">Båda gränserna räknas med. Lämna alla tomma för alla åldrar.</p>{err}<div class="rad">'
+            + "".join(
+                f'<div><label for="{n}">{e(t)}</label><input type="number" min="0" max="{mx}" inputmode="numeric" '
+                f'id="{n}" name="{n}" value="{e(v.get(n, ""))}"></div>'
+                for n, t, mx in (("alder_fran_ar", "Från år", 18), ("alder_fran_man", "och månader", 11),
+                                 ("alder_till_ar", "Till år", 18), ("alder_till_man", "och månader", 11)))
+            + f"</div>{boxes}</fieldset>")
+
+
+def item_form(specs, values: dict[str, Any], catalog: dict[str, Any], errors: forms.FieldErrors | None) -> str:
+    """Fields of an insats or a need, from its spec (forms.INSATS_FIELDS / NEED_FIELDS)."""
+    parts = []
+    kinds = {sp.kind for sp in specs}
+    for sp in specs:
+        if sp.kind == "text":
+            parts.append(_text(sp.key, sp.label, values.get(sp.key, ""), errors, sp.hint))
+        elif sp.kind in ("textarea", "lines"):
+            cls, aria, err = _errors_at(errors, sp.key)
+            hint = f'<p class="hjalp">{e(sp.hint)}</p>' if sp.hint else ""
+            parts.append(f'<div class="falt{cls}"><label for="{sp.key}">{e(sp.label)}</label>{hint}{err}'
+                         f'<textarea id="{sp.key}" name="{sp.key}"{aria}>{e(values.get(sp.key, ""))}</textarea></div>')
+        elif sp.kind == "level":
+            parts.append(_select(sp.key, sp.label, values.get(sp.key, ""), [(lv, lv) for lv in forms.LEVELS], errors))
+        elif sp.kind == "status":
+            parts.append(_select(sp.key, sp.label, values.get(sp.key, "källa"),
+                                 [("källa", "källa: källan säger det"), ("antagande", "antagande: vår tolkning")], errors))
+        elif sp.kind == "age":
+            parts.append(_age_fieldset(values, errors, "expecting" in kinds))
+        elif sp.kind == "source":
+            cls, aria, err = _errors_at(errors, "source")
+            src_opts = [("", "ingen källa")] + [(i, f"{t} ({i})") for i, t in catalog["sources"]]
+            parts.append(
+                f'<fieldset class="{cls.strip()}"{aria}><legend>Källa</legend>{err}'
+                + _select("source_document", "Dokument", values.get("source_document", ""), src_opts, None)
+                + _text("source_section", "Avsnitt", values.get("source_section", ""), None)
+                + _text("source_quote", "Citat (ordagrant ur källan, valfritt)", values.get("source_quote", ""), None)
+                + _text("source_note", "Anteckning (valfri)", values.get("source_note", ""), None)
+                + "</fieldset>")
     return "\n".join(parts)

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import hmac
 import os
-import re
 import secrets
 import shutil
 import tempfile
@@ -121,12 +119,36 @@ def database() -> Iterator[Any]:
     url = db.database_url()
     with _ready_lock:
         if url not in _ready:
-            db.upgrade(url)
-            with db.session_scope(url) as s:
-                _store().ensure_seeded(s)
+            _prepare(url)
             _ready.add(url)
     with db.session_scope(url) as s:
         yield s
+
+
+def _prepare(url: str) -> None:
+    """Nothing to do when a version is current (`serve` prepared the database before the workers
+    started); else migrate and seed, once more if another worker raced us on an empty database."""
+    from sqlalchemy.exc import DBAPIError
+
+    from . import db
+
+    store = _store()
+    try:
+        with db.session_scope(url) as s:
+            if store.current_token(s) is not None:
+                return
+    except DBAPIError:
+        pass  # no schema yet
+    for attempt in range(2):
+        try:
+            db.upgrade(url)
+            with db.session_scope(url) as s:
+                store.ensure_seeded(s)
+            return
+        except DBAPIError:
+            if attempt:
+                raise
+            time.sleep(0.5)
 
 
 # --------------------------------------------------------------------------- forms and sessions
@@ -144,14 +166,6 @@ async def form_body(request: Request) -> dict[str, list[str]]:
 def one(form: dict[str, list[str]], name: str, default: str = "") -> str:
     values = form.get(name) or [default]
     return values[0].replace("\r\n", "\n")
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 def secure_cookies(request: Request) -> bool:
@@ -402,9 +416,20 @@ granskare har godkänt det.</p>
 <div><button class="knapp" type="submit" id="nytt-utkast">Skapa utkast</button></div></form></section>""")
         if user.role == "samordnare":
             parts.append('<p><a class="knapp" href="/redaktion/kartlaggning">Rapportera vad kommunen erbjuder</a></p>')
-        parts.append('<h2>Utkast</h2>')
-        parts.append(views.table(["Utkast", "Anledning", "Gäller", "Skrivet av", "Status", "Ändrat"], rows)
-                     if rows else '<p class="tom">Inga utkast ännu.</p>')
+        waiting = [d for d in drafts if d.status == "inskickad" and d.author != user.name]
+        if user.role == "granskare" and waiting:
+            parts.append('<section class="kort" aria-labelledby="granska-rubrik"><h2 id="granska-rubrik">'
+                         f'Väntar på granskning ({len(waiting)})</h2><ul>'
+                         + "".join(f'<li><a href="/redaktion/utkast/{d.id}/granska">Utkast {d.id}: {e(d.reason)}</a> '
+                                   f'– {e(d.author)}</li>' for d in waiting) + "</ul></section>")
+        if user.role == "admin":
+            parts.append('<p>Som administratör hanterar du <a href="/redaktion/anvandare">konton</a> och kan läsa '
+                         '<a href="/redaktion/logg">loggen</a>; innehållet ändras av redaktörer, granskare och '
+                         'samordnare.</p>')
+        else:
+            parts.append('<h2>Utkast</h2>')
+            parts.append(views.table(["Utkast", "Anledning", "Gäller", "Skrivet av", "Status", "Ändrat"], rows)
+                         if rows else '<p class="tom">Inga utkast ännu.</p>')
         return render(ctx, "Översikt", "\n".join(parts), "/redaktion")
 
 
@@ -452,6 +477,9 @@ def draft_page(request: Request, draft_id: int, sparat: str = ""):
             links = []
             if forms.is_rule_file(rel):
                 links.append(f'<a href="/redaktion/utkast/{d.id}/fil?sokvag={urllib.parse.quote(rel)}">Regler i formulär</a>')
+            elif rel in forms.ITEM_FILES:
+                links.append(f'<a href="/redaktion/utkast/{d.id}/fil?sokvag={urllib.parse.quote(rel)}">'
+                             f'{"Insatser" if rel == "insatser.yaml" else "Behov"} i formulär</a>')
             if rel == AVAILABILITY_FILE and d.kind == "tillganglighet":
                 links.append('<a href="/redaktion/kartlaggning">Kartläggningsformuläret</a>')
             if can_edit(ctx.user, d, rel) or not editable:
@@ -558,6 +586,8 @@ def rule_file_page(request: Request, draft_id: int, sokvag: str):
         ctx = login(request, s)
         d = viewable_draft(s, ctx, draft_id)
         path = _path_param(d, sokvag)
+        if path in forms.ITEM_FILES:
+            return _item_list(ctx, d, path)
         if not forms.is_rule_file(path):
             return redirect(f"/redaktion/utkast/{d.id}/text?sokvag={urllib.parse.quote(path)}")
         text = d.files[path]
@@ -681,7 +711,7 @@ def rule_save(request: Request, draft_id: int, sokvag: str, nr: str = "ny", form
         revision = int(one(form, "revision", "0") or 0)
         kommun_names = {c: n for c, n in catalog(d.files)["kommuner"]}
         try:
-            rule = forms.rule_from_form(form, kommun_names)
+            rule = forms.rule_from_form(form, kommun_names, original=items[index].data if index is not None else None)
         except forms.FormError as fe:
             errs = forms.FieldErrors()
             errs.add(fe.field, fe.message)
@@ -729,6 +759,130 @@ def rule_remove(request: Request, draft_id: int, sokvag: str, nr: str, form: dic
         if errors:
             raise Problem(422, "Regeln togs inte bort: regelpaketet blir då ogiltigt.", errors)
         _save(s, ctx, d, path, new_text, one(form, "revision"))
+    return redirect(f"/redaktion/utkast/{draft_id}/fil?sokvag={urllib.parse.quote(path)}")
+
+
+# ---- insatser and behov in forms
+def _item_list(ctx: Ctx, d, path: str):
+    text = d.files[path]
+    try:
+        items = forms.items_of(text, path)
+    except yaml.YAMLError as exc:
+        raise Problem(422, f"Filen går inte att läsa som YAML: {exc}. Öppna den som text och rätta.") from None
+    _, _, noun = forms.ITEM_FILES[path]
+    editable = can_edit(ctx.user, d, path)
+    q = urllib.parse.quote(path)
+    rows = []
+    for it in items:
+        data = it.data if isinstance(it.data, dict) else {}
+        key = str(data.get("id") or data.get("code") or it.index)
+        rows.append([f'<a href="/redaktion/utkast/{d.id}/post?sokvag={q}&amp;nr={it.index}" id="andra-{e(key)}">'
+                     f'{"Ändra" if editable else "Visa"} {e(key)}</a>',
+                     e(str(data.get("name") or data.get("label") or "")),
+                     e(str(data.get("level") or data.get("group") or ""))])
+    add = (f'<p><a class="knapp" href="/redaktion/utkast/{d.id}/post?sokvag={q}&amp;nr=ny">Lägg till {noun}</a></p>'
+           if editable else "")
+    passage = forms.passage_of(text) or "Filen anger ingen passage ur strategin."
+    main = f"""<h1>{e(path)} i utkast {d.id}</h1>
+<p><a href="/redaktion/utkast/{d.id}">Tillbaka till utkast {d.id}</a> ·
+<a href="/redaktion/utkast/{d.id}/text?sokvag={q}">Hela filen som text</a></p>
+<div class="regel-layout"><aside class="passage" aria-labelledby="passage-rubrik"><h2 id="passage-rubrik">Strategins text som filen kodar</h2>
+<p>{e(passage)}</p></aside><div>{views.table(["Post", "Namn", "Nivå eller grupp"], rows, "Posterna i filen")}{add}</div></div>"""
+    return render(ctx, f"{path} – utkast {d.id}", main)
+
+
+def _item_page(ctx: Ctx, d, path: str, index: int | None, values: dict, revision: int,
+               errors: forms.FieldErrors | None = None, notes: str = "", status: int = 200):
+    _, specs, noun = forms.ITEM_FILES[path]
+    editable = can_edit(ctx.user, d, path)
+    q = urllib.parse.quote(path)
+    summary = ""
+    if errors and errors.by_field:
+        summary = views.message("Inte sparat. Rätta felen vid fälten:", "fel",
+                                [f"{forms.FIELD_LABELS.get(k, k)}: {m}" for k, ms in errors.by_field.items() for m in ms])
+    if errors and errors.other:
+        summary += views.message("Fel på andra ställen i regelpaketet:", "fel", errors.other)
+    nr = "ny" if index is None else str(index)
+    title = f"Ny {noun}" if index is None else f"{noun.capitalize()} {values.get('id') or values.get('code') or ''}"
+    button = ('<div class="knappar"><button class="knapp" type="submit" id="spara-post">Spara</button></div>'
+              if editable else "")
+    passage = forms.passage_of(d.files[path]) or "Filen anger ingen passage ur strategin."
+    main = f"""<h1>{e(title)} <span class="liten">i {e(path)}</span></h1>
+<p><a href="/redaktion/utkast/{d.id}/fil?sokvag={q}">Tillbaka till listan</a></p>
+{notes}{summary}
+<div class="regel-layout">
+<aside class="passage" aria-labelledby="passage-rubrik"><h2 id="passage-rubrik">Strategins text som filen kodar</h2>
+<p>{e(passage)}</p></aside>
+<form class="regelform" method="post" action="/redaktion/utkast/{d.id}/post?sokvag={q}&amp;nr={nr}" novalidate>
+{views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">
+{views.item_form(specs, values, catalog(d.files), errors)}
+{button}</form></div>"""
+    return render(ctx, title, main, status=status)
+
+
+def _item_path(d, sokvag: str) -> str:
+    path = _path_param(d, sokvag)
+    if path not in forms.ITEM_FILES:
+        raise Problem(404, "Den filen har inget formulär; öppna den som text.")
+    return path
+
+
+@router.get("/utkast/{draft_id}/post")
+@guarded
+def item_page(request: Request, draft_id: int, sokvag: str, nr: str = "ny"):
+    with database() as s:
+        ctx = login(request, s)
+        d = viewable_draft(s, ctx, draft_id)
+        path = _item_path(d, sokvag)
+        items = forms.items_of(d.files[path], path)
+        index = _rule_index(items, nr)
+        _, specs, _ = forms.ITEM_FILES[path]
+        values = forms.form_from_item(specs, items[index].data if index is not None else {})
+        return _item_page(ctx, d, path, index, values, d.revision)
+
+
+@router.post("/utkast/{draft_id}/post")
+@guarded
+def item_save(request: Request, draft_id: int, sokvag: str, nr: str = "ny", form: dict = Depends(form_body)):
+    store = _store()
+    with database() as s:
+        ctx = login(request, s, form=form)
+        d = editable_draft(s, ctx, draft_id, sokvag)
+        path = _item_path(d, sokvag)
+        key, specs, _ = forms.ITEM_FILES[path]
+        text = d.files[path]
+        items = forms.items_of(text, path)
+        index = _rule_index(items, nr)
+        values = {**forms.form_from_item(specs, {}),
+                  **{k: v[0] for k, v in form.items() if k not in ("csrf", "revision")}}
+        revision = int(one(form, "revision", "0") or 0)
+        original = items[index].data if index is not None else None
+        try:
+            item = forms.item_from_form(specs, form, original)
+        except forms.FormError as fe:
+            errs = forms.FieldErrors()
+            errs.add(fe.field, fe.message)
+            return _item_page(ctx, d, path, index, values, revision, errs, status=422)
+        if index is not None:
+            old_lines = text.splitlines(keepends=True)[items[index].start:items[index].end]
+            item_text = forms.dump_item(item, old=original, old_text="".join(old_lines))
+        else:
+            item_text = forms.dump_item(item)
+        new_text = forms.replace_item(text, items[index] if index is not None else None, item_text, key)
+        new_items = forms.items_of(new_text, path)
+        start = new_items[index if index is not None else len(new_items) - 1].start
+        errors = validate_files({**d.files, path: new_text})
+        if errors:
+            return _item_page(ctx, d, path, index, values, revision,
+                              forms.map_errors(errors, path, start, item_text), status=422)
+        try:
+            _save(s, ctx, d, path, new_text, one(form, "revision"))
+        except store.Conflict:
+            s.refresh(d)
+            notes = views.message(f"Någon annan har sparat utkastet sedan du öppnade formuläret (nu revision {d.revision}). "
+                                  "Din ändring är inte sparad men finns kvar i formuläret. Spara igen för att föra "
+                                  "in den i den senaste versionen av utkastet.", "fel")
+            return _item_page(ctx, d, path, index, values, d.revision, notes=notes, status=409)
     return redirect(f"/redaktion/utkast/{draft_id}/fil?sokvag={urllib.parse.quote(path)}")
 
 
@@ -891,12 +1045,49 @@ def _csv_table(text: str, table_id: str, label: str, limit: int) -> tuple[str, i
     if len(rows) < 2:
         return "", 0
     header, body = rows[0], rows[1:]
-    table = views.table([CSV_LABELS.get(h, h) for h in header], [[e(c) for c in r] for r in body[:limit]])
+
+    def cell(name: str, value: str) -> str:
+        if name == "exempel" and value:  # "a | b | c": a short list, the rest in the CSV
+            examples = value.split(" | ")
+            more = f'<li class="liten">och {len(examples) - 3} till i CSV-filen</li>' if len(examples) > 3 else ""
+            return "<ul>" + "".join(f"<li>{e(x)}</li>" for x in examples[:3]) + more + "</ul>"
+        if name in ("behov", "insatser"):
+            return e(value.replace(";", "; "))
+        return e(value)
+
+    table = views.table([CSV_LABELS.get(h, h) for h in header],
+                        [[cell(h, c) for h, c in zip(header, r)] for r in body[:limit]])
     table = table.replace("<table", f'<table id="{table_id}" aria-label="{e(label)}"', 1)
     return (f'<div class="tabell-rulla" role="region" aria-label="{e(label)}" tabindex="0">{table}</div>', len(body))
 
 
-def impact_html(result: dict, draft_id: int, limit: int = 300) -> str:
+KIND_COLUMNS = (("tillagd", "tillagd"), ("borttagen", "borttagen"), ("niva_andrad", "ny nivå"),
+                ("tillganglighet", "ändrad tillgång"), ("meddelande", "ändrat meddelande"))
+
+
+def _cells_table(text: str, limit: int) -> tuple[str, int]:
+    """The kommun × åldersband × nivå summary, readable: counts per kind in one column, three examples."""
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(text or "")))
+    out = []
+    for r in rows[:limit]:
+        kinds = ", ".join(f"{label} {r[k]}" for k, label in KIND_COLUMNS if r.get(k) not in (None, "", "0"))
+        examples = [x for x in (r.get("exempel") or "").split(" | ") if x]
+        more = f'<li class="liten">och {len(examples) - 3} till i CSV-filen</li>' if len(examples) > 3 else ""
+        children = f"<br><span class=\"liten\">barn: {e(r['barn'])}</span>" if r.get("barn") else ""
+        out.append([e(r.get("kommun", "")), e(r.get("aldersband", "")), e(r.get("niva", "")),
+                    f"{e(r.get('profiler', ''))} av {e(r.get('profiler_i_aldersbandet', ''))}{children}",
+                    e(kinds), e((r.get("insatser") or "").replace(";", ", ")),
+                    "<ul>" + "".join(f"<li>{e(x)}</li>" for x in examples[:3]) + more + "</ul>"])
+    label = "Sammanfattning per kommun, åldersband och nivå"
+    table = views.table(["Kommun", "Åldersband", "Nivå", "Profiler", "Ändringar", "Insatser", "Exempel"], out)
+    table = table.replace("<table", f'<table id="effekt-celler" aria-label="{label}"', 1)
+    return f'<div class="tabell-rulla" role="region" aria-label="{label}" tabindex="0">{table}</div>', len(rows)
+
+
+def impact_html(result: dict, draft_id: int, limit: int = 150) -> str:
     changed, total = result.get("changed_profiles"), result.get("total_profiles")
     if not changed:
         return views.message(f"Inga profiler får ett annat svar med utkastet"
@@ -915,7 +1106,7 @@ def impact_html(result: dict, draft_id: int, limit: int = 300) -> str:
                      'Ladda ner sammanfattningen (CSV)</a>')
     parts.append('<div class="knappar">' + "".join(links) + "</div>")
     if result.get("cells_csv"):
-        table, n = _csv_table(result["cells_csv"], "effekt-celler", "Sammanfattning per kommun, åldersband och nivå", limit)
+        table, n = _cells_table(result["cells_csv"], limit)
         parts.append(f'<h2 id="sammanfattning">Per kommun, åldersband och nivå ({n} celler)</h2>{table}')
         if n > limit:
             parts.append(f'<p class="liten">Visar de första {limit}; alla finns i CSV-filen.</p>')
@@ -1039,7 +1230,7 @@ def review_page(request: Request, draft_id: int, klart: str = ""):
         if d.status == "inskickad":
             if ctx.user.role == "granskare" and ctx.user.name != d.author:
                 parts.append(f"""<section class="kort" aria-labelledby="beslut-rubrik"><h2 id="beslut-rubrik">Beslut</h2>
-<p>Godkännande kör valideringen och alla beteendetester igen och publicerar sedan utkastet: inom
+<p>Godkännande kör valideringen och alla beteendetester igen (det tar en stund) och publicerar sedan utkastet: inom
 några sekunder svarar beslutsstödet med den nya versionen.</p>
 <form method="post" action="/redaktion/utkast/{d.id}/godkann">{views.csrf_field(ctx.csrf)}
 <button class="knapp" type="submit" id="godkann">Godkänn och publicera</button></form>

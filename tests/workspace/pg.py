@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -60,6 +61,11 @@ class PostgresServer:
     def start(self) -> "PostgresServer":
         self.socket_dir.mkdir(parents=True)
         if os.geteuid() == 0:
+            try:
+                pwd.getpwnam("postgres")
+            except KeyError:  # binaries without the Debian package's system user
+                subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                                "postgres"], check=True, capture_output=True)
             os.chmod(self.tmp, 0o755)
             shutil.chown(self.tmp, "postgres", "postgres")
             shutil.chown(self.socket_dir, "postgres", "postgres")

@@ -265,3 +265,99 @@ def test_export_roundtrip_and_import_refusals(session, people, tmp_path):
         store.get_version(session, "99")
     with pytest.raises(store.NotFound):
         store.get_draft(session, "abc")
+
+
+def test_serve_chooses_the_database_only_without_rules(db_url, monkeypatch, tmp_path):
+    from service.workspace import source as source_mod
+
+    monkeypatch.delenv(source_mod.SOURCE_ENV, raising=False)
+    assert source_mod.serve_source(str(DEFAULT_PACK)) is None
+    assert source_mod.from_env() is None  # create_app() in tests never picks the database by itself
+    chosen = source_mod.serve_source(None)
+    assert isinstance(chosen, DatabaseSource)
+    assert source_mod.from_env() is not None  # what the workers see
+    assert chosen.current().startswith("1:")  # migrated and seeded on first start
+    monkeypatch.setenv("FORALDRASTOD_RULES", str(DEFAULT_PACK))
+    assert source_mod.serve_source(None) is None
+    assert source_mod.from_env() is None
+
+
+def test_serve_refuses_an_unreachable_database_in_swedish(monkeypatch, capsys, tmp_path):
+    from service.workspace import source as source_mod
+
+    monkeypatch.delenv("FORALDRASTOD_RULES", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg://x@/db?host={tmp_path}&port=1&connect_timeout=2")
+    with pytest.raises(SystemExit) as exc:
+        source_mod.serve_source(None)
+    assert exc.value.code == 1
+    assert "kan inte användas" in capsys.readouterr().err
+
+
+def test_reports_from_two_kommuner_are_both_published(session, people):
+    p = people
+    dn = store.report_availability(session, p["nora"], "Nora", [{"insats": "abc", "status": "finns"}])
+    do = store.report_availability(session, p["orebro"], "Örebro", [{"insats": "biff", "status": "saknas"}])
+    store.submit(session, dn.id, p["nora"], "Nora hösten 2026")
+    store.submit(session, do.id, p["orebro"], "Örebro hösten 2026")
+    store.approve(session, dn.id, p["greta"], features=False)
+    v3 = store.approve(session, do.id, p["greta"], features=False)
+    assert [e["insats"] for e in store.reported_entries(v3.files, "1884")] == ["abc"]
+    assert [e["insats"] for e in store.reported_entries(v3.files, "1880")] == ["biff"]
+
+
+def test_migrations_match_the_models(session, db_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from service.workspace.models import Base
+
+    with db.make_engine(db_url).connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+    assert db.schema_revision(db_url) == "0001"
+
+
+def test_two_approvals_at_once_never_fail_with_a_database_error(session, people, db_url):
+    import threading
+
+    p = people
+    ids = []
+    for who, old, new in (("anna", "barn 0–6 år", "barn 0-6 år"),
+                          ("bertil", "minst en familjecentral per kommun.", "en familjecentral per kommun.")):
+        d = store.create_draft(session, p[who], "")
+        store.save_file(session, d.id, FC, edit(d.files, old, new), p[who], d.revision)
+        store.submit(session, d.id, p[who], "samtidigt")
+        ids.append(d.id)
+    # a third draft touching another file, so that both may be published
+    d3 = store.create_draft(session, p["anna"], "")
+    other = "regler/04-selektiv.yaml"
+    store.save_file(session, d3.id, other, d3.files[other] + "# x\n", p["anna"], d3.revision)
+    store.submit(session, d3.id, p["anna"], "annan fil")
+    session.commit()
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def approve(draft_id: int, reviewer: str) -> None:
+        try:
+            with db.session_scope(db_url) as s:
+                user = store.get_user(s, reviewer)
+                barrier.wait()
+                store.approve(s, draft_id, user, features=False)
+            outcomes.append("ok")
+        except store.Conflict as exc:
+            outcomes.append(f"conflict: {exc.message}")
+        except Exception as exc:  # noqa: BLE001 - the assertion below names it
+            outcomes.append(f"error: {type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=approve, args=(ids[0], "greta")),
+               threading.Thread(target=approve, args=(d3.id, "gunnar"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not [o for o in outcomes if o.startswith("error")], outcomes
+    assert "ok" in outcomes
+    with db.session_scope(db_url) as s:
+        numbers = [v.number for v in store.versions(s)]
+        assert numbers == sorted(set(numbers), reverse=True)
+        assert store.current_version(s).number == max(numbers)
