@@ -466,7 +466,9 @@ def compute_impact(old: Pack, new: Pack, day: dt.date, progress: Callable[[float
     for k in kommun_order:
         classes.setdefault(tuple(k in ks for ks in listing), []).append(k)
 
-    total_units = len(classes) * len(intervals) * len(projections)
+    if not rel_all:  # no rule that a change touches: nothing to evaluate
+        classes = {}
+    total_units = max(1, len(classes) * len(intervals) * len(projections))
     step = max(1, total_units // 100)
     done = 0
     evaluated = 0
