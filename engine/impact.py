@@ -473,34 +473,69 @@ def compute_impact(old: Pack, new: Pack, day: dt.date, progress: Callable[[float
     done = 0
     evaluated = 0
 
-    def evaluate(rules: list[Rule], fam: NormalizedFamily, levels) -> tuple[dict[str, Level], Counter]:
+    # a rule matches alike for need sets with the same part among the needs it mentions itself
+    proj_list = list(projections)
+
+    def prepared(rules: list[Rule], levels) -> list[tuple]:
+        out = []
+        for r in rules:
+            own = _needs_mentioned(r, codes)
+            keys = [tuple(n for n in p if n in own) for p in proj_list]
+            recs = tuple(i for i in r.recommend if i in touched)
+            notice = (_value(r.notice.severity), r.notice.text, levels[r.id]) if r.notice is not None else None
+            out.append((r, keys, recs, r.level, notice))
+        return out
+
+    prep_old, prep_new = prepared(rel_old, levels_old), prepared(rel_new, levels_new)
+
+    def candidates(prep: list[tuple], kommun: str, lo: int | None) -> list[tuple]:
+        """Rules that match some need set at this kommun and age, with their result per key."""
+        out = []
+        for r, keys, recs, level, notice in prep:
+            results = {}
+            for key in set(keys):
+                fam = NormalizedFamily.model_construct(kommun=kommun, age_months=lo, expecting=lo is None,
+                                                       needs=frozenset(key), date=day)
+                results[key] = rule_matches(r, fam)
+            if any(results.values()):
+                out.append((keys, results, recs, level, notice))
+        return out
+
+    def evaluate(cands: list[tuple], j: int) -> tuple[dict[str, Level], Counter]:
         got: dict[str, Level] = {}
         notices: Counter = Counter()
-        for r in rules:
-            if rule_matches(r, fam):
-                for i in r.recommend:
-                    if i in touched:
-                        lv = got.get(i)
-                        if lv is None or r.level.rank > lv.rank:
-                            got[i] = r.level
-                if r.notice is not None:
-                    notices[(_value(r.notice.severity), r.notice.text, levels[r.id])] += 1
+        for keys, results, recs, level, notice in cands:
+            if results[keys[j]]:
+                for i in recs:
+                    lv = got.get(i)
+                    if lv is None or level.rank > lv.rank:
+                        got[i] = level
+                if notice is not None:
+                    notices[notice] += 1
         return got, notices
+
+    # kommuner of a class with the same answered availability of every touched insats
+    def avail_sig(k: str) -> tuple:
+        return tuple((table_old.get((k, i)), table_new.get((k, i))) for i in sorted(touched))
 
     # (kommun, projection) -> list of (interval index, changes)
     found: dict[tuple[str, tuple[str, ...]], list[tuple[int, tuple[Change, ...]]]] = {}
     diff_memo: dict = {}
     for members in classes.values():
         rep_k = members[0]
+        subgroups: dict[tuple, list[str]] = {}
+        for k in members:
+            subgroups.setdefault(avail_sig(k), []).append(k)
         for idx, (lo, _hi, _band) in enumerate(intervals):
-            for proj in projections:
-                fam = NormalizedFamily.model_construct(kommun=rep_k, age_months=lo, expecting=lo is None,
-                                                       needs=frozenset(proj), date=day)
-                o_lv, o_nt = evaluate(rel_old, fam, levels_old)
-                n_lv, n_nt = evaluate(rel_new, fam, levels_new)
+            cands_old = candidates(prep_old, rep_k, lo)
+            cands_new = candidates(prep_new, rep_k, lo)
+            for j, proj in enumerate(proj_list):
+                o_lv, o_nt = evaluate(cands_old, j)
+                n_lv, n_nt = evaluate(cands_new, j)
                 evaluated += 1
                 same_rules = o_lv == n_lv and o_nt == n_nt
-                for k in members:
+                for sub in subgroups.values():
+                    k = sub[0]
                     if same_rules:
                         ch_av = avail_changed.get(k)
                         if not ch_av or ch_av.isdisjoint(o_lv):
@@ -513,7 +548,8 @@ def compute_impact(old: Pack, new: Pack, day: dt.date, progress: Callable[[float
                     if changes is None:
                         changes = diff_memo[key] = _diff(o_items, n_items, o_nt, n_nt)
                     if changes:
-                        found.setdefault((k, proj), []).append((idx, changes))
+                        for k in sub:
+                            found.setdefault((k, proj), []).append((idx, changes))
                 done += 1
                 if done % step == 0:
                     report(min(0.95, 0.95 * done / total_units))

@@ -432,3 +432,19 @@ def test_population_file_errors_name_file_and_line(tmp_path):
     with pytest.raises(PackInvalid, match=r"befolkning.yaml:\d+: okänd kommun 'Noraa'"):
         load_population(pack2)
     assert load_population(load_pack(_write_pack(tmp_path / "r", [{"id": "a"}]))) is None
+
+
+# --------------------------------------------------------------------------- bench module
+def test_bench_quick_shape_and_targets():
+    from bench import impact as impact_bench
+
+    result = impact_bench.measure(quick=True)
+    assert result["profiles"] == len(profile_space(load_pack()))
+    assert result["one_rule"]["changed_profiles"] > 0 and result["whole_pack"]["changed_profiles"] > 0
+    assert result["whole_pack"]["rules_changed"] == len(load_pack().rules)
+    assert result["whole_pack"]["progress_last"] == 1.0
+    assert result["brute_force_pass"]["estimated"] is True
+    names = [t["target"] for t in impact_bench.targets(result)]
+    assert names == ["impact_one_rule_s", "impact_whole_pack_s"]
+    assert all(isinstance(t["pass"], bool) for t in impact_bench.targets(result))
+    assert "Effekt" in "\n".join(impact_bench.table(result))
