@@ -783,3 +783,34 @@ def describe_group(impact: Impact, g: ProfileGroup) -> str:
     needs = "behov: " + ", ".join(g.needs) if g.needs else "inget behov"
     changes = "; ".join(c.describe() for c in g.changes)
     return f"{impact.kommuner.get(g.kommun, g.kommun)}, {age}, {needs}: {changes}"
+
+
+# --------------------------------------------------------------------------- JSON
+def impact_summary(impact: Impact) -> dict:
+    """A JSON-ready summary (no per-profile rows): totals, the pack diff and every cell with its
+    examples, for pages and for keeping beside a draft."""
+    return {
+        "old_version": impact.old_version,
+        "new_version": impact.new_version,
+        "day": impact.day.isoformat(),
+        "total_profiles": impact.total_profiles,
+        "changed_profiles": impact.changed_profiles,
+        "kinds": {k.value: n for k, n in impact.kinds.items()},
+        "by_insats": impact.by_insats,
+        "rules": {"added": impact.diff.added, "removed": impact.diff.removed, "changed": impact.diff.changed,
+                  "text_only": impact.diff.text_only},
+        "availability_changed": [list(pair) for pair in impact.diff.availability],
+        "general_notices": {"before": list(impact.general_notices[0]), "after": list(impact.general_notices[1])},
+        "kommuner": {"added": impact.added_kommuner, "removed": impact.removed_kommuner},
+        "needs": {"added": impact.added_needs, "removed": impact.removed_needs},
+        "population": impact.population.describe() if impact.population is not None else None,
+        "children": impact.children,
+        "children_without_need": impact.children_without_need,
+        "cells": [{
+            "kommun": c.kommun, "kommun_name": impact.kommuner.get(c.kommun, c.kommun), "band": c.band,
+            "band_label": _band_label(c.band), "level": c.level.value, "profiles": c.profiles,
+            "profiles_in_band": c.profiles_in_band, "kinds": {k.value: n for k, n in c.kinds.items()},
+            "insatser": c.insatser, "children": c.children, "children_without_need": c.children_without_need,
+            "examples": [describe_group(impact, g) for g in c.examples],
+        } for c in impact.cell_list()],
+    }

@@ -458,3 +458,19 @@ def test_bench_quick_shape_and_targets():
     assert names == ["impact_one_rule_s", "impact_whole_pack_s"]
     assert all(isinstance(t["pass"], bool) for t in impact_bench.targets(result))
     assert "Effekt" in "\n".join(impact_bench.table(result))
+
+
+def test_summary_is_json_and_agrees_with_the_cells():
+    import json
+
+    from engine.impact import impact_summary
+
+    old, new = _small_change()
+    impact = compute_impact(old, new, DAY)
+    summary = json.loads(json.dumps(impact_summary(impact), ensure_ascii=False))
+    assert summary["changed_profiles"] == impact.changed_profiles
+    assert summary["rules"]["changed"] == ["a", "b"]
+    assert len(summary["cells"]) == len(impact.cells)
+    first = summary["cells"][0]
+    assert first["kommun"] == "1880" and first["band_label"] == "0–1 år" and first["examples"]
+    assert sum(summary["kinds"].values()) == impact.changed_profiles
