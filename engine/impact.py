@@ -203,7 +203,7 @@ class Impact:
     population: Population | None
     children: float | None  # children at ages (per kommun) where some profile changes
     children_without_need: float | None
-    evaluated: int  # representative families evaluated (per pack)
+    evaluated: int  # profile classes examined: kommun class × age interval × need-set class
 
     @property
     def bands(self) -> tuple[AgeBand, ...]:
