@@ -132,6 +132,6 @@ def table(result: dict | None) -> list[str]:
     for key, label in (("one_rule", "one-rule change"), ("whole_pack", "whole-pack change")):
         r = result[key]
         lines.append(f"  {label}: {r['median_s']} s = {r['ratio_to_brute_force']}× one pass; "
-                     f"{r['changed_profiles']} profiles changed, {r["evaluated"]} profile classes examined")
+                     f"{r['changed_profiles']} profiles changed, {r['evaluated']} profile classes examined")
     lines.append("")
     return lines
