@@ -4,6 +4,8 @@ Measures, on the embedded Örebro län pack, the median of a few `compute_impact
 (1) a one-rule change: ABC's age range widened by six months at each end, and
 (2) a whole-pack change: every rule's rationale rewritten and one age boundary moved (a rule
     without an age range gets a new valid_to instead, so that every rule counts as changed),
+    and the same change to a generated pack with Örebro's profile space and 120 rules (for
+    information; no target),
 and one brute-force pass in the same process: every profile of the space decided once by the
 reference evaluator and build_decision (a naive impact needs two such passes). Reports seconds
 and the ratio to that pass. Quick mode times the pass on a sample and extrapolates (marked).
@@ -14,8 +16,10 @@ import dataclasses
 import datetime as dt
 import random
 import statistics
+import tempfile
 import time
 
+from bench.synthetic import write_synthetic_pack
 from engine.decision import build_decision
 from engine.impact import compute_impact, family_of, profile_space
 from engine.loader import Pack, load_pack
@@ -40,6 +44,7 @@ def one_rule_change(pack: Pack) -> tuple[Pack, str]:
 
 
 def whole_pack_change(pack: Pack) -> Pack:
+    """Every rule's rationale rewritten and one age boundary moved (or valid_to, without ages)."""
     rules = []
     for r in pack.rules:
         update: dict = {"rationale": "Omskriven motivering. " + r.rationale}
@@ -78,6 +83,14 @@ def _timed(old: Pack, new: Pack, day: dt.date, runs: int) -> tuple[float, list[f
     return statistics.median(times), times, impact, progress
 
 
+def synthetic_pair(directory: str) -> tuple[Pack, Pack]:
+    """A generated pack with Örebro's profile space (12 kommuner, 16 needs) but 120 rules, 80 of
+    them kommun-specific, against its whole-pack change."""
+    pack = load_pack(write_synthetic_pack(directory, n_kommuner=12, n_rules=120, n_needs=16, n_insatser=40,
+                                          n_global=40, seed=1))
+    return pack, whole_pack_change(pack)
+
+
 def measure(quick: bool = False) -> dict:
     day = dt.date.today()
     pack = load_pack()
@@ -88,6 +101,9 @@ def measure(quick: bool = False) -> dict:
     compute_impact(pack, one, day)  # warm imports and pydantic caches once
     one_s, one_times, one_impact, _ = _timed(pack, one, day, runs)
     whole_s, whole_times, whole_impact, progress = _timed(pack, whole, day, runs)
+    with tempfile.TemporaryDirectory(prefix="bench-impact-") as tmp:
+        syn_old, syn_new = synthetic_pair(tmp)
+        syn_s, syn_times, syn_impact, _ = _timed(syn_old, syn_new, day, runs)
     sample = 3000 if quick else None
     brute_s, brute_n = brute_force_pass(pack, day, sample)
     brute_full_s = brute_s * space / brute_n
@@ -104,6 +120,10 @@ def measure(quick: bool = False) -> dict:
                        "changed_profiles": whole_impact.changed_profiles, "evaluated": whole_impact.evaluated,
                        "progress_reports": len(progress), "progress_last": progress[-1] if progress else None,
                        "ratio_to_brute_force": round(whole_s / brute_full_s, 5)},
+        "synthetic_whole_pack": {"rules": len(syn_old.rules), "profiles": syn_impact.total_profiles,
+                                 "median_s": round(syn_s, 4), "times_s": [round(t, 4) for t in syn_times],
+                                 "changed_profiles": syn_impact.changed_profiles,
+                                 "evaluated": syn_impact.evaluated},
         "brute_force_pass": {"seconds": round(brute_full_s, 2), "profiles_timed": brute_n,
                              "estimated": brute_n < space,
                              "us_per_profile": round(brute_s / brute_n * 1e6, 1)},
@@ -133,5 +153,8 @@ def table(result: dict | None) -> list[str]:
         r = result[key]
         lines.append(f"  {label}: {r['median_s']} s = {r['ratio_to_brute_force']}× one pass; "
                      f"{r['changed_profiles']} profiles changed, {r['evaluated']} profile classes examined")
+    r = result["synthetic_whole_pack"]
+    lines.append(f"  synthetic pack ({r['rules']} rules, {r['profiles']} profiles), whole-pack change: {r['median_s']} s; "
+                 f"{r['changed_profiles']} profiles changed, {r['evaluated']} profile classes examined")
     lines.append("")
     return lines

@@ -463,6 +463,7 @@ def test_bench_quick_shape_and_targets():
     assert result["whole_pack"]["rules_changed"] == len(load_pack().rules)
     assert result["whole_pack"]["progress_last"] == 1.0
     assert result["brute_force_pass"]["estimated"] is True
+    assert result["synthetic_whole_pack"]["rules"] == 120 and result["synthetic_whole_pack"]["changed_profiles"] > 0
     names = [t["target"] for t in impact_bench.targets(result)]
     assert names == ["impact_one_rule_s", "impact_whole_pack_s"]
     assert all(isinstance(t["pass"], bool) for t in impact_bench.targets(result))
