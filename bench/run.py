@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from bench import httpbench, inproc
+from bench import impact as impact_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "results.json"
@@ -87,6 +88,7 @@ def evaluate_targets(results: dict) -> list[dict]:
         errors = h["service"]["non_2xx"] + h["service"]["socket_errors"]
         out.append({"target": f"http_errors_w{w}", "label": f"HTTP non-2xx + socket errors, {w} worker(s)",
                     "value": errors, "limit": 0, "op": "<=", "unit": "", "pass": errors == 0})
+    out += impact_bench.targets(results.get("impact"))
     return out
 
 
@@ -150,6 +152,7 @@ def format_table(results: dict) -> str:
                      f"in {r['elapsed_s']} s; RSS start {r['start_mb']} MB, end {r['end_mb']} MB, "
                      f"max growth {r['max_growth_mb']} MB")
         lines.append("")
+    lines += impact_bench.table(results.get("impact"))
     lines.append("Targets")
     for t in results["targets"]:
         lines.append(f"  {'PASS' if t['pass'] else 'MISS'}  {t['label']}: {t['value']} {t['unit']} "
@@ -195,6 +198,8 @@ def run(quick: bool = False, skip_http: bool = False, out: Path = DEFAULT_OUT, l
     log(f"4/4 soak, {sizes['soak']} decisions ...")
     results["soak"] = _in_fresh_process(inproc.soak, None, sizes["soak"], sizes["soak_every"])
 
+    log("impact: Effekt of a one-rule and a whole-pack change over the whole profile space ...")
+    results["impact"] = _in_fresh_process(impact_bench.measure, quick)
     results["targets"] = evaluate_targets(results)
     results["publish"] = __import__("bench.publish").publish.run(quick=quick, log=log)  # issue 13
     results["targets"] += results["publish"].pop("targets")

@@ -64,6 +64,7 @@ the answer without any need changes (every child of that age in the kommun).
 """
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import io
@@ -202,7 +203,7 @@ class Impact:
     population: Population | None
     children: float | None  # children at ages (per kommun) where some profile changes
     children_without_need: float | None
-    evaluated: int  # representative families evaluated (per pack)
+    evaluated: int  # profile classes examined: kommun class × age interval × need-set class
 
     @property
     def bands(self) -> tuple[AgeBand, ...]:
@@ -466,55 +467,147 @@ def compute_impact(old: Pack, new: Pack, day: dt.date, progress: Callable[[float
     for k in kommun_order:
         classes.setdefault(tuple(k in ks for ks in listing), []).append(k)
 
-    total_units = len(classes) * len(intervals) * len(projections)
+    if not rel_all:  # no rule that a change touches: nothing to evaluate
+        classes = {}
+    total_units = max(1, len(classes) * len(intervals))
     step = max(1, total_units // 100)
     done = 0
     evaluated = 0
+    proj_list = list(projections)
+    n_proj = len(proj_list)
+    levels_by_rank = sorted(Level, key=lambda lv: lv.rank)
 
-    def evaluate(rules: list[Rule], fam: NormalizedFamily, levels) -> tuple[dict[str, Level], Counter]:
-        got: dict[str, Level] = {}
-        notices: Counter = Counter()
-        for r in rules:
-            if rule_matches(r, fam):
-                for i in r.recommend:
-                    if i in touched:
-                        lv = got.get(i)
-                        if lv is None or r.level.rank > lv.rank:
-                            got[i] = r.level
-                if r.notice is not None:
-                    notices[(_value(r.notice.severity), r.notice.text, levels[r.id])] += 1
-        return got, notices
+    # Per rule, which need sets (projections, as bits of an int) it matches at a kommun and age.
+    # A rule matches alike for need sets with the same part among the needs it mentions, for
+    # kommuner alike as to its own kommun list, and for ages in one segment between its own age
+    # edges: each of those combinations is evaluated once with rule_matches, then cached.
+    class Prepared:
+        __slots__ = ("rule", "key_masks", "kommuner", "edges", "recs", "rank", "notice", "cache")
+
+        def __init__(self, rule: Rule, levels):
+            own = _needs_mentioned(rule, codes)
+            self.rule = rule
+            self.key_masks: dict[tuple[str, ...], int] = {}
+            for j, p in enumerate(proj_list):
+                key = tuple(n for n in p if n in own)
+                self.key_masks[key] = self.key_masks.get(key, 0) | (1 << j)
+            self.kommuner = frozenset(getattr(rule.when, "kommuner", None) or ())
+            self.edges = sorted(_age_edges(rule))
+            self.recs = tuple(i for i in rule.recommend if i in touched)
+            self.rank = rule.level.rank
+            self.notice = ((_value(rule.notice.severity), rule.notice.text, levels[rule.id])
+                           if rule.notice is not None else None)
+            self.cache: dict[tuple, int] = {}
+
+        def mask(self, kommun: str, lo: int | None) -> int:
+            seg = -1 if lo is None else bisect.bisect_right(self.edges, lo)
+            ck = (kommun in self.kommuner, seg)
+            m = self.cache.get(ck)
+            if m is None:
+                m = 0
+                for key, bits in self.key_masks.items():
+                    fam = NormalizedFamily.model_construct(kommun=kommun, age_months=lo, expecting=lo is None,
+                                                           needs=frozenset(key), date=day)
+                    if rule_matches(self.rule, fam):
+                        m |= bits
+                self.cache[ck] = m
+            return m
+
+    prep_old = [Prepared(r, levels_old) for r in rel_old]
+    prep_new = [Prepared(r, levels_new) for r in rel_new]
+
+    def masks(prep: list[Prepared], kommun: str, lo: int | None) -> tuple[dict, dict]:
+        """insats -> [bits at universell, selektiv, indikerad]; notice -> list of bits."""
+        lv: dict[str, list[int]] = {}
+        nt: dict[tuple, list[int]] = {}
+        for pr in prep:
+            m = pr.mask(kommun, lo)
+            if not m:
+                continue
+            for i in pr.recs:
+                slot = lv.get(i)
+                if slot is None:
+                    slot = lv[i] = [0, 0, 0]
+                slot[pr.rank] |= m
+            if pr.notice is not None:
+                nt.setdefault(pr.notice, []).append(m)
+        return lv, nt
+
+    def effective(lv: dict[str, list[int]]) -> dict[str, tuple[int, int, int]]:
+        """insats -> bits where its answered level is universell, selektiv, indikerad."""
+        out = {}
+        for i, (u, s_, x) in lv.items():
+            out[i] = (u & ~s_ & ~x, s_ & ~x, x)
+        return out
+
+    def level_at(eff: tuple[int, int, int], bit: int) -> Level | None:
+        for rank in (2, 1, 0):
+            if eff[rank] & bit:
+                return levels_by_rank[rank]
+        return None
+
+    # kommuner of a class with the same answered availability of every touched insats
+    touched_sorted = sorted(touched)
+
+    def avail_sig(k: str) -> tuple:
+        return tuple((table_old.get((k, i)), table_new.get((k, i))) for i in touched_sorted)
 
     # (kommun, projection) -> list of (interval index, changes)
     found: dict[tuple[str, tuple[str, ...]], list[tuple[int, tuple[Change, ...]]]] = {}
     diff_memo: dict = {}
     for members in classes.values():
         rep_k = members[0]
+        subgroups: dict[tuple, list[str]] = {}
+        for k in members:
+            subgroups.setdefault(avail_sig(k), []).append(k)
         for idx, (lo, _hi, _band) in enumerate(intervals):
-            for proj in projections:
-                fam = NormalizedFamily.model_construct(kommun=rep_k, age_months=lo, expecting=lo is None,
-                                                       needs=frozenset(proj), date=day)
-                o_lv, o_nt = evaluate(rel_old, fam, levels_old)
-                n_lv, n_nt = evaluate(rel_new, fam, levels_new)
-                evaluated += 1
-                same_rules = o_lv == n_lv and o_nt == n_nt
-                for k in members:
-                    if same_rules:
-                        ch_av = avail_changed.get(k)
-                        if not ch_av or ch_av.isdisjoint(o_lv):
-                            continue
-                    o_items = {i: (lv, *table_old[(k, i)]) for i, lv in o_lv.items()}
-                    n_items = {i: (lv, *table_new[(k, i)]) for i, lv in n_lv.items()}
+            evaluated += n_proj
+            lv_old, nt_old = masks(prep_old, rep_k, lo)
+            lv_new, nt_new = masks(prep_new, rep_k, lo)
+            eff_old, eff_new = effective(lv_old), effective(lv_new)
+            zero = (0, 0, 0)
+            changed = 0
+            present_old: dict[str, int] = {}
+            present_new: dict[str, int] = {}
+            for i in eff_old.keys() | eff_new.keys():
+                a = eff_old.get(i, zero)
+                b = eff_new.get(i, zero)
+                present_old[i] = a[0] | a[1] | a[2]
+                present_new[i] = b[0] | b[1] | b[2]
+                if a != b:
+                    changed |= (a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2])
+            for t in nt_old.keys() | nt_new.keys():
+                ms_old, ms_new = sorted(nt_old.get(t, ())), sorted(nt_new.get(t, ()))
+                if ms_old != ms_new:
+                    for m in (*ms_old, *ms_new):
+                        changed |= m
+            for sub in subgroups.values():
+                k = sub[0]
+                bits = changed
+                for i in avail_changed.get(k, ()):
+                    bits |= present_old.get(i, 0) | present_new.get(i, 0)
+                while bits:
+                    low = bits & -bits
+                    bits ^= low
+                    j = low.bit_length() - 1
+                    o_items = {i: (level_at(e, low), *table_old[(k, i)]) for i, e in eff_old.items()
+                               if present_old[i] & low}
+                    n_items = {i: (level_at(e, low), *table_new[(k, i)]) for i, e in eff_new.items()
+                               if present_new[i] & low}
+                    o_nt = Counter({t: c for t, ms in nt_old.items() if (c := sum(1 for m in ms if m & low))})
+                    n_nt = Counter({t: c for t, ms in nt_new.items() if (c := sum(1 for m in ms if m & low))})
                     key = (tuple(sorted(o_items.items())), tuple(sorted(n_items.items())),
                            tuple(sorted(o_nt.items())), tuple(sorted(n_nt.items())))
                     changes = diff_memo.get(key)
                     if changes is None:
                         changes = diff_memo[key] = _diff(o_items, n_items, o_nt, n_nt)
                     if changes:
-                        found.setdefault((k, proj), []).append((idx, changes))
-                done += 1
-                if done % step == 0:
-                    report(min(0.95, 0.95 * done / total_units))
+                        proj = proj_list[j]
+                        for kk in sub:
+                            found.setdefault((kk, proj), []).append((idx, changes))
+            done += 1
+            if done % step == 0:
+                report(min(0.95, 0.95 * done / total_units))
     report(0.95)
 
     # groups: merge consecutive intervals of one band with the same changes
@@ -690,3 +783,34 @@ def describe_group(impact: Impact, g: ProfileGroup) -> str:
     needs = "behov: " + ", ".join(g.needs) if g.needs else "inget behov"
     changes = "; ".join(c.describe() for c in g.changes)
     return f"{impact.kommuner.get(g.kommun, g.kommun)}, {age}, {needs}: {changes}"
+
+
+# --------------------------------------------------------------------------- JSON
+def impact_summary(impact: Impact) -> dict:
+    """A JSON-ready summary (no per-profile rows): totals, the pack diff and every cell with its
+    examples, for pages and for keeping beside a draft."""
+    return {
+        "old_version": impact.old_version,
+        "new_version": impact.new_version,
+        "day": impact.day.isoformat(),
+        "total_profiles": impact.total_profiles,
+        "changed_profiles": impact.changed_profiles,
+        "kinds": {k.value: n for k, n in impact.kinds.items()},
+        "by_insats": impact.by_insats,
+        "rules": {"added": impact.diff.added, "removed": impact.diff.removed, "changed": impact.diff.changed,
+                  "text_only": impact.diff.text_only},
+        "availability_changed": [list(pair) for pair in impact.diff.availability],
+        "general_notices": {"before": list(impact.general_notices[0]), "after": list(impact.general_notices[1])},
+        "kommuner": {"added": impact.added_kommuner, "removed": impact.removed_kommuner},
+        "needs": {"added": impact.added_needs, "removed": impact.removed_needs},
+        "population": impact.population.describe() if impact.population is not None else None,
+        "children": impact.children,
+        "children_without_need": impact.children_without_need,
+        "cells": [{
+            "kommun": c.kommun, "kommun_name": impact.kommuner.get(c.kommun, c.kommun), "band": c.band,
+            "band_label": _band_label(c.band), "level": c.level.value, "profiles": c.profiles,
+            "profiles_in_band": c.profiles_in_band, "kinds": {k.value: n for k, n in c.kinds.items()},
+            "insatser": c.insatser, "children": c.children, "children_without_need": c.children_without_need,
+            "examples": [describe_group(impact, g) for g in c.examples],
+        } for c in impact.cell_list()],
+    }
