@@ -157,6 +157,10 @@ class DurableExecutor:
         for handle in handles:
             with ENGINE_LOCK:
                 _core.delete_ruleset(handle)
+        # The Host and its Ruleset objects refer to each other; break the cycle so that the old
+        # pack is freed by reference counting, without waiting for (or escaping) the cyclic GC.
+        self._host._ruleset_directory.clear()
+        self._host._ruleset_list.clear()
 
     def close(self) -> None:
         """Free the C rulesets. A decision in progress holds the lock and finishes first; any
