@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -145,13 +146,26 @@ async def _scenario(port: int, idle: int, trickling: int, normal: int, hold: flo
     }
 
 
+def _run_in_thread(coro) -> dict:
+    """asyncio.run in a thread of its own: the caller may already be inside an event loop."""
+    out: dict = {}
+
+    def target() -> None:
+        out["result"] = asyncio.run(coro)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    return out["result"]
+
+
 def measure(binary: Path = BIN, idle: int = 300, trickling: int = 300, normal: int = 20, hold: float = 15.0,
             env: dict | None = None) -> dict:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-slow-") as tmp:
         proc = _start(binary, port, Path(tmp) / "server.log", env)
         try:
-            result = asyncio.run(_scenario(port, idle, trickling, normal, hold))
+            result = _run_in_thread(_scenario(port, idle, trickling, normal, hold))
         finally:
             _stop(proc)
         log_bytes = (Path(tmp) / "server.log").stat().st_size

@@ -303,6 +303,9 @@ _SSN_RE = re.compile(r"(?<!\d)(?:\d{2})?(\d{2})(\d{2})(\d{2})\d{4}(?!\d)")
 # category Pd and the minus sign), plus, dots, slashes, underscores and whitespace of every kind.
 _SEPARATORS = "-+./_\u2212\u2044\u2215\u00b7"
 _DIGIT_GROUP = re.compile(r"\d+")
+# A UUID (CDS hookInstance, HSDS ids) is never a personnummer, even when some of its hex groups
+# happen to be all digits ("81121898-7612-…").
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def _is_separator(ch: str) -> bool:
@@ -344,7 +347,7 @@ def looks_like_personnummer(text: str) -> bool:
     the chain whose digits together are 10 or 12 long and shaped like a date of birth plus four
     digits is a personnummer. Dates ("2026-11-24"), kommunkoder ("1884") and ordinary numbers
     are not: they have too few digits or no valid month and day."""
-    if sum(ch.isdigit() for ch in text) < 10:
+    if sum(ch.isdigit() for ch in text) < 10 or _UUID.fullmatch(text):
         return False
     text = _plain(text)
     if _shaped(text):

@@ -125,7 +125,7 @@ def _suspect(value: Any) -> bool:
     if isinstance(value, bool) or value is None:
         return False
     if isinstance(value, int):
-        return value >= 100000000 and looks_like_personnummer(str(value))
+        return abs(value) >= 100000000 and looks_like_personnummer(str(value))
     if isinstance(value, float):
         return value.is_integer() and abs(value) >= 1e8 and looks_like_personnummer(str(int(value)))
     return False
