@@ -30,6 +30,9 @@ from typing import Protocol, runtime_checkable
 
 RUN_DIR_ENV = "FORALDRASTOD_RUN_DIR"
 KEEP_SNAPSHOTS = 3
+# (run dir, token) -> the Pack this process validated when it published that token. Shared by
+# every DirectorySource in the process, so a single-worker `serve` loads the pack once.
+_VALIDATED: dict[tuple[str, str], object] = {}
 
 
 @runtime_checkable
@@ -106,7 +109,6 @@ class DirectorySource:
         self.directory = Path(directory)
         self.run_dir = Path(run_dir) if run_dir else None
         self._token = "g0"
-        self._validated: tuple[str, object] | None = None  # (token, Pack) this process just checked
         if self.run_dir is not None:
             (self.run_dir / "packs").mkdir(parents=True, exist_ok=True)
             (self.run_dir / "acks").mkdir(parents=True, exist_ok=True)
@@ -138,7 +140,8 @@ class DirectorySource:
         if self.run_dir is None:
             pack = validate_pack(self.directory)
             self._token = f"g{int(self._token[1:]) + 1}"
-            self._validated = (self._token, pack)
+            _VALIDATED.clear()
+            _VALIDATED[(str(self.run_dir), self._token)] = pack
             return self._token
         with _locked(self.run_dir / "lock"):
             number = int(self.current()[1:]) + 1
@@ -159,7 +162,8 @@ class DirectorySource:
                     raise
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
-            self._validated = (token, pack)
+            _VALIDATED.clear()
+            _VALIDATED[(str(self.run_dir), token)] = pack
             _write_atomic(self.run_dir / "generation", token)
             self._prune(number)
             return token
@@ -173,10 +177,9 @@ class DirectorySource:
     def take_validated(self, token: str):
         """The Pack this process validated when it published `token` (directory mode without a
         run directory), so the publishing worker does not read the files twice; else None."""
-        held, self._validated = self._validated, None
-        if held is not None and held[0] == token:
-            return held[1]
-        return None
+        held = _VALIDATED.pop((str(self.run_dir), token), None)
+        _VALIDATED.clear()
+        return held
 
     # ------------------------------------------------------------------ acknowledgements
     def acknowledge(self, token: str) -> None:
