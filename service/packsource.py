@@ -183,26 +183,49 @@ class DirectorySource:
 
     # ------------------------------------------------------------------ acknowledgements
     def acknowledge(self, token: str) -> None:
-        if self.run_dir is not None:
-            _write_atomic(self.run_dir / "acks" / str(os.getpid()), token)
+        acknowledge(self.run_dir, token)
 
     def workers(self) -> dict[int, str]:
         """Live worker pid → the token it serves."""
         if self.run_dir is None:
             return {os.getpid(): self._token}
-        out: dict[int, str] = {}
-        for path in (self.run_dir / "acks").iterdir():
-            if not path.name.isdigit():
-                continue
-            pid = int(path.name)
-            if not _alive(pid):
-                path.unlink(missing_ok=True)
-                continue
-            try:
-                out[pid] = path.read_text(encoding="utf-8").strip()
-            except FileNotFoundError:
-                continue
+        return live_workers(self.run_dir)
+
+
+# --------------------------------------------------------------------------- acknowledgements
+# Any PackSource gets these through the run directory (EngineState uses them when the source
+# has no `acknowledge`/`workers` of its own), so a DatabaseSource needs nothing extra to report
+# how many workers switched.
+def run_dir_from_env() -> Path | None:
+    value = os.environ.get(RUN_DIR_ENV)
+    return Path(value) if value else None
+
+
+def acknowledge(run_dir: Path | None, token: str) -> None:
+    """Record that this worker now serves `token`."""
+    if run_dir is not None:
+        (run_dir / "acks").mkdir(parents=True, exist_ok=True)
+        _write_atomic(run_dir / "acks" / str(os.getpid()), token)
+
+
+def live_workers(run_dir: Path) -> dict[int, str]:
+    """Live worker pid → the token it serves, from the acknowledgements."""
+    out: dict[int, str] = {}
+    acks = run_dir / "acks"
+    if not acks.is_dir():
         return out
+    for path in acks.iterdir():
+        if not path.name.isdigit():
+            continue
+        pid = int(path.name)
+        if not _alive(pid):
+            path.unlink(missing_ok=True)
+            continue
+        try:
+            out[pid] = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            continue
+    return out
 
 
 def _copy_errors(directory: Path, exc: Exception) -> list[str]:

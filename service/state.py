@@ -27,7 +27,7 @@ import orjson
 
 from engine import Engine, EngineClosed, Family, decision_body
 
-from . import metrics
+from . import metrics, packsource
 from .logs import log_event
 from .packsource import DirectorySource, PackSource, ReloadFailed, source_from_env, validate_pack
 
@@ -173,11 +173,13 @@ class EngineState:
 
     def _acknowledge(self, token: str) -> None:
         ack = getattr(self.source, "acknowledge", None)
-        if ack is not None:
-            try:
+        try:
+            if ack is not None:
                 ack(token)
-            except OSError:
-                pass
+            else:
+                packsource.acknowledge(packsource.run_dir_from_env(), token)
+        except OSError:
+            pass
 
     def switch_to(self, token: str) -> tuple[dict, dict] | None:
         """Load the pack named by `token` and swap it in (call from a thread). None if this
@@ -276,9 +278,13 @@ class EngineState:
     def switched(self, token: str) -> tuple[int, int]:
         """(workers serving `token`, live workers) from the acknowledgements."""
         workers = getattr(self.source, "workers", None)
-        if workers is None:
+        run_dir = packsource.run_dir_from_env()
+        if workers is not None:
+            seen = workers()
+        elif run_dir is not None:
+            seen = packsource.live_workers(run_dir)
+        else:
             return (1 if self.serving.token == token else 0), 1
-        seen = workers()
         return sum(1 for t in seen.values() if t == token), max(len(seen), 1)
 
     def close(self) -> None:
