@@ -17,6 +17,7 @@ import ctypes
 import ctypes.util
 import datetime as dt
 import gc
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,12 +39,16 @@ POLL_SECONDS = 1.0
 RETRY_FAILED_SECONDS = 30.0  # a token that failed to load is tried again after this long
 
 
+_LIBC: list = []
+
+
 def _malloc_trim() -> None:
     """Give freed C memory back to the system (glibc keeps it otherwise, so RSS after a reload
     would stay at old + new engine)."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
+        if not _LIBC:
+            _LIBC.append(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"))
+        _LIBC[0].malloc_trim(0)
     except (OSError, AttributeError):
         pass
 
@@ -57,10 +62,13 @@ def quiet_gc():
     loaded objects are frozen (gc.freeze): they live until the next reload and are freed by
     reference counting, so the collector never needs to scan them."""
     was_enabled = gc.isenabled()
+    interval = sys.getswitchinterval()
     gc.disable()
+    sys.setswitchinterval(min(interval, 0.001))  # the loading thread hands the GIL on sooner
     try:
         yield
     finally:
+        sys.setswitchinterval(interval)
         gc.freeze()
         if was_enabled:
             gc.enable()
