@@ -23,14 +23,18 @@ from pathlib import Path
 
 from bench import httpbench, inproc
 from bench import impact as impact_bench
+from bench import reload as reload_bench
+from bench import slowclients
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "results.json"
 
 FULL = {"families": 20_000, "nat_kommuner": 290, "nat_rules": 3000, "nat_families": 20_000,
-        "soak": 200_000, "soak_every": 10_000, "http_pairs": 3, "http_seconds": 10, "http_workers": [1, 2]}
+        "soak": 200_000, "soak_every": 10_000, "http_pairs": 3, "http_seconds": 10, "http_workers": [1, 2],
+        "slow": {"idle": 300, "trickling": 300, "hold": 15.0}, "reload": {"reloads": 20, "n_kommuner": 290, "n_rules": 3000}}
 QUICK = {"families": 400, "nat_kommuner": 20, "nat_rules": 200, "nat_families": 400,
-         "soak": 3_000, "soak_every": 1_000, "http_pairs": 1, "http_seconds": 1, "http_workers": [1]}
+         "soak": 3_000, "soak_every": 1_000, "http_pairs": 1, "http_seconds": 1, "http_workers": [1],
+         "slow": {"idle": 10, "trickling": 10, "hold": 2.0}, "reload": {"reloads": 2, "n_kommuner": 20, "n_rules": 200}}
 
 # name, unit, limit, comparison
 TARGETS = {
@@ -38,6 +42,10 @@ TARGETS = {
     "national_ratio_p50": ("national p50 / Örebro p50", "×", 2.0, "<="),
     "national_load_s": ("national load (load_pack + Engine)", "s", 2.0, "<"),
     "soak_growth_mb": ("soak RSS max growth", "MB", 5.0, "<"),
+    "slow_normal_max_ms": ("20 normal requests beside idle + trickling connections, worst", "ms", 1000.0, "<"),
+    "reload_worst_ms": ("worst /healthz or decision during reloads", "ms", 250.0, "<"),
+    "reload_rss_ratio": ("RSS after reloads / after first load", "×", 1.3, "<="),
+    "reload_rss_first_mb": ("RSS after first load", "MB", 250.0, "<="),
 }
 
 
@@ -71,6 +79,12 @@ def evaluate_targets(results: dict) -> list[dict]:
         values["national_load_s"] = results["national"]["load_total_s"]
     if "soak" in results:
         values["soak_growth_mb"] = results["soak"]["max_growth_mb"]
+    if "slowclients" in results:
+        values["slow_normal_max_ms"] = results["slowclients"]["normal_max_ms"]
+    if "reload" in results:
+        values["reload_worst_ms"] = results["reload"]["worst_ms"]
+        values["reload_rss_ratio"] = results["reload"]["rss_ratio"] or 0.0
+        values["reload_rss_first_mb"] = results["reload"]["rss_first_mb"]
     out = []
     for key, value in values.items():
         label, unit, limit, op = TARGETS[key]
@@ -153,6 +167,22 @@ def format_table(results: dict) -> str:
                      f"max growth {r['max_growth_mb']} MB")
         lines.append("")
     lines += impact_bench.table(results.get("impact"))
+    if "slowclients" in results:
+        r = results["slowclients"]
+        lines.append(f"Slow clients: {r['idle']} idle + {r['trickling']} trickling for {r['hold_s']} s; "
+                     f"{r['normal_ok']}/{r['normal']} normal requests 200, worst {r['normal_max_ms']} ms; "
+                     f"closed by the server: {r['idle_closed_by_server']} idle, {r['trickling_closed_by_server']} "
+                     f"trickling (median {r['trickling_closed_median_s']} s)")
+        lines.append("")
+    if "reload" in results:
+        r = results["reload"]
+        d = r["during_reloads"]
+        lines.append(f"Reloads: {r['reloads']} × national pack ({r['kommuner']} kommuner, {r['rules']} rules), "
+                     f"reload median {r['reload_median_s']} s; during them /healthz p99 {d['healthz'].get('p99_ms')} "
+                     f"max {d['healthz'].get('max_ms')} ms, decision p99 {d['decision'].get('p99_ms')} max "
+                     f"{d['decision'].get('max_ms')} ms; RSS {r['rss_first_mb']} → {r['rss_after_mb']} MB "
+                     f"({r['rss_ratio']}×)")
+        lines.append("")
     lines.append("Targets")
     for t in results["targets"]:
         lines.append(f"  {'PASS' if t['pass'] else 'MISS'}  {t['label']}: {t['value']} {t['unit']} "
@@ -197,6 +227,10 @@ def run(quick: bool = False, skip_http: bool = False, out: Path = DEFAULT_OUT, l
 
     log(f"4/4 soak, {sizes['soak']} decisions ...")
     results["soak"] = _in_fresh_process(inproc.soak, None, sizes["soak"], sizes["soak_every"])
+
+    log("slow clients, then national-pack reloads under load ...")
+    results["slowclients"] = slowclients.measure(**sizes["slow"])
+    results["reload"] = reload_bench.measure(**sizes["reload"])
 
     log("impact: Effekt of a one-rule and a whole-pack change over the whole profile space ...")
     results["impact"] = _in_fresh_process(impact_bench.measure, quick)

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, ValidationError
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from engine import Decision, EngineError, Family, FamilyInvalid
 from engine.loader import Pack
@@ -297,7 +297,9 @@ def readyz(request: Request) -> Response:
     return json_response(orjson.dumps({"status": "redo", "ruleset": ruleset_of(state.engine.pack)}))
 
 
-@router.get("/metrics", tags=["Drift"], summary="Mätvärden (Prometheus)",
+@router.get("/metrics", tags=["Drift"], summary="Mätvärden (Prometheus)", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                             "description": "Prometheus textformat"}},
             description="Prometheus textformat: begäranden per vägmall och status, beslutstid, "
                         "regelpaketets version, omladdningar och avvisade personnummer. Inga "
                         "uppgifter om familjer.")

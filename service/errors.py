@@ -125,7 +125,7 @@ def _suspect(value: Any) -> bool:
     if isinstance(value, bool) or value is None:
         return False
     if isinstance(value, int):
-        return value >= 100000000 and looks_like_personnummer(str(value))
+        return abs(value) >= 100000000 and looks_like_personnummer(str(value))
     if isinstance(value, float):
         return value.is_integer() and abs(value) >= 1e8 and looks_like_personnummer(str(int(value)))
     return False
@@ -264,6 +264,8 @@ def install(app) -> None:
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    408: {"model": ErrorBody, "description": "Kroppen kom inte fram i tid (10 s)"},
     413: {"model": ErrorBody, "description": "Begäran är för stor (högst 16 KiB)"},
+    415: {"model": ErrorBody, "description": "Innehållstypen är inte JSON (skicka `Content-Type: application/json`)"},
     422: {"model": ErrorBody, "description": "Ogiltig begäran: meddelandet är på svenska, sedan engelska, och nämner fältet"},
 }

@@ -30,6 +30,9 @@ from typing import Protocol, runtime_checkable
 
 RUN_DIR_ENV = "FORALDRASTOD_RUN_DIR"
 KEEP_SNAPSHOTS = 3
+# (run dir, token) -> the Pack this process validated when it published that token. Shared by
+# every DirectorySource in the process, so a single-worker `serve` loads the pack once.
+_VALIDATED: dict[tuple[str, str], object] = {}
 
 
 @runtime_checkable
@@ -106,7 +109,6 @@ class DirectorySource:
         self.directory = Path(directory)
         self.run_dir = Path(run_dir) if run_dir else None
         self._token = "g0"
-        self._validated: tuple[str, object] | None = None  # (token, Pack) this process just checked
         if self.run_dir is not None:
             (self.run_dir / "packs").mkdir(parents=True, exist_ok=True)
             (self.run_dir / "acks").mkdir(parents=True, exist_ok=True)
@@ -138,7 +140,8 @@ class DirectorySource:
         if self.run_dir is None:
             pack = validate_pack(self.directory)
             self._token = f"g{int(self._token[1:]) + 1}"
-            self._validated = (self._token, pack)
+            _VALIDATED.clear()
+            _VALIDATED[(str(self.run_dir), self._token)] = pack
             return self._token
         with _locked(self.run_dir / "lock"):
             number = int(self.current()[1:]) + 1
@@ -159,7 +162,8 @@ class DirectorySource:
                     raise
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
-            self._validated = (token, pack)
+            _VALIDATED.clear()
+            _VALIDATED[(str(self.run_dir), token)] = pack
             _write_atomic(self.run_dir / "generation", token)
             self._prune(number)
             return token
@@ -173,33 +177,55 @@ class DirectorySource:
     def take_validated(self, token: str):
         """The Pack this process validated when it published `token` (directory mode without a
         run directory), so the publishing worker does not read the files twice; else None."""
-        held, self._validated = self._validated, None
-        if held is not None and held[0] == token:
-            return held[1]
-        return None
+        held = _VALIDATED.pop((str(self.run_dir), token), None)
+        _VALIDATED.clear()
+        return held
 
     # ------------------------------------------------------------------ acknowledgements
     def acknowledge(self, token: str) -> None:
-        if self.run_dir is not None:
-            _write_atomic(self.run_dir / "acks" / str(os.getpid()), token)
+        acknowledge(self.run_dir, token)
 
     def workers(self) -> dict[int, str]:
         """Live worker pid → the token it serves."""
         if self.run_dir is None:
             return {os.getpid(): self._token}
-        out: dict[int, str] = {}
-        for path in (self.run_dir / "acks").iterdir():
-            if not path.name.isdigit():
-                continue
-            pid = int(path.name)
-            if not _alive(pid):
-                path.unlink(missing_ok=True)
-                continue
-            try:
-                out[pid] = path.read_text(encoding="utf-8").strip()
-            except FileNotFoundError:
-                continue
+        return live_workers(self.run_dir)
+
+
+# --------------------------------------------------------------------------- acknowledgements
+# Any PackSource gets these through the run directory (EngineState uses them when the source
+# has no `acknowledge`/`workers` of its own), so a DatabaseSource needs nothing extra to report
+# how many workers switched.
+def run_dir_from_env() -> Path | None:
+    value = os.environ.get(RUN_DIR_ENV)
+    return Path(value) if value else None
+
+
+def acknowledge(run_dir: Path | None, token: str) -> None:
+    """Record that this worker now serves `token`."""
+    if run_dir is not None:
+        (run_dir / "acks").mkdir(parents=True, exist_ok=True)
+        _write_atomic(run_dir / "acks" / str(os.getpid()), token)
+
+
+def live_workers(run_dir: Path) -> dict[int, str]:
+    """Live worker pid → the token it serves, from the acknowledgements."""
+    out: dict[int, str] = {}
+    acks = run_dir / "acks"
+    if not acks.is_dir():
         return out
+    for path in acks.iterdir():
+        if not path.name.isdigit():
+            continue
+        pid = int(path.name)
+        if not _alive(pid):
+            path.unlink(missing_ok=True)
+            continue
+        try:
+            out[pid] = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            continue
+    return out
 
 
 def _copy_errors(directory: Path, exc: Exception) -> list[str]:

@@ -32,6 +32,10 @@ def _log(event: str, **fields) -> None:
     log_event(event, **fields)
 
 
+def workers_of(args: argparse.Namespace) -> int:
+    return max(1, getattr(args, "workers", 1) or 1)
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -48,8 +52,13 @@ def serve(args: argparse.Namespace) -> int:
     metrics_dir.mkdir()
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
     source = DirectorySource(directory, run_dir)
+    from .state import quiet_gc  # after PROMETHEUS_MULTIPROC_DIR is set: it imports the metrics
+
     try:  # fail fast, in Swedish, before uvicorn starts workers
-        source.take_validated(source.publish())
+        with quiet_gc():
+            token = source.publish()
+        if workers_of(args) > 1:
+            source.take_validated(token)  # the supervisor serves nothing; a single worker reuses it
     except ReloadFailed as exc:
         _err("Regelpaketet är ogiltigt:")
         for e in exc.errors:

@@ -12,9 +12,12 @@ once, and the other workers follow within a poll interval.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import ctypes.util
 import datetime as dt
+import gc
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,7 +28,7 @@ import orjson
 
 from engine import Engine, EngineClosed, Family, decision_body
 
-from . import metrics
+from . import metrics, packsource
 from .logs import log_event
 from .packsource import DirectorySource, PackSource, ReloadFailed, source_from_env, validate_pack
 
@@ -36,14 +39,39 @@ POLL_SECONDS = 1.0
 RETRY_FAILED_SECONDS = 30.0  # a token that failed to load is tried again after this long
 
 
+_LIBC: list = []
+
+
 def _malloc_trim() -> None:
     """Give freed C memory back to the system (glibc keeps it otherwise, so RSS after a reload
     would stay at old + new engine)."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
+        if not _LIBC:
+            _LIBC.append(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"))
+        _LIBC[0].malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+@contextlib.contextmanager
+def quiet_gc():
+    """Load a pack without the cyclic garbage collector. A pack of 3,000 rules creates millions
+    of objects; with the collector on, its full collections (each scanning the whole heap)
+    held the GIL for 300–600 ms at a time while a reload ran in a thread, so every request
+    waited (measured: worst /healthz 2.1 s during reloads; 65–100 ms without). Afterwards the
+    loaded objects are frozen (gc.freeze): they live until the next reload and are freed by
+    reference counting, so the collector never needs to scan them."""
+    was_enabled = gc.isenabled()
+    interval = sys.getswitchinterval()
+    gc.disable()
+    sys.setswitchinterval(min(interval, 0.001))  # the loading thread hands the GIL on sooner
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass
@@ -92,7 +120,8 @@ class EngineState:
         self.source: PackSource = source or source_from_env(directory)
         token = self.source.current()
         if engine is None:
-            engine = self._load(token)
+            with quiet_gc():
+                engine = self._load(token)
         self.serving = Serving(engine, token)
         self._reload_lock = threading.Lock()
         self._failed: dict[str, float] = {}
@@ -152,11 +181,13 @@ class EngineState:
 
     def _acknowledge(self, token: str) -> None:
         ack = getattr(self.source, "acknowledge", None)
-        if ack is not None:
-            try:
+        try:
+            if ack is not None:
                 ack(token)
-            except OSError:
-                pass
+            else:
+                packsource.acknowledge(packsource.run_dir_from_env(), token)
+        except OSError:
+            pass
 
     def switch_to(self, token: str) -> tuple[dict, dict] | None:
         """Load the pack named by `token` and swap it in (call from a thread). None if this
@@ -167,7 +198,8 @@ class EngineState:
                 return None
             started = time.perf_counter()
             try:
-                engine = self._load(token)
+                with quiet_gc():
+                    engine = self._load(token)
             except ReloadFailed:
                 raise
             except Exception as exc:  # noqa: BLE001 - the old pack must keep serving
@@ -230,8 +262,9 @@ class EngineState:
         previous = _info(self.engine)
         publish = getattr(self.source, "publish", None)
         try:
-            token = publish() if publish is not None else self.source.current()
-            result = self.switch_to(token)
+            with quiet_gc():  # validation loads the whole pack too
+                token = publish() if publish is not None else self.source.current()
+                result = self.switch_to(token)
         except Exception:
             metrics.reload_done(False)
             raise
@@ -253,9 +286,13 @@ class EngineState:
     def switched(self, token: str) -> tuple[int, int]:
         """(workers serving `token`, live workers) from the acknowledgements."""
         workers = getattr(self.source, "workers", None)
-        if workers is None:
+        run_dir = packsource.run_dir_from_env()
+        if workers is not None:
+            seen = workers()
+        elif run_dir is not None:
+            seen = packsource.live_workers(run_dir)
+        else:
             return (1 if self.serving.token == token else 0), 1
-        seen = workers()
         return sum(1 for t in seen.values() if t == token), max(len(seen), 1)
 
     def close(self) -> None:

@@ -75,4 +75,6 @@ NOT_PERSONNUMMER: list[str] = [
     "1 000 000",
     "20261124",
     "v. 48, 2026",
+    "81121898-7612-4123-8123-123456789012",  # a UUID whose digit groups happen to look like one
+    "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
 ]
