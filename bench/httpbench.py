@@ -26,6 +26,9 @@ BIN = Path(sys.executable).parent
 _UNIT = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
+DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules" / "orebro-lan"
+
+
 def wrk_path() -> str | None:
     return shutil.which("wrk")
 
@@ -80,7 +83,7 @@ class Server:
         self.port = free_port()
         if kind == "service":
             cmd = [str(BIN / "foraldrastod"), "serve", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--workers", str(workers)]
+                   "--port", str(self.port), "--workers", str(workers), "--rules", str(DEFAULT_RULES)]
         else:
             # served exactly like `foraldrastod serve`: same uvicorn settings, including the
             # TCP_NODELAY protocol class (service/server.py) that fixes uvicorn's 40 ms stall

@@ -31,7 +31,8 @@ BODY = b'{"kommun":"Nora","age_months":40,"needs":["overvikt_fetma"]}'
 
 
 def _start(binary: Path, port: int, log: Path, env: dict | None = None) -> subprocess.Popen:
-    proc = subprocess.Popen([str(binary), "serve", "--host", "127.0.0.1", "--port", str(port)],
+    proc = subprocess.Popen([str(binary), "serve", "--host", "127.0.0.1", "--port", str(port),
+                             "--rules", str(ROOT / "rules" / "orebro-lan")],
                             cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
                             stderr=open(log, "wb"), start_new_session=True)
     deadline = time.monotonic() + 60

@@ -244,9 +244,16 @@ def _copy_errors(directory: Path, exc: Exception) -> list[str]:
 
 
 def source_from_env(directory: str | Path | None = None) -> PackSource:
-    """The source `serve` configured: a directory (the default pack unless FORALDRASTOD_RULES
-    or `directory` names another), with the run directory from FORALDRASTOD_RUN_DIR if set."""
+    """The source `serve` configured: the database when `serve` chose it, else a directory (the
+    default pack unless FORALDRASTOD_RULES or `directory` names another), with the run directory
+    from FORALDRASTOD_RUN_DIR if set."""
     from engine.loader import DEFAULT_PACK
 
+    if directory is None:
+        from service.workspace.source import from_env  # the database, when `serve` chose it
+
+        database = from_env()
+        if database is not None:
+            return database
     target = Path(directory) if directory else Path(os.environ.get("FORALDRASTOD_RULES") or DEFAULT_PACK)
     return DirectorySource(target, os.environ.get(RUN_DIR_ENV) or None)

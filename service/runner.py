@@ -51,14 +51,18 @@ def serve(args: argparse.Namespace) -> int:
     metrics_dir = run_dir / "metrics"
     metrics_dir.mkdir()
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
-    source = DirectorySource(directory, run_dir)
+    from .workspace.source import serve_source
+
+    database = serve_source(getattr(args, "rules", None))  # the database unless --rules DIR is given
+    source = database or DirectorySource(directory, run_dir)
     from .state import quiet_gc  # after PROMETHEUS_MULTIPROC_DIR is set: it imports the metrics
 
     try:  # fail fast, in Swedish, before uvicorn starts workers
-        with quiet_gc():
-            token = source.publish()
-        if workers_of(args) > 1:
-            source.take_validated(token)  # the supervisor serves nothing; a single worker reuses it
+        if database is None:
+            with quiet_gc():
+                token = source.publish()
+            if workers_of(args) > 1:
+                source.take_validated(token)  # the supervisor serves nothing; a single worker reuses it
     except ReloadFailed as exc:
         _err("Regelpaketet är ogiltigt:")
         for e in exc.errors:
@@ -96,6 +100,10 @@ def serve(args: argparse.Namespace) -> int:
                 no worker ever loads it."""
 
                 def handle_hup(self) -> None:  # type: ignore[override]
+                    if database is not None:
+                        _log("reload", trigger="SIGHUP", ok=False,
+                             errors=["regelpaketet kommer ur databasen: publicera med 'pack publish' eller i /redaktion"])
+                        return
                     try:
                         token = source.publish()
                     except ReloadFailed as exc:

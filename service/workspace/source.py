@@ -107,11 +107,12 @@ SOURCE_ENV = "FORALDRASTOD_PACK_SOURCE"
 
 
 def serve_source(rules: str | None) -> DatabaseSource | None:
-    """For `foraldrastod serve` (the supervisor, once, before workers start): the database when
-    one is configured (DATABASE_URL set or var/foraldrastod.db present) and no --rules directory
-    is given. Migrates and seeds the database, and sets FORALDRASTOD_PACK_SOURCE=database so the
-    workers' `from_env()` use it too. None: serve a directory as before."""
-    if rules or os.environ.get("FORALDRASTOD_RULES") or not db.configured():
+    """For `foraldrastod serve` (the supervisor, once, before workers start): the database unless
+    a --rules directory (or FORALDRASTOD_RULES) is given: DATABASE_URL, else the SQLite file in
+    var/. Migrates and seeds it (an empty database gets the embedded pack as version 1), and sets
+    FORALDRASTOD_PACK_SOURCE=database so the workers' `from_env()` use it too, and what is published
+    in /redaktion or with `pack publish` is what every worker serves. None: serve the directory."""
+    if rules or os.environ.get("FORALDRASTOD_RULES"):
         os.environ.pop(SOURCE_ENV, None)
         return None
     try:

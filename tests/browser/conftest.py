@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import sys
 import time
 import urllib.request
@@ -45,7 +46,10 @@ def _cli() -> list[str]:
 def server() -> str:
     port = free_port()
     env = {**os.environ}
-    env.pop("FORALDRASTOD_RULES", None)  # the embedded Örebro län pack
+    env.pop("FORALDRASTOD_RULES", None)
+    # as `make run` serves: from the database, which starts empty and gets the embedded Örebro län
+    # pack as version 1 (a database of its own, so nothing outside the test can change it)
+    env["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='foraldrastod-browser-')}/t.db"
     proc = subprocess.Popen([*_cli(), "serve", "--host", "127.0.0.1", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
