@@ -30,7 +30,7 @@ from starlette.responses import Response
 from engine import Family, FamilyInvalid
 
 from . import errors, fhir
-from .api import decide, json_response, state_of
+from .api import decide_async, json_response, state_of
 from .cds_auth import Verifier, public_url
 from .errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem, error, parse_json, refuse_personnummer
 
@@ -458,7 +458,7 @@ async def cds_service(service_id: str, request: Request) -> Response:
         # v1: the family in the context itself
         family = Family.model_validate({"kommun": ctx.kommun, "age_months": ctx.age_months,
                                         "expecting": bool(ctx.expecting), "needs": ctx.needs, "date": ctx.date})
-        body = orjson.loads(decide(state, family, ("context",)))
+        body = orjson.loads(await decide_async(state, family, ("context",)))
         code = pack.resolve_kommun(ctx.kommun)
         links = page_links(base, prefill(code, ctx.age_months, bool(ctx.expecting), ctx.needs))
         return _json_cards(cards_for(body, source, links))
@@ -494,7 +494,7 @@ async def cds_service(service_id: str, request: Request) -> Response:
         return _json_cards([card])
 
     family = Family(kommun=code, age_months=months, needs=ctx.needs, date=ctx.date)
-    body = orjson.loads(decide(state, family, ("context",)))
+    body = orjson.loads(await decide_async(state, family, ("context",)))
     basis = (f"Kommun: {pack.kommuner[code].name} ({kommun_basis}). "
              f"Barnets ålder: {_age_text(months)} ({age_basis}).")
     links = page_links(base, prefill(code, months, needs=ctx.needs))

@@ -211,7 +211,7 @@ async def index_post(request: Request) -> Response:
     if not errors:
         try:
             family = api.family_from(data)
-            body = orjson.loads(api.decide(api.state_of(request), family))
+            body = orjson.loads(await api.decide_async(api.state_of(request), family))
         except ApiError as exc:
             if fragment:
                 items = [{"field": i.field, "sv": i.sv, "en": i.en} for i in exc.items]
