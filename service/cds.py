@@ -515,12 +515,12 @@ async def cds_feedback(service_id: str, request: Request) -> Response:
     _check_id(service_id)
     await authenticate(request)
     data = parse_json(await request.body())
+    refuse_personnummer(data)  # everywhere, the free text included (issue: CDS feedback)
     if isinstance(data, dict) and isinstance(data.get("feedback"), list):
         for item in data["feedback"]:
             reason = item.get("overrideReason") if isinstance(item, dict) else None
             if isinstance(reason, dict):
-                reason.pop("userComment", None)  # free text about a patient: dropped unread
-    refuse_personnummer(data)
+                reason.pop("userComment", None)  # free text about a patient: never kept or logged
     if not isinstance(data, dict):
         raise error(422, errors.BODY, "ska vara ett JSON-objekt", "must be a JSON object")
     try:

@@ -185,12 +185,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the workspace commands to foraldrastod's subparsers."""
     d = sub.add_parser("db", help="databasen för redaktionen")
-    dsub = d.add_subparsers(dest="db_command", required=True, metavar="KOMMANDO")
+    dsub = d.add_subparsers(dest="db_command", required=True, metavar="KOMMANDO", help="vad som ska göras med databasen")
     up = dsub.add_parser("upgrade", help="skapa eller uppgradera databasens schema")
     up.set_defaults(func=cmd_db_upgrade)
 
     u = sub.add_parser("user", help="konton i redaktionen")
-    usub = u.add_subparsers(dest="user_command", required=True, metavar="KOMMANDO")
+    usub = u.add_subparsers(dest="user_command", required=True, metavar="KOMMANDO", help="vad som ska göras med kontona")
     add = usub.add_parser("add", help=f"skapa ett konto (lösenordet från {PASSWORD_ENV}, annars frågas det efter)")
     add.add_argument("name", metavar="NAMN")
     add.add_argument("--role", required=True, choices=["redaktor", "granskare", "samordnare", "admin"],
@@ -199,7 +199,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.set_defaults(func=cmd_user_add)
 
     p = sub.add_parser("pack", help="regelpaketets versioner i databasen")
-    psub = p.add_subparsers(dest="pack_command", required=True, metavar="KOMMANDO")
+    psub = p.add_subparsers(dest="pack_command", required=True, metavar="KOMMANDO", help="vad som ska göras med regelpaketets versioner och utkast")
     imp = psub.add_parser("import", help="gör ett utkast av en mapp med regelpaketsfiler (utkastets id på sista raden)")
     imp.add_argument("dir", metavar="DIR")
     imp.add_argument("--user", required=True, metavar="NAMN", help="vem som lämnar utkastet")

@@ -327,6 +327,10 @@ def test_feedback_accepts_the_spec_fields_and_drops_the_free_text(client, capfd)
          "overrideReason": {"reason": {"code": "d7ecf885", "system": "https://example.com/override"},
                             "userComment": f"Mamman Sara Lindqvist {pnr} vill inte"}},
     ]}
+    # a personnummer anywhere in the feedback, the free text included, is refused and never echoed
+    r = client.post(URL + "/feedback", json=fb)
+    assert r.status_code == 422 and "personnummer" in r.json()["message"]
+    fb["feedback"][1]["overrideReason"]["userComment"] = "Mamman Sara Lindqvist vill inte"
     r = client.post(URL + "/feedback", json=fb)
     assert r.status_code == 200 and r.json()["received"] == 2
     out, err = capfd.readouterr()

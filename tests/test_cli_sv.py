@@ -48,7 +48,8 @@ def test_main_help_is_swedish(capsys):
         assert name in text
 
 
-@pytest.mark.parametrize("name", ["serve", "recommend", "behov", "check", "coverage", "test"])
+@pytest.mark.parametrize("name", ["serve", "recommend", "behov", "check", "coverage", "test",
+                                  "db", "user", "pack", "audit"])
 def test_every_subcommand_help_is_swedish(name, capsys):
     assert name in subcommands()
     text = help_text([name, "--help"], capsys)
@@ -94,7 +95,8 @@ def test_subparsers_made_by_others_are_swedish(capsys):
     (["recommend", "--kommun", "Nora", "--age-months", "8", "--expecting"],
      "foraldrastod recommend: fel: argumentet --expecting går inte att kombinera med --age-months"),
     (["recomend"], "foraldrastod: fel: argumentet KOMMANDO: ogiltigt val: 'recomend' (välj bland 'serve', "
-                   "'recommend', 'behov', 'check', 'coverage', 'test') – menade du 'recommend'?"),
+                   "'recommend', 'behov', 'check', 'coverage', 'test', 'db', 'user', 'pack', 'audit') – menade du "
+                   "'recommend'?"),
     (["check", "a", "b"], "foraldrastod: fel: okända argument: b"),
     (["coverage", "--format", "pdf"], "foraldrastod coverage: fel: argumentet --format: ogiltigt val: 'pdf'"),
 ])

@@ -446,7 +446,7 @@ def test_population_file_errors_name_file_and_line(tmp_path):
     with pytest.raises(PackInvalid) as exc:
         load_population(pack)
     text = str(exc.value)
-    assert "befolkning.yaml:2: population.0: " in text and "källa kräver en källa" in text
+    assert "befolkning.yaml:2: population, värde 1: " in text and "källa kräver en källa" in text
     pack2 = load_pack(_write_pack(tmp_path / "q", [{"id": "a"}], {"population": [bad["population"][1]]}))
     with pytest.raises(PackInvalid, match=r"befolkning.yaml:\d+: okänd kommun 'Noraa'"):
         load_population(pack2)
