@@ -20,7 +20,7 @@ SEVERITIES = ("info", "warning", "critical")
 SEVERITY_TEXT = {"info": "information", "warning": "varning", "critical": "kritiskt"}
 STATUSES = ("källa", "antagande")
 RULE_KEYS = ("id", "level", "when", "recommend", "notice", "rationale", "source", "valid_from",
-             "valid_to", "status")
+             "valid_to", "status", "assumptions")
 WHEN_KEYS = ("age_months", "expecting", "needs_any", "needs_all", "kommuner")
 # the form field an error in a key's lines belongs to
 FIELD_OF_KEY = {"age_months": "alder", "expecting": "expecting", "needs_any": "needs_any",
@@ -249,6 +249,7 @@ def form_from_rule(rule: dict[str, Any]) -> dict[str, Any]:
         "valid_from": str(rule.get("valid_from") or ""),
         "valid_to": str(rule.get("valid_to") or ""),
         "status": str(rule.get("status") or "källa"),
+        "assumptions": "\n".join(str(x) for x in rule.get("assumptions") or []),
     }
 
 
@@ -331,7 +332,15 @@ def rule_from_form(form: dict[str, Any], kommun_names: dict[str, str] | None = N
         rule["valid_to"] = valid_to
     if one("status") and one("status") != "källa":
         rule["status"] = one("status")
+    assumptions = assumption_lines(one("assumptions"))
+    if assumptions or (isinstance(original, dict) and "assumptions" in original):
+        rule["assumptions"] = assumptions
     return _keep_explicit_defaults({k: rule[k] for k in RULE_KEYS if k in rule}, original)
+
+
+def assumption_lines(text: str) -> list[str]:
+    """The assumptions textarea: one assumption per non-empty line."""
+    return [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
 
 
 @dataclass
@@ -373,6 +382,7 @@ class Spec:
     kind: str  # text | textarea | level | status | age | expecting | source | lines
     hint: str = ""
     required: bool = False
+    default: Any = None  # the model's default: a value equal to it is left out unless the file wrote it
 
 
 INSATS_FIELDS = (
@@ -380,21 +390,26 @@ INSATS_FIELDS = (
     Spec("name", "Namn", "text", "Som personalen och föräldrarna känner insatsen.", True),
     Spec("level", "Nivå", "level", required=True),
     Spec("age_months", "Ålder", "age"),
-    Spec("expecting", "Blivande föräldrar", "expecting"),
+    Spec("expecting", "Gäller också blivande föräldrar (barnet är inte fött)", "expecting", default=False),
     Spec("format", "Form", "text", "Till exempel grupp, hembesök, antal träffar."),
     Spec("provider", "Vem ger insatsen", "text"),
     Spec("description", "Beskrivning", "textarea"),
     Spec("source", "Källa", "source", required=True),
     Spec("status", "Grund", "status"),
-    Spec("assumptions", "Antaganden", "lines", "Ett antagande per rad: vad som inte står i källan, och varför."),
+    Spec("assumptions", "Antaganden", "lines", "Ett antagande per rad: vad som inte står i källan, och varför. "
+         "Krävs när grunden är antagande."),
 )
 NEED_FIELDS = (
     Spec("code", "Behovskod", "text", "Små bokstäver, siffror och understreck; reglerna pekar på den.", True),
     Spec("label", "Etikett", "text", "Kort, så att en förälder förstår den.", True),
     Spec("description", "Beskrivning", "textarea"),
     Spec("group", "Grupp", "text", "Styr vilka kryssrutor som visas tillsammans på beslutsstödets sida."),
+    Spec("expecting", "Behovet kan finnas innan barnet är fött (blivande föräldrar)", "expecting", default=True),
+    Spec("age_months", "Ålder", "age", "Åldrar där behovet kan finnas (kartläggningen)."),
     Spec("source", "Källa", "source"),
     Spec("status", "Grund", "status"),
+    Spec("assumptions", "Antaganden", "lines", "Ett antagande per rad: vad som inte står i källan, och varför. "
+         "Krävs när grunden är antagande."),
 )
 ITEM_FILES = {"insatser.yaml": ("insatser", INSATS_FIELDS, "insats"), "behov.yaml": ("needs", NEED_FIELDS, "behov")}
 
@@ -412,7 +427,7 @@ def form_from_item(specs: tuple[Spec, ...], data: dict[str, Any]) -> dict[str, A
             out["alder_fran_ar"], out["alder_fran_man"] = split_months(age.get("min") if age else None)
             out["alder_till_ar"], out["alder_till_man"] = split_months(age.get("max") if age else None)
         elif sp.kind == "expecting":
-            out["expecting"] = "ja" if v else ""
+            out["expecting"] = "ja" if data.get(sp.key, sp.default) else ""
         elif sp.kind == "source":
             src = v if isinstance(v, dict) else {}
             for part in ("document", "section", "quote", "note"):
@@ -442,16 +457,15 @@ def item_from_form(specs: tuple[Spec, ...], form: dict[str, Any], original: dict
             if amin is not None:
                 item["age_months"] = {"min": amin, "max": amax}
         elif sp.kind == "expecting":
-            if one("expecting"):
-                item["expecting"] = True
-            elif "expecting" in original:
-                item["expecting"] = False
+            value = bool(one("expecting"))
+            if value != bool(sp.default) or "expecting" in original:
+                item["expecting"] = value
         elif sp.kind == "source":
             src = {p: one(f"source_{p}") for p in ("document", "section", "quote", "note") if one(f"source_{p}")}
             if src:
                 item["source"] = src
         elif sp.kind == "lines":
-            lines = [ln.strip() for ln in one(sp.key).splitlines() if ln.strip()]
+            lines = assumption_lines(one(sp.key))
             if lines or sp.key in original:
                 item[sp.key] = lines
         elif sp.kind == "status":

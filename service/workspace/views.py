@@ -184,7 +184,7 @@ def rule_form(values: dict[str, Any], catalog: dict[str, Any], errors: forms.Fie
     parts.append(
         f'<fieldset class="{cls.strip()}"{aria}><legend>Barnets ålder</legend>'
         f'<p class="hjalp">Båda gränserna räknas med. Lämna alla tomma för alla åldrar. '
-        f'"3–12 år" skrivs från 3 år 0 mån till 12 år 0 mån.</p>{err}<div class="rad">'
+        f'"3–12 år" skrivs från 3 år 0 mån till 12 år 11 mån (barnet är 12 år fram till 13-årsdagen).</p>{err}<div class="rad">'
         + "".join(
             f'<div><label for="{n}">{e(t)}</label><input type="number" min="0" max="{mx}" inputmode="numeric" '
             f'id="{n}" name="{n}" value="{e(v[n])}"></div>'
@@ -230,18 +230,30 @@ def rule_form(values: dict[str, Any], catalog: dict[str, Any], errors: forms.Fie
                  + _text("valid_to", "Gäller till", v["valid_to"], errors, kind="date") + "</div>")
     parts.append(_select("status", "Grund", v["status"],
                          [("källa", "källa: källan säger det"), ("antagande", "antagande: vår tolkning")], errors))
+    parts.append(_lines("assumptions", "Antaganden", v.get("assumptions", ""), errors, ASSUMPTIONS_HINT))
     return "\n".join(parts)
 
 
-def _age_fieldset(v: dict[str, Any], errors, with_expecting: bool) -> str:
+ASSUMPTIONS_HINT = ("Ett antagande per rad: vad som inte står i källan, och varför. "
+                    "Krävs när grunden är antagande.")
+
+
+def _lines(name: str, label: str, value: str, errors, hint: str = "") -> str:
+    cls, aria, err = _errors_at(errors, name)
+    h = f'<p class="hjalp" id="hjalp-{name}">{e(hint)}</p>' if hint else ""
+    return (f'<div class="falt{cls}"><label for="{name}">{e(label)}</label>{h}{err}'
+            f'<textarea id="{name}" name="{name}"{aria}>{e(value)}</textarea></div>')
+
+
+def _age_fieldset(v: dict[str, Any], errors, expecting_label: str | None, hint: str = "") -> str:
     cls, aria, err = _errors_at(errors, "alder")
     boxes = ""
-    if with_expecting:
+    if expecting_label:
         boxes = (f'<div class="kryss"><input type="checkbox" id="expecting" name="expecting" value="ja"'
-                 f'{" checked" if v.get("expecting") else ""}><label for="expecting">Gäller också blivande föräldrar '
-                 f'(barnet är inte fött)</label></div>')
+                 f'{" checked" if v.get("expecting") else ""}><label for="expecting">{e(expecting_label)}</label></div>')
+    hint = (hint + " " if hint else "") + "Båda gränserna räknas med. Lämna alla tomma för alla åldrar."
     return (f'<fieldset class="{cls.strip()}"{aria}><legend>Barnets ålder</legend>'
-            f'<p class="hjalp">Båda gränserna räknas med. Lämna alla tomma för alla åldrar.</p>{err}<div class="rad">'
+            f'<p class="hjalp">{e(hint)}</p>{err}<div class="rad">'
             + "".join(
                 f'<div><label for="{n}">{e(t)}</label><input type="number" min="0" max="{mx}" inputmode="numeric" '
                 f'id="{n}" name="{n}" value="{e(v.get(n, ""))}"></div>'
@@ -253,7 +265,7 @@ def _age_fieldset(v: dict[str, Any], errors, with_expecting: bool) -> str:
 def item_form(specs, values: dict[str, Any], catalog: dict[str, Any], errors: forms.FieldErrors | None) -> str:
     """Fields of an insats or a need, from its spec (forms.INSATS_FIELDS / NEED_FIELDS)."""
     parts = []
-    kinds = {sp.kind for sp in specs}
+    expecting_label = next((sp.label for sp in specs if sp.kind == "expecting"), None)
     for sp in specs:
         if sp.kind == "text":
             parts.append(_text(sp.key, sp.label, values.get(sp.key, ""), errors, sp.hint))
@@ -268,7 +280,7 @@ def item_form(specs, values: dict[str, Any], catalog: dict[str, Any], errors: fo
             parts.append(_select(sp.key, sp.label, values.get(sp.key, "källa"),
                                  [("källa", "källa: källan säger det"), ("antagande", "antagande: vår tolkning")], errors))
         elif sp.kind == "age":
-            parts.append(_age_fieldset(values, errors, "expecting" in kinds))
+            parts.append(_age_fieldset(values, errors, expecting_label, sp.hint))
         elif sp.kind == "source":
             cls, aria, err = _errors_at(errors, "source")
             src_opts = [("", "ingen källa")] + [(i, f"{t} ({i})") for i, t in catalog["sources"]]

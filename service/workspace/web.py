@@ -661,7 +661,7 @@ def _rule_page(ctx: Ctx, d, path: str, index: int | None, values: dict, revision
 def _anchor(name: str) -> str:
     return {"alder": "alder_fran_ar", "source": "source_document", "notice": "notice_severity",
             "expecting": "expecting"}.get(name, name if name in ("id", "level", "rationale", "valid_from", "valid_to",
-                                                                 "status") else f"{name}-fält")
+                                                                 "status", "assumptions") else f"{name}-fält")
 
 
 def _rule_index(items: list[forms.Item], nr: str) -> int | None:
@@ -855,6 +855,7 @@ def item_save(request: Request, draft_id: int, sokvag: str, nr: str = "ny", form
         index = _rule_index(items, nr)
         values = {**forms.form_from_item(specs, {}),
                   **{k: v[0] for k, v in form.items() if k not in ("csrf", "revision")}}
+        values["expecting"] = one(form, "expecting", "")  # an unticked box is not sent
         revision = int(one(form, "revision", "0") or 0)
         original = items[index].data if index is not None else None
         try:
