@@ -26,7 +26,16 @@ LEVELS = {
 }
 AVAILABILITY = {"finns": "Finns i kommunen", "saknas": "Saknas i kommunen",
                 "okänd": "Okänt om insatsen finns i kommunen"}
+# an inference is never shown to a nurse as a fact: "antas finnas", not "finns"
+AVAILABILITY_ASSUMED = {"finns": "Antas finnas i kommunen", "saknas": "Antas saknas i kommunen"}
 AVAILABILITY_CLASS = {"finns": "finns", "saknas": "saknas", "okänd": "okand"}
+
+
+def availability_label(rec: Mapping[str, Any]) -> str:
+    avail = rec.get("availability") if rec.get("availability") in AVAILABILITY else "okänd"
+    if rec.get("availability_basis") == "antagande" and avail in AVAILABILITY_ASSUMED:
+        return AVAILABILITY_ASSUMED[avail]
+    return AVAILABILITY[avail]
 SEVERITY = {"critical": "Viktigt", "warning": "Observera", "info": "Information"}
 MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
           "oktober", "november", "december")
@@ -86,7 +95,7 @@ def _card_body(rec: Mapping[str, Any], pack: Pack | None) -> str:
     basis = availability_basis(rec)
     basis_html = f' <span class="grund">({e(basis)})</span>' if basis else ""
     out.append(f'<p class="tillganglighet"><span class="tillgang tillgang-{AVAILABILITY_CLASS[avail]}">'
-               f'{e(AVAILABILITY[avail])}</span>{basis_html}</p>')
+               f'{e(availability_label(rec))}</span>{basis_html}</p>')
     out.append(f'<p class="motivering">{e(rec.get("rationale") or "")}</p>')
     facts = [("Källa", _source_text(rec.get("source"))), ("Kontakt", rec.get("contact")),
              ("Form", rec.get("format")), ("Utförare", rec.get("provider"))]
@@ -107,7 +116,7 @@ def _compact(rec: Mapping[str, Any], pack: Pack | None) -> str:
     avail = rec.get("availability") if rec.get("availability") in AVAILABILITY else "okänd"
     return (f'<li class="insats kompakt" data-insats="{e(rec.get("insats_id", ""))}"><details>'
             f'<summary><span class="insats-namn">{e(rec.get("name", ""))}</span> '
-            f'<span class="tillgang tillgang-{AVAILABILITY_CLASS[avail]}">{e(AVAILABILITY[avail])}</span></summary>'
+            f'<span class="tillgang tillgang-{AVAILABILITY_CLASS[avail]}">{e(availability_label(rec))}</span></summary>'
             f'<div class="insats-detaljer">{_card_body(rec, pack)}</div></details></li>')
 
 

@@ -48,7 +48,10 @@ def test_nora_8_years_sees_abc_green_and_biff_yellow(page, server, artifacts):
     biff = page.locator(".niva-selektiv .insats", has_text="BIFF")
     rec = next(r for r in body["recommendations"] if r["insats_id"] == "biff")
     assert biff.locator(".motivering").inner_text() == rec["rationale"]
-    assert {"finns": "Finns i kommunen"}[rec["availability"]] in biff.locator(".tillgang").inner_text()
+    # an inferred availability is never shown as a fact
+    assert (rec["availability"], rec["availability_basis"]) == ("finns", "antagande")
+    assert biff.locator(".tillgang").inner_text() == "Antas finnas i kommunen"
+    assert rec["availability_reason"] in biff.locator(".grund").inner_text()
     assert rec["source"]["section"] in biff.locator(".fakta").inner_text()
     # the colour groups carry text labels, not colour alone
     assert "Grön – universell nivå" in page.locator("#niva-universell").inner_text()
