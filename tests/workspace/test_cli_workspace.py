@@ -127,8 +127,9 @@ def test_import_approve_versions_export_publish_audit(users, capsys, tmp_path):
 
 
 def test_approve_refused_when_a_feature_fails_or_the_pack_is_invalid(users, capsys, tmp_path):
-    # valid and lint-clean, but the Gherkin scenario "Familjecentralen vid 72 månader" fails
-    pack = edited_pack(tmp_path, "age_months: {min: 0, max: 72}", "age_months: {min: 0, max: 60}")
+    # valid and lint-clean (0–5 år in whole years), but the Gherkin scenario "Familjecentralen vid
+    # 72 månader" fails: the pack's 0–6 år is 0..83
+    pack = edited_pack(tmp_path, "age_months: {min: 0, max: 83}", "age_months: {min: 0, max: 71}")
     code, out, err = run(capsys, "pack", "import", str(pack), "--user", "anna", "--reason", "Kortare")
     assert code == 0, err
     draft = out.strip().splitlines()[-1]
