@@ -333,7 +333,7 @@ def rule_from_form(form: dict[str, Any], kommun_names: dict[str, str] | None = N
     if one("status") and one("status") != "källa":
         rule["status"] = one("status")
     assumptions = assumption_lines(one("assumptions"))
-    if assumptions or (isinstance(original, dict) and "assumptions" in original):
+    if assumptions or (isinstance(original, dict) and original.get("assumptions") == []):
         rule["assumptions"] = assumptions
     return _keep_explicit_defaults({k: rule[k] for k in RULE_KEYS if k in rule}, original)
 
@@ -341,6 +341,12 @@ def rule_from_form(form: dict[str, Any], kommun_names: dict[str, str] | None = N
 def assumption_lines(text: str) -> list[str]:
     """The assumptions textarea: one assumption per non-empty line."""
     return [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+
+
+# loader messages that name the field they are about (reported on the item's first line)
+MESSAGE_FIELDS = (("motivering under assumptions", "assumptions"),
+                  ("valid_from ligger efter valid_to", "valid_from"),
+                  ("åldersintervallet är omvänt", "alder"))
 
 
 @dataclass
@@ -368,7 +374,9 @@ def map_errors(errors: list[str], path: str, item_start: int, item_text: str) ->
         if m and m.group(1) == path:
             offset = int(m.group(2)) - 1 - item_start
             if 0 <= offset < count:
-                out.add(offsets.get(offset, "id"), m.group(3))
+                # the model's own checks name the item's first line; some messages name their field
+                named = next((f for needle, f in MESSAGE_FIELDS if needle in m.group(3)), None)
+                out.add(named or offsets.get(offset, "id"), m.group(3))
                 continue
         out.add(None, text)
     return out
@@ -466,7 +474,7 @@ def item_from_form(specs: tuple[Spec, ...], form: dict[str, Any], original: dict
                 item["source"] = src
         elif sp.kind == "lines":
             lines = assumption_lines(one(sp.key))
-            if lines or sp.key in original:
+            if lines or original.get(sp.key) == []:  # an emptied list goes; one written empty stays
                 item[sp.key] = lines
         elif sp.kind == "status":
             if one(sp.key) and (one(sp.key) != "källa" or sp.key in original):

@@ -558,3 +558,61 @@ def test_effekt_lists_changed_profiles_and_downloads_csv(app, monkeypatch):
     assert added and all((int(a), int(b)) == (old + 1, old + 6) for _, a, b in added)
     assert len({k for k, _, _ in added}) == 12
     assert rut.get(f"{draft}/effekt.csv?per=celler").text.startswith("kommun,kommunkod,aldersband,niva")
+
+
+def test_antagande_and_its_assumptions_are_in_the_rule_form(app):
+    """A rule with status antagande shows its assumptions, one per line, and needs them to be saved."""
+    c = client_for(app, "rut")
+    draft = new_draft(c)
+    rule = next(r for r in yaml.safe_load(draft_files(draft)[ABC_FILE])["rules"] if r["id"] == "universell-abc-3-12-ar")
+    assert rule["status"] == "antagande" and rule["assumptions"]
+    url = rule_url(draft, "universell-abc-3-12-ar")
+    values = form(c.get(url).text, "/regel?")["values"]
+    assert values["status"] == ["antagande"] and values["assumptions"] == ["\n".join(rule["assumptions"])]
+    # emptied: refused at the field, in the loader's words, nothing saved
+    r = post_form(c, url, "/regel?", {"assumptions": ""})
+    assert r.status_code == 422
+    errors = field_errors(r.text)
+    assert list(errors) == ["assumptions"], errors
+    assert "status antagande kräver en motivering under assumptions" in errors["assumptions"][0]
+    assert 'id="assumptions"' in r.text and 'aria-invalid="true"' in r.text
+    # edited: only that line changes; status källa without assumptions drops them
+    before = draft_files(draft)[ABC_FILE]
+    r = post_form(c, url, "/regel?", {"assumptions": "Ett nytt antagande.\r\n\r\nOch ett till."})
+    assert r.status_code == 303, r.text
+    after = draft_files(draft)[ABC_FILE]
+    saved = next(r for r in yaml.safe_load(after)["rules"] if r["id"] == "universell-abc-3-12-ar")
+    assert saved["assumptions"] == ["Ett nytt antagande.", "Och ett till."] and saved["status"] == "antagande"
+    import difflib
+
+    changed = [ln for ln in difflib.ndiff(before.splitlines(), after.splitlines()) if ln[:1] in "+-"]
+    assert sorted(changed) == sorted(["-     assumptions:", *(f"-       - {a}" for a in rule["assumptions"]),
+                                      "+     assumptions: [Ett nytt antagande., Och ett till.]"]), changed
+    r = post_form(c, url, "/regel?", {"status": "källa", "assumptions": ""})
+    assert r.status_code == 303, r.text
+    saved = next(r for r in yaml.safe_load(draft_files(draft)[ABC_FILE])["rules"] if r["id"] == "universell-abc-3-12-ar")
+    assert saved.get("status", "källa") == "källa" and "assumptions" not in saved
+
+
+def test_need_expecting_and_age_in_the_form(app):
+    """Needs default to expecting: true; unticking writes expecting: false, and the age is in years and months."""
+    c = client_for(app, "rut")
+    draft = new_draft(c)
+    needs = yaml.safe_load(draft_files(draft)["behov.yaml"])["needs"]
+    codes = [n["code"] for n in needs]
+    skolk = form(c.get(f"{draft}/post?sokvag=behov.yaml&nr={codes.index('skolk')}").text, "/post?")["values"]
+    assert "expecting" not in skolk and skolk["alder_fran_ar"] == ["6"] and skolk["alder_till_ar"] == ["18"]
+    nr = next(i for i, n in enumerate(needs) if "expecting" not in n and "age_months" not in n)
+    url = f"{draft}/post?sokvag=behov.yaml&nr={nr}"
+    assert form(c.get(url).text, "/post?")["values"]["expecting"] == ["ja"]
+    page = c.get(url).text
+    f = form(page, "/post?")
+    data = {k: v for k, v in f["values"].items() if k != "expecting"}
+    data.update(alder_fran_ar=["1"], alder_fran_man=["0"], alder_till_ar=["5"], alder_till_man=["11"])
+    import html as _html
+
+    r = c.post(_html.unescape(f["action"]), data=data, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    saved = yaml.safe_load(draft_files(draft)["behov.yaml"])["needs"][nr]
+    assert saved["expecting"] is False and saved["age_months"] == {"min": 12, "max": 71}
+    assert {k: v for k, v in saved.items() if k not in ("expecting", "age_months")} == needs[nr]
