@@ -19,25 +19,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .models import AvailabilityBasis, AvailabilityEntry, AvailabilityStatus, Id, SourceRef
+from .models import AvailabilityBasis, AvailabilityEntry, AvailabilityFacts, AvailabilityStatus, Id
 
 MAIN_FILE = "tillganglighet.yaml"
 KOMMUN_FILE = "tillganglighet-kommuner.yaml"
 
 
-class AvailabilityBlock(BaseModel):
+class AvailabilityBlock(AvailabilityFacts):
     """One basis and reason for every kommun × insats listed."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     status: AvailabilityStatus = AvailabilityStatus.finns
-    basis: AvailabilityBasis | None = None
-    reason: str | None = None
-    source: SourceRef | None = None
-    verified: dt.date | None = None
-    contact: str | None = Field(default=None, max_length=200)
-    planned_from: dt.date | None = None
-    target_groups: list[str] = Field(default_factory=list)
     kommuner: list[str] | Literal["alla"]
     insatser: list[Id] = Field(min_length=1)
 

@@ -219,11 +219,9 @@ class Rule(_Provenance):
         )
 
 
-class AvailabilityEntry(_Strict):
-    """Is insats X offered in kommun K, and on what basis (shared interface 1)."""
+class AvailabilityFacts(_Strict):
+    """What is said about an insats in a kommun: status, its basis and reason, when verified."""
 
-    kommun: str
-    insats: Id
     status: AvailabilityStatus
     basis: AvailabilityBasis | None = None
     reason: str | None = None
@@ -232,6 +230,13 @@ class AvailabilityEntry(_Strict):
     contact: str | None = Field(default=None, max_length=200)
     planned_from: dt.date | None = None
     target_groups: list[str] = Field(default_factory=list)
+
+
+class AvailabilityEntry(AvailabilityFacts):
+    """Is insats X offered in kommun K, and on what basis (shared interface 1)."""
+
+    kommun: str
+    insats: Id
 
     @model_validator(mode="before")
     @classmethod
