@@ -1,9 +1,58 @@
 """Helpers for the browser tests (a module of its own: `conftest` is not importable by name)."""
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
+import pytest
+
+from bench.httpbench import free_port
+
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli() -> list[str]:
+    exe = Path(sys.executable).parent / "foraldrastod"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "service.cli"]
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], *args: str):
+    """`foraldrastod serve` on a free port with `env`, until /healthz answers; stopped afterwards."""
+    port = free_port()
+    proc = subprocess.Popen([*cli(), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                pytest.fail(f"foraldrastod serve avslutades ({proc.returncode}):\n{out}")
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("foraldrastod serve startade inte inom 60 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 
 
 def run_axe(pg) -> list[dict]:

@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from bench.httpbench import free_port
+from browser_support import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -37,45 +33,15 @@ def pytest_collection_modifyitems(items):
             item.add_marker(needs_browser)
 
 
-def _cli() -> list[str]:
-    exe = Path(sys.executable).parent / "foraldrastod"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "service.cli"]
-
-
 @pytest.fixture(scope="session")
 def server() -> str:
-    port = free_port()
     env = {**os.environ}
     env.pop("FORALDRASTOD_RULES", None)
     # as `make run` serves: from the database, which starts empty and gets the embedded Örebro län
     # pack as version 1 (a database of its own, so nothing outside the test can change it)
     env["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='foraldrastod-browser-')}/t.db"
-    proc = subprocess.Popen([*_cli(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                pytest.fail(f"foraldrastod serve avslutades ({proc.returncode}):\n{out}")
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("foraldrastod serve startade inte inom 60 s")
-            time.sleep(0.2)
+    with serving(env) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="session")

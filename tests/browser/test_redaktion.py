@@ -11,14 +11,12 @@ import subprocess
 import time
 import urllib.request
 
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from browser_support import run_axe
+from browser_support import cli, run_axe, serving
 
-from bench.httpbench import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,13 +26,8 @@ ABC_FILE = "regler/03-universella-program.yaml"
 PUBLISH_DEADLINE_S = 5.0
 
 
-def _cli() -> list[str]:
-    exe = Path(sys.executable).parent / "foraldrastod"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "service.cli"]
-
-
 def _run(args: list[str], env: dict) -> str:
-    proc = subprocess.run([*_cli(), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([*cli(), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
     return proc.stdout
 
@@ -55,33 +48,8 @@ def ws_env(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ws_server(ws_env):
     """`foraldrastod serve` with two workers on the database (no --rules: it serves the database)."""
-    port = free_port()
-    proc = subprocess.Popen([*_cli(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-                            cwd=ROOT, env=ws_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                pytest.fail(f"foraldrastod serve avslutades ({proc.returncode}):\n{out}")
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("foraldrastod serve startade inte inom 60 s")
-            time.sleep(0.2)
+    with serving(ws_env, "--workers", "2") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture
