@@ -17,6 +17,7 @@ LEVEL_TITLES = {
     "indikerad": "Indikerad nivå – vid tydliga problem",
 }
 AVAILABILITY_TEXT = {"finns": "finns i kommunen", "saknas": "saknas i kommunen", "okänd": "okänt om den finns i kommunen"}
+ASSUMED_TEXT = {"finns": "antas finnas i kommunen", "saknas": "antas saknas i kommunen"}
 SEVERITY_TEXT = {"critical": "VIKTIGT", "warning": "Observera", "info": "Info"}
 
 
@@ -76,7 +77,10 @@ def _print_decision(body: dict) -> None:
         print()
         print(title)
         for r in recs:
-            print(f"  • {r['name']} ({AVAILABILITY_TEXT[r['availability']]})")
+            headline = AVAILABILITY_TEXT[r["availability"]]
+            if r.get("availability_basis") == "antagande" and r["availability"] in ASSUMED_TEXT:
+                headline = ASSUMED_TEXT[r["availability"]]  # an inference never reads as a fact
+            print(f"  • {r['name']} ({headline})")
             print(f"    Tillgång: {availability_words(r)}")
             if r.get("triggered_by"):
                 print(f"    Utlöst av behov: {', '.join(r['triggered_by'])}")

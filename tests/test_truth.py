@@ -109,6 +109,9 @@ def test_recommend_says_the_basis_in_words():
     out = _cli("recommend", "--kommun", "Nora", "--age-months", "40", "--date", "2026-11-24")
     assert out.returncode == 0, out.stderr
     assert "finns (antagande: presentationen 2022 listar insatsen för norra länsdelen)" in out.stdout
+    # the headline of an inferred availability never reads as a fact
+    assert "• ABC – Alla barn i centrum (3–12 år) (antas finnas i kommunen)" in out.stdout
+    assert "(finns i kommunen)" not in out.stdout
 
 
 def _with_kommun_file(tmp_path, body: str) -> Path:
