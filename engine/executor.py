@@ -66,6 +66,9 @@ def _fired_name(message: str) -> str:
     return message[2 : message.index('"', 2)]
 
 
+SETTLE_TRIES = 8  # after a fault, attempts to finish the actions the core still holds
+
+
 class DurableExecutor:
     """Decides with durable_rules. One instance per loaded pack; `close()` frees its C memory."""
 
@@ -135,6 +138,7 @@ class DurableExecutor:
                     self._fire_all(handle, fact_json, self._names[index], fired)
                 except _core.error as exc:
                     failure = exc
+                    self._settle(handle)
                 finally:
                     deleted = self._delete_session(handle, sid)
                 if failure is not None:
@@ -142,6 +146,23 @@ class DurableExecutor:
                 if not deleted:
                     raise EngineError("durable_rules: sessionen kunde inte tas bort")
         return fired
+
+    def _settle(self, handle: int) -> None:
+        """After a fault mid-decision, run to its end any action the core still holds for this
+        ruleset (only this decision's session is live: we hold ENGINE_LOCK). A session whose
+        action never ran must not be deleted: the delete frees an uninitialised pointer and
+        aborts the process (durable-rules.md), as a fault right after `assert_fact` did in about
+        1 of 12 processes."""
+        for _ in range(SETTLE_TRIES):
+            try:
+                started = _core.start_action(handle)
+                if not started:
+                    return
+                state_handle = started[2]
+                while _core.complete_and_start_action(handle, state_handle):
+                    pass
+            except Exception:  # noqa: BLE001 - a further fault: try again, a bounded number of times
+                continue
 
     def _delete_session(self, handle: int, sid: str) -> bool:
         """Delete the decision's session. False if that failed: the decision then fails too (the
