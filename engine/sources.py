@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from .loader import PackError
+
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")  # [text](url) -> text
@@ -60,16 +62,6 @@ class Quote:
     text: str
 
 
-@dataclass(frozen=True)
-class QuoteProblem:
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
-
-
 def _walk(node, rel: str, out: list[Quote]) -> None:
     if isinstance(node, yaml.MappingNode):
         keys = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
@@ -105,14 +97,14 @@ def document_files(pack_dir: Path) -> dict[str, str]:
 class SourceCheck:
     checked: int
     documents: list[str]  # ids whose text was found in DIR
-    problems: list[QuoteProblem]
+    problems: list[PackError]
 
 
 def check_quotes(pack_dir: str | Path, sources_dir: str | Path) -> SourceCheck:
     pack_dir, sources_dir = Path(pack_dir), Path(sources_dir)
-    problems: list[QuoteProblem] = []
+    problems: list[PackError] = []
     if not sources_dir.is_dir():
-        return SourceCheck(0, [], [QuoteProblem(str(sources_dir), 1, "mappen med källtexter finns inte")])
+        return SourceCheck(0, [], [PackError(str(sources_dir), 1, "mappen med källtexter finns inte")])
     texts: dict[str, str] = {}
     for doc_id, name in document_files(pack_dir).items():
         path = sources_dir / name
@@ -125,6 +117,6 @@ def check_quotes(pack_dir: str | Path, sources_dir: str | Path) -> SourceCheck:
         checked += 1
         if not quote_found(q.text, texts[q.document]):
             shown = q.text if len(q.text) <= 90 else q.text[:87] + "…"
-            problems.append(QuoteProblem(q.file, q.line,
+            problems.append(PackError(q.file, q.line,
                                          f"citatet står inte ordagrant i källdokumentet '{q.document}': \"{shown}\""))
     return SourceCheck(checked, sorted(texts), problems)

@@ -513,11 +513,16 @@ def docs_asset(name: str) -> Response:
 
 
 # --------------------------------------------------------------------------- static
-@router.get("/static/{name}")
-def static(name: str) -> Response:
-    path = STATIC_DIR / name
+def static_file(directory: Path, name: str) -> Response:
+    """A CSS, JS or image file straight from `directory` (no sub-paths, no hidden files)."""
+    path = directory / name
     media = STATIC_TYPES.get(path.suffix)
     if media is None or "/" in name or name.startswith(".") or not path.is_file():
         return Response("Finns inte", status_code=404, media_type="text/plain; charset=utf-8")
     return Response(path.read_bytes(), media_type=media,
                     headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/static/{name}")
+def static(name: str) -> Response:
+    return static_file(STATIC_DIR, name)

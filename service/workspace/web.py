@@ -41,7 +41,6 @@ LOGIN_COOKIE = "redaktion_inloggning"  # double-submit CSRF token of the login f
 SESSION_HOURS = 8
 EDITABLE = ("utkast", "aterskickad")
 STATIC = Path(__file__).resolve().parent / "static"
-STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 AVAILABILITY_FILE = "tillganglighet-kommuner.yaml"
 TARGET_GROUPS = (
     ("blivande-foraldrar", "Blivande föräldrar"),
@@ -895,19 +894,25 @@ def _check_key(s, d) -> tuple[str, dict, dict]:
     return key, files, dict(current.files)
 
 
-def _start_check(key: str, files: dict, current: dict) -> checks.JobState:
+def _start_pack_job(kind: str, key: str, files: dict, current: dict, run) -> checks.JobState:
+    """A background job `run(draft_dir, current_dir, progress)` on the draft's and the current
+    version's files, written to temporary pack directories that are removed afterwards."""
     dirs: list[Path] = []
 
     def work(progress):
         draft_dir, cur_dir = temp_pack(files), temp_pack(current)
         dirs.extend([draft_dir, cur_dir])
-        return checks.run_checks(draft_dir, cur_dir, progress)
+        return run(draft_dir, cur_dir, progress)
 
     def cleanup():
         for directory in dirs:
             shutil.rmtree(directory, ignore_errors=True)
 
-    return checks.start_job("kontroll", key, work, cleanup)
+    return checks.start_job(kind, key, work, cleanup)
+
+
+def _start_check(key: str, files: dict, current: dict) -> checks.JobState:
+    return _start_pack_job("kontroll", key, files, current, checks.run_checks)
 
 
 @router.post("/utkast/{draft_id}/kontrollera")
@@ -997,21 +1002,13 @@ def _impact_key(s, d) -> tuple[str, dict, dict]:
 
 
 def _start_impact(key: str, files: dict, current: dict) -> checks.JobState:
-    dirs: list[Path] = []
-
-    def work(progress):
-        draft_dir, cur_dir = temp_pack(files), temp_pack(current)
-        dirs.extend([draft_dir, cur_dir])
+    def run(draft_dir, cur_dir, progress):
         started = time.monotonic()
         summary = checks.impact_summary(checks.run_impact(cur_dir, draft_dir, dt.date.today(), progress))
         summary["seconds"] = time.monotonic() - started
         return summary
 
-    def cleanup():
-        for directory in dirs:
-            shutil.rmtree(directory, ignore_errors=True)
-
-    return checks.start_job("effekt", key, work, cleanup)
+    return _start_pack_job("effekt", key, files, current, run)
 
 
 @router.post("/utkast/{draft_id}/effekt")
@@ -1537,9 +1534,6 @@ def mapping_save(request: Request, kommun: str, form: dict = Depends(form_body))
 # --------------------------------------------------------------------------- static
 @router.get("/static/{name}")
 def static(name: str) -> Response:
-    path = STATIC / name
-    media = STATIC_TYPES.get(path.suffix)
-    if media is None or "/" in name or name.startswith(".") or not path.is_file():
-        return Response("Finns inte", status_code=404, media_type="text/plain; charset=utf-8")
-    return Response(path.read_bytes(), media_type=media,
-                    headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+    from service.web import static_file
+
+    return static_file(STATIC, name)
