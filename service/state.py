@@ -234,7 +234,8 @@ class EngineState:
             log_event("reload", limit_key=token, trigger="bevakning", ok=False, errors=exc.errors[:20])
             return False
         except Exception as exc:  # noqa: BLE001 - the watcher must survive anything
-            self._failed[token] = time.monotonic()
+            # not the pack's fault (a locked database, a file system hiccup): try again at the
+            # next poll; only a pack that does not load waits RETRY_FAILED_SECONDS
             log_event("reload", limit_key=token, trigger="bevakning", ok=False, errors=[type(exc).__name__])
             return False
         if result is not None:
