@@ -1,49 +1,88 @@
 """Compile a validated pack into durable_rules ruleset definitions (plain data, not the DSL).
 
-durable_rules' C core has hard limits (../shared/durable-rules.md). The compiler shapes the
-network so a pack of any size stays inside them, and `check_shape` verifies the result before
-anything reaches the C core:
+durable_rules' C core has hard limits and costs (../shared/durable-rules.md). The compiler shapes
+the network so a pack of any size stays inside them and stays small, and `check_shape` verifies
+the result before anything reaches the C core:
 
-* Rules are grouped by scope and age band: rules for every kommun go to the global groups,
-  rules limited to some kommuner to that kommun's groups; within a scope, one group per age
-  band (BANDS, plus one for expecting parents) that the rule's age condition can match. A
-  family's fact is asserted only into the groups of its kommun and its band. This is an exact
-  index, not a decision: every condition is still evaluated by the engine, and a rule sits in
-  every group where it could match. Within a group, rules are sorted by the need that triggers
-  them; a shard whose every rule needs one of a few needs is skipped for a family that has none
-  of them (an exact test: such a rule cannot match).
-* Each group is cut into shards of at most SHARD_SIZE engine rules, one ruleset each, so no
-  alpha node ever has more than SHARD_SIZE children (C limits: 64 pending siblings, 512
-  children per node).
+* A need is a boolean field of the fact (`{"n_overvikt_fetma": true}`), tested by equality, not an
+  `$iany` over an array: rete.c never shares an `$iany` alpha node between rules (and each one
+  carries a 2 KB hash set), so the array form cost ~7 KB of C memory per engine rule. Equality
+  nodes on the same field and value are shared. Field names are checked for FNV-1a collisions:
+  the C core finds a fact's properties by that 32-bit hash alone.
+* Conditions go from the most shared to the least: the profile, the kommun, the validity window,
+  the needs, then the age. Rules that agree on a prefix share its alpha nodes.
+* Engine rules with the very same conditions are one engine rule that names every pack rule
+  behind it. Every node costs ~1.8 KB (rete.h: a node is a union as large as a beta node with 32
+  expressions), so nodes not made are the memory saved.
+* Rules are grouped by scope: rules for every kommun in the global group, rules limited to some
+  kommuner in each of those kommuner's groups. A scope whose engine rules fit in one shard is one
+  group for every family of the scope. A larger scope is split by age band (BANDS, plus one for
+  expecting parents): a rule sits in every band its age condition can reach, and a family's fact
+  goes only to its band. This is an exact index, not a decision: every condition is still
+  evaluated by the engine. Within a group, rules are sorted by the need that triggers them; a
+  shard whose every rule needs one of a few needs is skipped for a family that has none of them
+  (an exact test: such a rule cannot match).
+* Each group is cut into shards, one ruleset each, of at most SHARD_SIZE engine rules and with a
+  worst-case alpha stack (events.c: every matching child of a node is pushed on one stack of 64)
+  of at most STACK_LIMIT.
 * The compiler never emits `$or`. A rule that applies both to expecting parents and to an age
   range becomes two engine rules (`id~e`, `id~a`); a rule with several `needs_any` codes
   becomes one engine rule per code (`id~a~0`, `id~a~1`, ...). Measured: an `$or` inside
   `$iany` makes createAlpha (rete.c) read the type of an uninitialised forward node, so
-  registration fails at random with error 102 (valgrind: "conditional jump depends on
-  uninitialised value" in createAlpha); about 1 run in 10 for a 3,000-rule pack.
+  registration fails at random with error 102.
 * Every shard has a catch-all rule on the profile, so an action always runs in a session
   (deleting a session in which no action ran frees an uninitialised pointer).
-* The fact always carries every field with its real type (age -1 when there is no child yet),
-  so the engine's loose coercion never decides anything.
+* The fact always carries every scalar field with its real type (age -1 when there is no child
+  yet), so the engine's loose coercion never decides anything.
 """
 from __future__ import annotations
 
-import json
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from .loader import Pack
-from .models import Rule
+from .models import MAX_AGE_MONTHS, NormalizedFamily, Rule
 
-SHARD_SIZE = 48  # engine rules per ruleset; must stay below MAX_PENDING_SIBLINGS
+SHARD_SIZE = 48  # engine rules per ruleset at most
 MAX_PENDING_SIBLINGS = 64  # events.c MAX_STACK_SIZE
+STACK_LIMIT = 56  # worst-case alpha stack per shard we allow, below MAX_PENDING_SIBLINGS
 MAX_CHILDREN = 512  # rules.h NEXT_BUCKET_LENGTH
-# state.h MAX_OBJECT_PROPERTIES (255) is never reached: a fact has 7 scalar fields and at most
+# state.h MAX_OBJECT_PROPERTIES (255) is never reached: a fact has 6 scalar fields and at most
 # 40 needs (Family.needs max_length).
 MAX_RULESETS = 60_000  # well below rules.h MAX_HANDLES (131,072 per process)
 CATCH_ALL = "_profil"
 NO_AGE = -1
+NEED_PREFIX = "n_"
+# every property a fact can carry besides its needs ("id" is added by the C core)
+FACT_FIELDS = ("kind", "age", "expecting", "kommun", "day", "sid", "id")
+
+
+def need_field(code: str) -> str:
+    return NEED_PREFIX + code
+
+
+def fact_of(family: NormalizedFamily) -> dict[str, Any]:
+    """The fact asserted for a family (without its session id)."""
+    fact: dict[str, Any] = {
+        "kind": "profile",
+        "age": family.age_months if family.age_months is not None else NO_AGE,
+        "expecting": bool(family.expecting),
+        "kommun": family.kommun,
+        "day": family.date.toordinal(),
+    }
+    for code in sorted(family.needs):
+        fact[need_field(code)] = True
+    return fact
+
+
+def fnv1a_32(name: str) -> int:
+    """The C core's property-name hash (json.c getStringAndHash, FNV-1a over the bytes)."""
+    h = 0x811C9DC5
+    for byte in name.encode():
+        h = ((h ^ byte) * 16777619) & 0xFFFFFFFF
+    return h
 
 
 class CompileError(Exception):
@@ -56,27 +95,18 @@ class CompileError(Exception):
 class Shard:
     name: str
     definition: dict[str, Any]
-    engine_rules: dict[str, str]  # engine rule name -> pack rule id
+    engine_rules: dict[str, tuple[str, ...]]  # engine rule name -> pack rule ids
     # None: some rule matches without needs; else the family needs one of these to match anything
     trigger_needs: frozenset[str] | None = None
 
 
-# Age bands (inclusive months) used only to index rules; "e" is expecting parents.
+# Age bands (inclusive months) used only to index rules; "e" is expecting parents, "*" every family.
 BANDS: list[tuple[str, int, int]] = [
     ("0", 0, 11), ("1", 12, 35), ("3", 36, 71), ("6", 72, 155), ("13", 156, 216),
 ]
 EXPECTING_BAND = "e"
-_BAND_OF_MONTH = [next(name for name, lo, hi in BANDS if lo <= m <= hi) for m in range(217)]
-
-
-def _bands_of(rule: Rule) -> list[str]:
-    when = rule.when
-    if when.age_months is None and not when.expecting:
-        return [EXPECTING_BAND] + [name for name, _, _ in BANDS]
-    out = [EXPECTING_BAND] if when.expecting else []
-    if when.age_months is not None:
-        out += [name for name, lo, hi in BANDS if lo <= when.age_months.max and when.age_months.min <= hi]
-    return out
+ALL_BANDS = "*"
+_BAND_OF_MONTH = [next(name for name, lo, hi in BANDS if lo <= m <= hi) for m in range(MAX_AGE_MONTHS + 1)]
 
 
 @dataclass
@@ -86,39 +116,81 @@ class CompiledPack:
 
     def shards_for(self, kommun: str, age_months: int | None, expecting: bool,
                    needs: frozenset[str] = frozenset()) -> list[int]:
-        bands = [EXPECTING_BAND] if expecting else []
+        bands = [ALL_BANDS]
+        if expecting:
+            bands.append(EXPECTING_BAND)
         if age_months is not None:
             bands.append(_BAND_OF_MONTH[age_months])
         out: list[int] = []
-        for band in bands:
-            for index in self.groups.get((None, band), []) + self.groups.get((kommun, band), []):
-                triggers = self.shards[index].trigger_needs
-                if triggers is None or not triggers.isdisjoint(needs):
-                    out.append(index)
+        for scope in (None, kommun):
+            for band in bands:
+                for index in self.groups.get((scope, band), ()):
+                    triggers = self.shards[index].trigger_needs
+                    if triggers is None or not triggers.isdisjoint(needs):
+                        out.append(index)
         return out
 
 
-def _conditions(rule: Rule, variant: str, any_need: str | None, kommun: str | None) -> list[dict[str, Any]]:
-    # Most selective first, so sibling rules share alpha nodes and a family walks few branches:
-    # kommun, then needs, then age, then validity.
-    conds: list[dict[str, Any]] = [{"kind": "profile"}]
+@dataclass
+class _EngineRule:
+    name: str
+    conditions: tuple[Cond, ...]
+    rule_ids: list[str]
+    trigger: str | None  # a need the family must have for the rule to match, or None
+    bands: tuple[str, ...]  # the age bands the rule can match in
+
+
+def _day(value: dt.date) -> int:
+    return value.toordinal()
+
+
+# A condition is kept as a hashable key (op, field, value) and written in durable's JSON form only
+# in the ruleset definition: {field: value} for "=", {op: {field: value}} otherwise.
+Cond = tuple[str, str, Any]
+
+
+def _cond_json(cond: Cond) -> dict[str, Any]:
+    op, name, value = cond
+    return {name: value} if op == "=" else {op: {name: value}}
+
+
+def _cond_key(cond: dict[str, Any]) -> Cond:
+    """The key of a condition in durable's JSON form ({"kind": "profile"}, {"$gte": {"age": 12}})."""
+    (name, value), = cond.items()
+    if isinstance(value, dict):
+        (field_name, operand), = value.items()
+        return (name, field_name, operand)
+    return ("=", name, value)
+
+
+def _conditions(rule: Rule, variant: str, any_need: str | None, kommun: str | None) -> tuple[Cond, ...]:
+    # From the most shared to the least, so sibling rules share alpha nodes.
+    conds: list[Cond] = [("=", "kind", "profile")]
     when = rule.when
     if kommun is not None:
-        conds.append({"kommun": kommun})
-    if any_need is not None:
-        conds.append({"$iany": {"needs": {"$i": any_need}}})
-    for code in sorted(set(when.needs_all)):
-        conds.append({"$iany": {"needs": {"$i": code}}})
-    if variant == "e":
-        conds.append({"expecting": True})
-    elif variant == "a":
-        conds.append({"$gte": {"age": when.age_months.min}})
-        conds.append({"$lte": {"age": when.age_months.max}})
+        conds.append(("=", "kommun", kommun))
     if rule.valid_from is not None:
-        conds.append({"$gte": {"day": rule.valid_from.toordinal()}})
+        conds.append(("$gte", "day", _day(rule.valid_from)))
     if rule.valid_to is not None:
-        conds.append({"$lte": {"day": rule.valid_to.toordinal()}})
-    return conds
+        conds.append(("$lte", "day", _day(rule.valid_to)))
+    needs = ([any_need] if any_need is not None else []) + sorted(set(when.needs_all) - {any_need})
+    conds += [("=", need_field(code), True) for code in needs]
+    if variant == "e":
+        conds.append(("=", "expecting", True))
+    elif variant == "a":
+        conds.append(("$gte", "age", when.age_months.min))
+        if when.age_months.max < MAX_AGE_MONTHS:  # a fact's age is never above MAX_AGE_MONTHS
+            conds.append(("$lte", "age", when.age_months.max))
+    return tuple(conds)
+
+
+def _variant_bands(rule: Rule, variant: str) -> tuple[str, ...]:
+    if variant == "e":
+        return (EXPECTING_BAND,)
+    if variant == "a":
+        ages = rule.when.age_months
+        return tuple(name for name, lo, hi in BANDS if lo <= ages.max and ages.min <= hi)
+    return (EXPECTING_BAND, *(name for name, _, _ in BANDS))
 
 
 def _variants(rule: Rule) -> list[str]:
@@ -131,55 +203,136 @@ def _variants(rule: Rule) -> list[str]:
     return out or ["*"]
 
 
-def _engine_rules(rule: Rule, kommun: str | None, band: str) -> list[tuple[str, dict[str, Any], str | None]]:
-    """(name, definition, trigger need) per engine rule; the trigger is a need the family must
-    have for the rule to match, or None."""
+def _engine_rules(rule: Rule, kommun: str | None) -> list[_EngineRule]:
     out = []
     any_needs: list[str | None] = sorted(set(rule.when.needs_any)) or [None]
-    variants = _variants(rule)
-    if "e" in variants and "a" in variants:  # keep only the variant that can match in this band
-        variants = ["e"] if band == EXPECTING_BAND else ["a"]
-    for variant in variants:
+    for variant in _variants(rule):
         for i, need in enumerate(any_needs):
-            conds = _conditions(rule, variant, need, kommun)
-            cond = conds[0] if len(conds) == 1 else {"$and": conds}
             name = f"{rule.id}~{variant}" + (f"~{i}" if need is not None else "")
             trigger = need if need is not None else min(rule.when.needs_all, default=None)
-            out.append((name, {"all": [{"m": cond}], "run": "fire"}, trigger))
+            out.append(_EngineRule(name, _conditions(rule, variant, need, kommun), [rule.id], trigger,
+                                   _variant_bands(rule, variant)))
     return out
 
 
+def _merged(rules: list[_EngineRule]) -> list[_EngineRule]:
+    """One engine rule per distinct condition list, naming every pack rule behind it."""
+    by_key: dict[tuple, _EngineRule] = {}
+    for er in rules:
+        key = er.conditions
+        same = by_key.get(key)
+        if same is None:
+            by_key[key] = _EngineRule(er.name, er.conditions, list(er.rule_ids), er.trigger, er.bands)
+        else:
+            same.rule_ids += [r for r in er.rule_ids if r not in same.rule_ids]
+    return list(by_key.values())
+
+
+class _Network:
+    """The alpha-node tree of a shard's condition paths, with its worst-case stack: events.c
+    pushes every matching child of a node on one stack of 64 and goes depth first, so if every
+    node matched, f(node) = kids - 1 + max(1, max f(child)) and f(leaf) = 0."""
+
+    def __init__(self) -> None:
+        self.root: dict = {}
+        self._best: dict[int, int] = {}  # id(node) -> largest f among its children (f only grows)
+
+    def add(self, path: tuple) -> int:
+        """Add a path; the network's worst-case stack after it."""
+        trail = [self.root]
+        for part in path:
+            trail.append(trail[-1].setdefault(part, {}))
+        leaf = trail[-1]
+        f = len(leaf) - 1 + max(1, self._best.get(id(leaf), 0)) if leaf else 0
+        for node in reversed(trail[:-1]):
+            best = max(self._best.get(id(node), 0), f)
+            self._best[id(node)] = best
+            f = len(node) - 1 + max(1, best)
+        return f
+
+
+def stack_bound(paths: list[tuple]) -> int:
+    net = _Network()
+    bound = 0
+    for path in paths:
+        bound = net.add(path)
+    return bound
+
+
+def _shards_of(items: list[_EngineRule], shard_size: int) -> list[list[_EngineRule]]:
+    chunks: list[list[_EngineRule]] = []
+    chunk: list[_EngineRule] = []
+    net = _Network()
+    for item in items:
+        path = item.conditions
+        if chunk and (len(chunk) >= shard_size or net.add(path) > STACK_LIMIT):
+            chunks.append(chunk)
+            chunk, net = [], _Network()
+        if not chunk:
+            net.add(path)
+        chunk.append(item)
+    if chunk:
+        chunks.append(chunk)
+    return chunks
+
+
 def compile_pack(pack: Pack, prefix: str, shard_size: int = SHARD_SIZE) -> CompiledPack:
-    groups: dict[tuple[str | None, str], list[tuple[str, dict, str, str | None]]] = defaultdict(list)
+    check_fields(pack)
+    scopes: dict[str | None, list[_EngineRule]] = defaultdict(list)
     for rule in pack.rules:
         for kommun in rule.when.kommuner or [None]:
-            for band in _bands_of(rule):
-                for name, definition, trigger in _engine_rules(rule, kommun, band):
-                    groups[(kommun, band)].append((name, definition, rule.id, trigger))
+            scopes[kommun].extend(_engine_rules(rule, kommun))
+
+    groups: dict[tuple[str | None, str], list[_EngineRule]] = {}
+    for scope, engine_rules in scopes.items():
+        merged = _merged(engine_rules)
+        if len(merged) <= shard_size:
+            groups[(scope, ALL_BANDS)] = merged
+            continue
+        for band in (EXPECTING_BAND, *(name for name, _, _ in BANDS)):
+            in_band = [er for er in merged if band in er.bands]
+            if in_band:
+                groups[(scope, band)] = in_band
 
     compiled = CompiledPack()
     for key in sorted(groups, key=lambda k: (k[0] or "", k[1])):
         # rules without needs first, then by trigger need, so shards split along needs
-        items = sorted(groups[key], key=lambda item: (item[3] is not None, item[3] or ""))
-        for start in range(0, len(items), shard_size):
-            chunk = items[start : start + shard_size]
+        items = sorted(groups[key], key=lambda er: (er.trigger is not None, er.trigger or ""))
+        for chunk in _shards_of(items, shard_size):
             index = len(compiled.shards)
-            name = f"{prefix}_{index}"
-            definition = {n: d for n, d, _, _ in chunk}
+            definition: dict[str, Any] = {}
+            for er in chunk:
+                conds = [_cond_json(c) for c in er.conditions]
+                cond = conds[0] if len(conds) == 1 else {"$and": conds}
+                definition[er.name] = {"all": [{"m": cond}], "run": "fire"}
             definition[CATCH_ALL] = {"all": [{"m": {"kind": "profile"}}], "run": "fire", "pri": 1000}
-            triggers = [t for *_, t in chunk]
-            trigger_needs = None if None in triggers else frozenset(triggers)
-            compiled.shards.append(Shard(name, definition, {n: rid for n, _, rid, _ in chunk}, trigger_needs))
+            triggers = [er.trigger for er in chunk]
+            compiled.shards.append(Shard(
+                f"{prefix}_{index}", definition, {er.name: tuple(er.rule_ids) for er in chunk},
+                None if None in triggers else frozenset(triggers)))
             compiled.groups.setdefault(key, []).append(index)
     check_shape(compiled)
     return compiled
 
 
-def _condition_path(rule_def: dict[str, Any]) -> list[str]:
+def check_fields(pack: Pack) -> None:
+    """Refuse a pack whose fact field names share a hash in the C core (it would confuse them)."""
+    seen: dict[int, str] = {}
+    problems = []
+    for name in (*FACT_FIELDS, *(need_field(code) for code in sorted(pack.needs))):
+        h = fnv1a_32(name)
+        if h in seen:
+            problems.append(f"behovskoderna ger fältnamnen '{seen[h]}' och '{name}', som motorn inte kan "
+                            "skilja åt (samma 32-bitars hash); byt namn på en av behovskoderna")
+        seen.setdefault(h, name)
+    if problems:
+        raise CompileError(problems)
+
+
+def _condition_path(rule_def: dict[str, Any]) -> tuple:
     """The alpha-node path of a one-pattern rule: its conditions in order, as keys."""
     cond = rule_def["all"][0]["m"]
-    parts = cond["$and"] if "$and" in cond else [cond]
-    return [json.dumps(p, sort_keys=True) for p in parts]
+    return tuple(_cond_key(c) for c in (cond["$and"] if "$and" in cond else [cond]))
 
 
 def check_shape(compiled: CompiledPack) -> None:
@@ -188,24 +341,20 @@ def check_shape(compiled: CompiledPack) -> None:
     if len(compiled.shards) > MAX_RULESETS:
         problems.append(f"regelpaketet ger {len(compiled.shards)} regeluppsättningar, högst {MAX_RULESETS} går")
     for shard in compiled.shards:
-        children: dict[tuple[str, ...], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for name, rule_def in shard.definition.items():
-            if name == CATCH_ALL:
-                continue
-            path = _condition_path(rule_def)
+        paths = {name: _condition_path(d) for name, d in shard.definition.items() if name != CATCH_ALL}
+        children: dict[tuple, set[tuple]] = defaultdict(set)
+        for path in paths.values():
             for depth in range(1, len(path)):
-                children[tuple(path[:depth])][path[depth]].append(shard.engine_rules.get(name, name))
-        for parent, kids in children.items():
-            if len(kids) >= MAX_CHILDREN:
-                limit, what = MAX_CHILDREN, "barnnoder under samma villkor (gräns 512 i rules.h)"
-            elif len(kids) > MAX_PENDING_SIBLINGS:
-                limit, what = MAX_PENDING_SIBLINGS, "syskonvillkor som kan matcha samtidigt (gräns 64 i events.c)"
-            else:
-                continue
-            rules = sorted({r for rs in kids.values() for r in rs})
-            shown = ", ".join(rules[:10]) + (f" och {len(rules) - 10} till" if len(rules) > 10 else "")
-            problems.append(
-                f"nätverket i {shard.name} får {len(kids)} {what}; högst {limit} går. Regler: {shown}"
-            )
+                children[path[:depth]].add(path[depth])
+        rules = sorted({r for name in paths for r in shard.engine_rules.get(name, (name,))})
+        shown = ", ".join(rules[:10]) + (f" och {len(rules) - 10} till" if len(rules) > 10 else "")
+        widest = max((len(kids) for kids in children.values()), default=0)
+        if widest >= MAX_CHILDREN:
+            problems.append(f"nätverket i {shard.name} får {widest} barnnoder under samma villkor "
+                            f"(gräns 512 i rules.h); högst {MAX_CHILDREN - 1} går. Regler: {shown}")
+        deepest = stack_bound(list(paths.values()))
+        if deepest > MAX_PENDING_SIBLINGS:
+            problems.append(f"nätverket i {shard.name} kan behöva {deepest} villkor på motorns stack "
+                            f"samtidigt (gräns 64 i events.c); högst {MAX_PENDING_SIBLINGS} går. Regler: {shown}")
     if problems:
         raise CompileError(problems)

@@ -21,7 +21,7 @@ import uuid
 import durable_rules_engine as _core
 from durable.engine import Host, Promise
 
-from .compiler import CATCH_ALL, NO_AGE, CompiledPack, compile_pack
+from .compiler import CATCH_ALL, CompiledPack, compile_pack, fact_of
 from .loader import Pack
 from .models import NormalizedFamily
 
@@ -78,7 +78,7 @@ class DurableExecutor:
         self.compiled = compiled or compile_pack(pack, self.prefix)
         self._host = PrivateHost()
         self._handles: list[int] = []
-        self._names: list[dict[str, str]] = []
+        self._names: list[dict[str, tuple[str, ...]]] = []
         self._closed = False
         self.leaked_sessions = 0
         try:
@@ -97,7 +97,7 @@ class DurableExecutor:
             self._free()
             raise
 
-    def _fire_all(self, handle: int, fact_json: str, names: dict[str, str], out: set[str]) -> None:
+    def _fire_all(self, handle: int, fact_json: str, names: dict[str, tuple[str, ...]], out: set[str]) -> None:
         result = _core.assert_fact(handle, fact_json)
         if result[0] != 0:  # 1: not handled (impossible with the catch-all), 2: observed twice
             raise EngineError(f"durable_rules assert_fact returned {result[0]}")
@@ -107,21 +107,14 @@ class DurableExecutor:
         while message:
             name = _fired_name(message)
             if name != CATCH_ALL:
-                rule_id = names.get(name)
-                if rule_id is None:
+                rule_ids = names.get(name)
+                if rule_ids is None:
                     raise EngineError(f"okänd regel från motorn: {name}")
-                out.add(rule_id)
+                out.update(rule_ids)
             message = _core.complete_and_start_action(handle, state_handle)
 
     def matching_rule_ids(self, family: NormalizedFamily) -> set[str]:
-        fact = {
-            "kind": "profile",
-            "age": family.age_months if family.age_months is not None else NO_AGE,
-            "expecting": bool(family.expecting),
-            "needs": sorted(family.needs),
-            "kommun": family.kommun,
-            "day": family.date.toordinal(),
-        }
+        fact = fact_of(family)
         shards = self.compiled.shards_for(family.kommun, family.age_months, family.expecting, family.needs)
         fired: set[str] = set()
         with ENGINE_LOCK:

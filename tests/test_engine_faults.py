@@ -12,6 +12,7 @@ import durable_rules_engine as core
 import pytest
 from fastapi.testclient import TestClient
 
+from bench.synthetic import write_synthetic_pack
 from engine import Engine, load_pack
 from engine import executor as executor_mod
 from engine.executor import DurableExecutor, EngineError
@@ -142,8 +143,9 @@ def test_after_injected_faults_the_next_1000_decisions_are_correct(monkeypatch):
     executor.close()
 
 
-def test_registration_holds_the_engine_lock_for_one_shard_at_a_time(monkeypatch):
+def test_registration_holds_the_engine_lock_for_one_shard_at_a_time(monkeypatch, tmp_path):
     """A decision waits at most for one shard's registration, never for a whole pack."""
+    big = load_pack(write_synthetic_pack(tmp_path, n_kommuner=12, n_rules=300, n_global=60))
     holds: list[int] = []
     real_lock = executor_mod.ENGINE_LOCK
 
@@ -170,7 +172,7 @@ def test_registration_holds_the_engine_lock_for_one_shard_at_a_time(monkeypatch)
 
     monkeypatch.setattr(executor_mod, "ENGINE_LOCK", lock)
     monkeypatch.setattr(executor_mod.PrivateHost, "register_rulesets", register)
-    engine = Engine(PACK, cache_size=0)
+    engine = Engine(big, cache_size=0)
     shards = engine.evaluator.shard_count
     engine.close()
     monkeypatch.setattr(executor_mod, "ENGINE_LOCK", real_lock)

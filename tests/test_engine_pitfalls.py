@@ -11,7 +11,18 @@ from durable.engine import Host
 from pydantic import ValidationError
 
 from engine import DEFAULT_PACK, Engine, EngineClosed, EngineError, Family, load_pack
-from engine.compiler import CATCH_ALL, SHARD_SIZE, CompileError, compile_pack
+from engine.compiler import (
+    CATCH_ALL,
+    SHARD_SIZE,
+    STACK_LIMIT,
+    CompiledPack,
+    CompileError,
+    Shard,
+    _condition_path,
+    check_shape,
+    compile_pack,
+    stack_bound,
+)
 from engine.executor import DurableExecutor, PrivateHost
 from engine.models import AgeRange, Condition, Rule
 from engine.reference import ReferenceEvaluator
@@ -114,10 +125,16 @@ def test_shape_check_refuses_networks_over_the_c_limits():
     rs = [Rule(id=f"bred-{i}", level="universell", when=Condition(age_months=AgeRange(min=i, max=216)),
                recommend=["i0"], rationale="x", source=SRC) for i in range(70)]
     pack = make_pack(rs, ["1884"], [], ["i0"])
+    one_shard = compile_pack(pack, "big")
+    merged = {k: v for shard in one_shard.shards for k, v in shard.definition.items()}
+    names = {k: v for shard in one_shard.shards for k, v in shard.engine_rules.items()}
     with pytest.raises(CompileError) as err:
-        compile_pack(pack, "big", shard_size=1000)
+        check_shape(CompiledPack(shards=[Shard("big_0", merged, names)]))
     assert "bred-0" in str(err.value) and "64" in str(err.value)
-    compile_pack(pack, "ok")  # the default shaping stays inside the limits
+    # the compiler itself cuts such a group into shards that stay inside the limit
+    assert len(one_shard.shards) > 1
+    assert all(stack_bound([_condition_path(d) for n, d in s.definition.items() if n != CATCH_ALL]) <= STACK_LIMIT
+               for s in one_shard.shards)
 
 
 def test_wrong_types_are_refused_before_the_engine():
