@@ -112,7 +112,7 @@ def latency(pack_dir: str | None, n_families: int, seed: int = 1) -> dict:
         mismatches = sum(set(durable.evaluator.matching_rule_ids(f)) != set(reference.evaluator.matching_rule_ids(f))
                          for f in normalized[:2000])
         out = {name: summarize(s) for name, s in samples.items()}
-        shards = [len(durable.evaluator.compiled.shards_for(f.kommun, f.age_months, f.expecting)) for f in normalized]
+        shards = [len(durable.evaluator.compiled.shards_for(f.kommun, f.age_months, f.expecting, f.needs)) for f in normalized]
         return {
             "pack": pack.name,
             "rules": len(pack.rules),
@@ -163,8 +163,8 @@ def national(n_kommuner: int, n_rules: int, n_families: int, workdir: str, seed:
             "orebro_decide": (lambda f: orebro.decide(f, TODAY), fam_ore),
         })
         stats = {name: summarize(s) for name, s in samples.items()}
-        shards = [len(engine.evaluator.compiled.shards_for(f.kommun, f.age_months, f.expecting)) for f in norm_nat]
-        shards_ore = [len(orebro.evaluator.compiled.shards_for(f.kommun, f.age_months, f.expecting)) for f in norm_ore]
+        shards = [len(engine.evaluator.compiled.shards_for(f.kommun, f.age_months, f.expecting, f.needs)) for f in norm_nat]
+        shards_ore = [len(orebro.evaluator.compiled.shards_for(f.kommun, f.age_months, f.expecting, f.needs)) for f in norm_ore]
         mb = 1024 * 1024
         return {
             "kommuner": n_kommuner,

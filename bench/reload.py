@@ -106,7 +106,7 @@ def measure(binary: Path = BIN, reloads: int = 20, n_kommuner: int = 290, n_rule
             while time.monotonic() - started < 180:
                 try:
                     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                    if _request(conn, "GET", "/healthz") == 200:
+                    if _request(conn, "GET", "/readyz") == 200:  # the pack is loaded
                         break
                 except OSError:
                     time.sleep(0.2)

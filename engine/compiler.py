@@ -173,14 +173,15 @@ def _conditions(rule: Rule, variant: str, any_need: str | None, kommun: str | No
         conds.append(("$gte", "day", _day(rule.valid_from)))
     if rule.valid_to is not None:
         conds.append(("$lte", "day", _day(rule.valid_to)))
-    needs = ([any_need] if any_need is not None else []) + sorted(set(when.needs_all) - {any_need})
-    conds += [("=", need_field(code), True) for code in needs]
     if variant == "e":
         conds.append(("=", "expecting", True))
     elif variant == "a":
         conds.append(("$gte", "age", when.age_months.min))
         if when.age_months.max < MAX_AGE_MONTHS:  # a fact's age is never above MAX_AGE_MONTHS
             conds.append(("$lte", "age", when.age_months.max))
+    conds += [("=", need_field(code), True) for code in sorted(set(when.needs_all) - {any_need})]
+    if any_need is not None:  # last: the engine rules of one rule's needs_any share the rest
+        conds.append(("=", need_field(any_need), True))
     return tuple(conds)
 
 
@@ -228,52 +229,36 @@ def _merged(rules: list[_EngineRule]) -> list[_EngineRule]:
     return list(by_key.values())
 
 
-class _Network:
-    """The alpha-node tree of a shard's condition paths, with its worst-case stack: events.c
-    pushes every matching child of a node on one stack of 64 and goes depth first, so if every
-    node matched, f(node) = kids - 1 + max(1, max f(child)) and f(leaf) = 0."""
-
-    def __init__(self) -> None:
-        self.root: dict = {}
-        self._best: dict[int, int] = {}  # id(node) -> largest f among its children (f only grows)
-
-    def add(self, path: tuple) -> int:
-        """Add a path; the network's worst-case stack after it."""
-        trail = [self.root]
-        for part in path:
-            trail.append(trail[-1].setdefault(part, {}))
-        leaf = trail[-1]
-        f = len(leaf) - 1 + max(1, self._best.get(id(leaf), 0)) if leaf else 0
-        for node in reversed(trail[:-1]):
-            best = max(self._best.get(id(node), 0), f)
-            self._best[id(node)] = best
-            f = len(node) - 1 + max(1, best)
-        return f
-
-
 def stack_bound(paths: list[tuple]) -> int:
-    net = _Network()
-    bound = 0
+    """The largest alpha stack a fact can need in a network of these condition paths, whatever
+    the order the C core visits them in: events.c pushes every matching child of a node on one
+    stack of 64 and goes depth first, so if every node matched, f(node) = kids - 1 +
+    max(1, max f(child)) and f(leaf) = 0 (measured: tests/test_engine_network.py)."""
+    trie: dict = {}
     for path in paths:
-        bound = net.add(path)
-    return bound
+        node = trie
+        for part in path:
+            node = node.setdefault(part, {})
+
+    def f(node: dict) -> int:
+        if not node:
+            return 0
+        return len(node) - 1 + max(1, max(f(child) for child in node.values()))
+
+    return f(trie)
+
+
+def _fitting(chunk: list[_EngineRule]) -> list[list[_EngineRule]]:
+    """The chunk, halved until each part's worst-case stack is at most STACK_LIMIT."""
+    if len(chunk) == 1 or stack_bound([er.conditions for er in chunk]) <= STACK_LIMIT:
+        return [chunk]
+    mid = len(chunk) // 2
+    return _fitting(chunk[:mid]) + _fitting(chunk[mid:])
 
 
 def _shards_of(items: list[_EngineRule], shard_size: int) -> list[list[_EngineRule]]:
-    chunks: list[list[_EngineRule]] = []
-    chunk: list[_EngineRule] = []
-    net = _Network()
-    for item in items:
-        path = item.conditions
-        if chunk and (len(chunk) >= shard_size or net.add(path) > STACK_LIMIT):
-            chunks.append(chunk)
-            chunk, net = [], _Network()
-        if not chunk:
-            net.add(path)
-        chunk.append(item)
-    if chunk:
-        chunks.append(chunk)
-    return chunks
+    return [part for start in range(0, len(items), shard_size)
+            for part in _fitting(items[start:start + shard_size])]
 
 
 def compile_pack(pack: Pack, prefix: str, shard_size: int = SHARD_SIZE) -> CompiledPack:

@@ -75,6 +75,7 @@ class DurableExecutor:
     def __init__(self, pack: Pack, compiled: CompiledPack | None = None):
         self.pack = pack
         self.prefix = f"fs{next(_prefixes)}"
+        own = compiled is None
         self.compiled = compiled or compile_pack(pack, self.prefix)
         self._host = PrivateHost()
         self._handles: list[int] = []
@@ -93,6 +94,8 @@ class DurableExecutor:
                     self._handles.append(ruleset._handle)
                     ruleset._definition = None  # a second Python copy of the shard; never read again
                 self._names.append(shard.engine_rules)
+                if own:  # the C core has the shard now; the Python copy is never read again
+                    shard.definition = {}
         except BaseException:
             self._free()
             raise

@@ -100,12 +100,28 @@ def normalize_name(text: str) -> str:
 
 # --------------------------------------------------------------------------- YAML with lines
 class _Located:
-    """The composed YAML node tree of one file, to find the line of a pydantic error."""
+    """Where things are in one YAML file, to give `file:line` for a location (a pydantic error's
+    `loc`). The lines every load needs (the top-level keys and the items of the top-level lists)
+    come from `index`; any other location composes the file's node tree once, on first use (an
+    error path)."""
 
-    def __init__(self, node: yaml.Node | None):
-        self.node = node
+    def __init__(self, node: yaml.Node | None = None, text: str | None = None,
+                 index: dict[tuple[Any, ...], int] | None = None):
+        self._node = node
+        self._text = text
+        self._index = index or {}
+
+    @property
+    def node(self) -> yaml.Node | None:
+        if self._node is None and self._text is not None:
+            self._node = yaml.compose(self._text, Loader=_Loader)
+            self._text = None
+        return self._node
 
     def line_of(self, loc: tuple[Any, ...]) -> int:
+        line = self._index.get(tuple(loc))
+        if line is not None:
+            return line
         node = self.node
         line = node.start_mark.line + 1 if node is not None else 1
         for part in loc:
@@ -148,6 +164,111 @@ def _timestamp_or_text(loader, node):
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
+class _NotPlain(Exception):
+    """The document uses what only the full constructor handles."""
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _plain_load(text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """The document's data as the safe loader builds it, and the lines of its top-level keys and of
+    the items of its top-level lists, straight from libyaml's events. No node tree is built: for a
+    national pack that tree held ~40 MB that stayed fragmented after the load. Raises _NotPlain
+    for explicit tags, merge keys, recursive aliases, non-scalar keys, a repeated top-level key or
+    several documents, and yaml errors as the parser reports them; the caller then composes as
+    before."""
+    loader = _Loader(text)
+    index: dict[tuple[Any, ...], int] = {}
+    resolved: dict[tuple[str, tuple[bool, bool]], str] = {}
+    constructors = loader.yaml_constructors
+    # one frame per open collection: [collection, its location or None when not indexed,
+    # the pending key (mappings), whether a key is pending (mappings), its anchor]
+    stack: list[list[Any]] = []
+    root: Any = None
+    documents = 0
+    anchors: dict[str, Any] = {}
+    open_anchors: set[str] = set()  # collections still being read: an alias to one is recursive
+    try:
+        while True:
+            event = loader.get_event()
+            kind = type(event)
+            if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                if frame[4] is not None:
+                    open_anchors.discard(frame[4])
+                continue
+            if kind is yaml.AliasEvent:
+                if event.anchor not in anchors or event.anchor in open_anchors:
+                    raise _NotPlain
+                value = anchors[event.anchor]
+            elif kind is yaml.ScalarEvent:
+                if event.tag not in (None, "!"):
+                    raise _NotPlain
+                memo = (event.value, event.implicit)
+                tag = resolved.get(memo)
+                if tag is None:
+                    tag = resolved[memo] = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+                if tag == _STR_TAG:
+                    value = event.value
+                elif tag == _MERGE_TAG or tag not in constructors:
+                    raise _NotPlain
+                else:
+                    value = constructors[tag](loader, yaml.ScalarNode(tag, event.value, event.start_mark,
+                                                                      event.end_mark, event.style))
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if event.tag not in (None, "!"):
+                    raise _NotPlain
+                value = {} if kind is yaml.MappingStartEvent else []
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _NotPlain
+                continue
+            elif kind is yaml.StreamEndEvent:
+                break
+            elif kind is yaml.StreamStartEvent or kind is yaml.DocumentEndEvent:
+                continue
+            else:  # pragma: no cover - libyaml has no other events
+                raise _NotPlain
+            anchor = event.anchor
+            if anchor is not None and kind is not yaml.AliasEvent:
+                anchors[anchor] = value
+            line = event.start_mark.line + 1
+            child_loc: tuple[Any, ...] | None = None
+            if not stack:
+                root, child_loc = value, ()
+            else:
+                frame = stack[-1]
+                collection, loc = frame[0], frame[1]
+                if type(collection) is dict:
+                    if not frame[3]:  # this node is a key
+                        if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent or value.__hash__ is None:
+                            raise _NotPlain
+                        if loc == () and type(value) is str:  # as line_of compares keys: text
+                            if (value,) in index:  # a repeated top-level key: compose decides
+                                raise _NotPlain
+                            index[(value,)] = line
+                        frame[2], frame[3] = value, True
+                        continue
+                    collection[frame[2]] = value
+                    frame[3] = False
+                    if loc == () and type(frame[2]) is str:
+                        child_loc = (frame[2],)
+                else:
+                    if loc is not None and len(loc) == 1:
+                        index[(*loc, len(collection))] = line
+                    collection.append(value)
+            if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if anchor is not None:
+                    open_anchors.add(anchor)
+                stack.append([value, child_loc, None, False, anchor])
+        return root, index
+    finally:
+        loader.dispose()
+
+
 def _line_at(text: str, position: int | None) -> int:
     return text.count("\n", 0, position or 0) + 1
 
@@ -168,6 +289,11 @@ def _read_yaml(path: Path, rel: str, errors: list[PackError]) -> tuple[Any, _Loc
     except OSError as exc:
         errors.append(PackError(rel, 1, f"filen går inte att läsa ({exc.strerror or exc})"))
         return None
+    try:
+        data, index = _plain_load(text)
+        return data, _Located(text=text, index=index)
+    except Exception:  # noqa: BLE001 - _NotPlain or any error: compose as before, which gives
+        pass  # the same data, or the error with its line
     try:
         node = yaml.compose(text, Loader=_Loader)
         data = _Loader("").construct_document(node) if node is not None else None
@@ -448,11 +574,12 @@ def load_pack(directory: str | Path | None = None) -> Pack:
                 pack._kommun_index[key] = k.code
             pack.locations[f"kommun:{k.code}"] = ("kommuner.yaml", line)
 
-    def kommun_code(text: str, rel: str, line: int) -> str | None:
+    def kommun_code(text: str, rel: str, located: _Located, loc: tuple) -> str | None:
         code = pack.resolve_kommun(text)
         if code is None and kommuner_file is not None:
             names = [k.name for k in pack.kommuner.values()]
-            errors.append(PackError(rel, line, f"okänd kommun '{text}'{messages.suggestion(text, names)}"))
+            errors.append(PackError(rel, located.line_of(loc),
+                                    f"okänd kommun '{text}'{messages.suggestion(text, names)}"))
         return code
 
     # needs
@@ -500,7 +627,7 @@ def load_pack(directory: str | Path | None = None) -> Pack:
                                                 f"okänd behovskod '{code}'{messages.suggestion(code, pack.needs)}"))
             codes = []
             for j, name in enumerate(rule.when.kommuner):
-                code = kommun_code(name, rel, located.line_of(loc + ("when", "kommuner", j)))
+                code = kommun_code(name, rel, located, loc + ("when", "kommuner", j))
                 if code:
                     codes.append(code)
             check_source(rule.source, rel, located, loc)
@@ -514,19 +641,18 @@ def load_pack(directory: str | Path | None = None) -> Pack:
         seen: set[tuple[str, str]] = set()
         args = (parsed, all_codes) if expand is avail_files.expand else (parsed,)
         for kommun_loc, insats_loc, entry in expand(*args):
-            line = located.line_of(insats_loc)
-            code = kommun_code(entry.kommun, rel, located.line_of(kommun_loc))
+            code = kommun_code(entry.kommun, rel, located, kommun_loc)
             if entry.insats not in pack.insatser and insatser_file is not None:
-                errors.append(PackError(rel, line,
+                errors.append(PackError(rel, located.line_of(insats_loc),
                                         f"okänd insats '{entry.insats}'{messages.suggestion(entry.insats, pack.insatser)}"))
             if entry.source is not None and entry.source.document not in doc_ids:
-                errors.append(PackError(rel, line, f"okänt källdokument '{entry.source.document}'"
+                errors.append(PackError(rel, located.line_of(insats_loc), f"okänt källdokument '{entry.source.document}'"
                                                    f"{messages.suggestion(entry.source.document, doc_ids)}"))
             if code is None:
                 continue
             key = (code, entry.insats)
             if key in seen:
-                errors.append(PackError(rel, line,
+                errors.append(PackError(rel, located.line_of(insats_loc),
                                         f"tillgång för '{entry.insats}' i kommun {code} anges två gånger"))
             seen.add(key)
             pack.availability[key] = entry.model_copy(update={"kommun": code})

@@ -72,11 +72,11 @@ def load_organisations(directory: Path, pack: Pack, errors: list[PackError]) -> 
                                     f"{messages.suggestion(org.source.document, doc_ids)}"))
         pack.organisations[org.id] = org
         for j, insats in enumerate(org.insatser):
-            at = located.line_of(("organisationer", i, "insatser", j))
+            loc = ("organisationer", i, "insatser", j)
             if insats not in pack.insatser:
-                errors.append(PackError(FILE, at, f"okänd insats '{insats}'{messages.suggestion(insats, pack.insatser)}"))
+                errors.append(PackError(FILE, located.line_of(loc), f"okänd insats '{insats}'{messages.suggestion(insats, pack.insatser)}"))
             elif insats in pack.organisation_of:
-                errors.append(PackError(FILE, at, f"insatsen '{insats}' hör redan till organisationen "
+                errors.append(PackError(FILE, located.line_of(loc), f"insatsen '{insats}' hör redan till organisationen "
                                                   f"'{pack.organisation_of[insats]}'"))
             else:
                 pack.organisation_of[insats] = org.id

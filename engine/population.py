@@ -140,15 +140,15 @@ def load_population(pack: Pack) -> Population | None:
                                         f"{messages.suggestion(block.source.document, doc_ids)}"))
         basis = PopulationBasis(block.basis, block.year, source, block.reason)
         for j, entry in enumerate(block.kommuner):
-            line = located.line_of(("population", i, "kommuner", j))
+            loc = ("population", i, "kommuner", j)
             code = pack.resolve_kommun(entry.kommun)
             if code is None:
                 names = [k.name for k in pack.kommuner.values()]
-                errors.append(PackError(FILE, line, f"okänd kommun '{entry.kommun}'"
+                errors.append(PackError(FILE, located.line_of(loc), f"okänd kommun '{entry.kommun}'"
                                                     f"{messages.suggestion(entry.kommun, names)}"))
                 continue
             if code in population.basis_of:
-                errors.append(PackError(FILE, line, f"befolkning för kommun {code} anges två gånger"))
+                errors.append(PackError(FILE, located.line_of(loc), f"befolkning för kommun {code} anges två gånger"))
                 continue
             population.by_age[code] = tuple(entry.by_age)
             if entry.expecting is not None:
