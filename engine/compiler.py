@@ -280,6 +280,7 @@ def compile_pack(pack: Pack, prefix: str, shard_size: int = SHARD_SIZE) -> Compi
                 groups[(scope, band)] = in_band
 
     compiled = CompiledPack()
+    as_json: dict[Cond, dict[str, Any]] = {}  # one JSON form per distinct condition (read-only)
     for key in sorted(groups, key=lambda k: (k[0] or "", k[1])):
         # rules without needs first, then by trigger need, so shards split along needs
         items = sorted(groups[key], key=lambda er: (er.trigger is not None, er.trigger or ""))
@@ -287,7 +288,7 @@ def compile_pack(pack: Pack, prefix: str, shard_size: int = SHARD_SIZE) -> Compi
             index = len(compiled.shards)
             definition: dict[str, Any] = {}
             for er in chunk:
-                conds = [_cond_json(c) for c in er.conditions]
+                conds = [as_json.get(c) or as_json.setdefault(c, _cond_json(c)) for c in er.conditions]
                 cond = conds[0] if len(conds) == 1 else {"$and": conds}
                 definition[er.name] = {"all": [{"m": cond}], "run": "fire"}
             definition[CATCH_ALL] = {"all": [{"m": {"kind": "profile"}}], "run": "fire", "pri": 1000}
