@@ -9,8 +9,9 @@ the result before anything reaches the C core:
   carries a 2 KB hash set), so the array form cost ~7 KB of C memory per engine rule. Equality
   nodes on the same field and value are shared. Field names are checked for FNV-1a collisions:
   the C core finds a fact's properties by that 32-bit hash alone.
-* Conditions go from the most shared to the least: the profile, the kommun, the validity window,
-  the needs, then the age. Rules that agree on a prefix share its alpha nodes.
+* Conditions go so that rules share as much as they can: the profile, the kommun, the validity
+  window, the age, the needs all required, and last the one need of `needs_any` (so the engine
+  rules a rule becomes, one per need, share everything before it).
 * Engine rules with the very same conditions are one engine rule that names every pack rule
   behind it. Every node costs ~1.8 KB (rete.h: a node is a union as large as a beta node with 32
   expressions), so nodes not made are the memory saved.
@@ -164,7 +165,7 @@ def _cond_key(cond: dict[str, Any]) -> Cond:
 
 
 def _conditions(rule: Rule, variant: str, any_need: str | None, kommun: str | None) -> tuple[Cond, ...]:
-    # From the most shared to the least, so sibling rules share alpha nodes.
+    # Shared prefixes share alpha nodes (see the module doc for the order).
     conds: list[Cond] = [("=", "kind", "profile")]
     when = rule.when
     if kommun is not None:
