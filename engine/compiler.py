@@ -308,10 +308,12 @@ def check_fields(pack: Pack) -> None:
     problems = []
     for name in (*FACT_FIELDS, *(need_field(code) for code in sorted(pack.needs))):
         h = fnv1a_32(name)
-        if h in seen:
-            problems.append(f"behovskoderna ger fältnamnen '{seen[h]}' och '{name}', som motorn inte kan "
-                            "skilja åt (samma 32-bitars hash); byt namn på en av behovskoderna")
-        seen.setdefault(h, name)
+        other = seen.setdefault(h, name)
+        if other != name:
+            code = name.removeprefix(NEED_PREFIX)
+            where = ":".join(map(str, pack.locations.get(f"need:{code}", ("behov.yaml", 1))))
+            problems.append(f"{where}: behovskoden '{code}' kan inte användas: motorn skiljer inte "
+                            f"fältet '{name}' från '{other}' (samma 32-bitars hash); byt namn på behovet")
     if problems:
         raise CompileError(problems)
 
