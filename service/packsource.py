@@ -208,6 +208,19 @@ def acknowledge(run_dir: Path | None, token: str) -> None:
         _write_atomic(run_dir / "acks" / str(os.getpid()), token)
 
 
+def set_configured_workers(run_dir: Path, count: int) -> None:
+    """How many workers `serve` starts, so a reload also waits for one that has not yet loaded
+    its first pack (it has no acknowledgement to count)."""
+    _write_atomic(run_dir / "workers", str(count))
+
+
+def configured_workers(run_dir: Path) -> int:
+    try:
+        return int((run_dir / "workers").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0
+
+
 def live_workers(run_dir: Path) -> dict[int, str]:
     """Live worker pid → the token it serves, from the acknowledgements."""
     out: dict[int, str] = {}

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import packsource
 from .packsource import RUN_DIR_ENV, DirectorySource, ReloadFailed
 from .server import connection_cap, raise_fd_limit
 
@@ -48,6 +49,7 @@ def serve(args: argparse.Namespace) -> int:
     directory = Path(os.environ.get("FORALDRASTOD_RULES") or DEFAULT_PACK)
     run_dir = Path(tempfile.mkdtemp(prefix="foraldrastod-run-"))
     os.environ[RUN_DIR_ENV] = str(run_dir)
+    packsource.set_configured_workers(run_dir, workers_of(args))
     metrics_dir = run_dir / "metrics"
     metrics_dir.mkdir()
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))

@@ -285,16 +285,18 @@ class EngineState:
         return True
 
     def switched(self, token: str) -> tuple[int, int]:
-        """(workers serving `token`, live workers) from the acknowledgements."""
+        """(workers serving `token`, workers) from the acknowledgements; a worker `serve` started
+        that has not acknowledged any pack yet counts as not switched."""
         workers = getattr(self.source, "workers", None)
         run_dir = packsource.run_dir_from_env()
+        configured = packsource.configured_workers(run_dir) if run_dir is not None else 0
         if workers is not None:
             seen = workers()
         elif run_dir is not None:
             seen = packsource.live_workers(run_dir)
         else:
             return (1 if self.serving.token == token else 0), 1
-        return sum(1 for t in seen.values() if t == token), max(len(seen), 1)
+        return sum(1 for t in seen.values() if t == token), max(len(seen), configured, 1)
 
     def close(self) -> None:
         self.serving.engine.close()

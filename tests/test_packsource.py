@@ -62,3 +62,19 @@ def test_state_follows_the_source_and_acknowledges(tmp_path):
     assert state.engine.version.startswith("2099.3+")
     assert state.switched("g2") == (1, 1)
     state.close()
+
+
+def test_a_worker_that_has_not_loaded_yet_counts_as_not_switched(tmp_path, monkeypatch):
+    from service.packsource import RUN_DIR_ENV, set_configured_workers
+
+    pack = copy_pack(MINI, tmp_path / "pack")
+    run = tmp_path / "run"
+    source = DirectorySource(pack, run)
+    token = source.publish()
+    monkeypatch.setenv(RUN_DIR_ENV, str(run))
+    state = EngineState(source=source)
+    set_configured_workers(run, 2)  # `serve --workers 2`: the second has not acknowledged anything
+    assert state.switched(token) == (1, 2)
+    set_configured_workers(run, 1)
+    assert state.switched(token) == (1, 1)
+    state.close()
