@@ -64,11 +64,42 @@ def admin_refused() -> None:
     ADMIN_REFUSED.inc()
 
 
+def forget_dead_workers(directory: str | None = None) -> list[int]:
+    """Remove the live gauges of workers that are gone (a restarted or killed worker would
+    otherwise keep reporting the pack it served). Counters and histograms of dead workers stay:
+    their totals still count. Returns the pids forgotten."""
+    from prometheus_client import multiprocess
+
+    directory = directory or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory or not os.path.isdir(directory):
+        return []
+    dead = set()
+    for name in os.listdir(directory):
+        if name.startswith("gauge_live") and name.endswith(".db"):
+            pid = name.rsplit("_", 1)[-1].removesuffix(".db")
+            if pid.isdigit() and not _alive(int(pid)):
+                dead.add(int(pid))
+    for pid in sorted(dead):
+        multiprocess.mark_process_dead(pid, directory)
+    return sorted(dead)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def exposition() -> tuple[bytes, str]:
     """The text format for GET /metrics, summed over workers in multiprocess mode."""
     if MULTIPROCESS:
         from prometheus_client import multiprocess
 
+        forget_dead_workers()
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
