@@ -187,7 +187,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(
         f"Regelpaketet {pack.name} ({pack.version}) är giltigt: {len(pack.rules)} regler, "
         f"{len(pack.insatser)} insatser, {len(pack.needs)} behov, {len(pack.kommuner)} kommuner, "
-        f"{len(compiled.shards)} regeluppsättningar i motorn."
+        f"{len(compiled.shards)} {'regeluppsättning' if len(compiled.shards) == 1 else 'regeluppsättningar'} i motorn."
     )
     if getattr(args, "sources", None):
         return _check_sources(pack.directory, args.sources)
