@@ -70,6 +70,8 @@ def forget_dead_workers(directory: str | None = None) -> list[int]:
     their totals still count. Returns the pids forgotten."""
     from prometheus_client import multiprocess
 
+    from .packsource import alive
+
     directory = directory or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not directory or not os.path.isdir(directory):
         return []
@@ -77,21 +79,11 @@ def forget_dead_workers(directory: str | None = None) -> list[int]:
     for name in os.listdir(directory):
         if name.startswith("gauge_live") and name.endswith(".db"):
             pid = name.rsplit("_", 1)[-1].removesuffix(".db")
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not alive(int(pid)):
                 dead.add(int(pid))
     for pid in sorted(dead):
         multiprocess.mark_process_dead(pid, directory)
     return sorted(dead)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def exposition() -> tuple[bytes, str]:

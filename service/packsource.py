@@ -92,7 +92,7 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -231,7 +231,7 @@ def live_workers(run_dir: Path) -> dict[int, str]:
         if not path.name.isdigit():
             continue
         pid = int(path.name)
-        if not _alive(pid):
+        if not alive(pid):
             path.unlink(missing_ok=True)
             continue
         try:
