@@ -225,3 +225,18 @@ def test_a_failing_feature_refuses_approval_and_the_fix_is_published(session, pe
     assert v2.number == 2 and v2.files[FC] == fixed
     assert v2.version == store.get_version(session, 1).version  # features never change the version string
     assert store.current_version(session).id == v2.id
+
+
+def test_foraldrastod_test_runs_a_packs_own_features(tmp_path, capsys, monkeypatch):
+    """`foraldrastod test --rules DIR` on an exported version runs DIR/features, not the repository's."""
+    monkeypatch.delenv("FORALDRASTOD_FEATURES_DIR", raising=False)
+    monkeypatch.delenv("FORALDRASTOD_FEATURE_RESULTS", raising=False)
+    files = {**packfiles.read_dir(DEFAULT_PACK), **repo_features()}
+    files[FC] = broken(files[FC])
+    del files["features/skydd.feature"]
+    out = packfiles.write_dir(files, tmp_path / "version")
+    assert cli.main(["test", "--rules", str(out)]) == 1
+    text = capsys.readouterr().out
+    assert f"Paketets egna beteendetester: {len(repo_features()) - 1} filer" in text
+    assert f"underkänt: {BROKEN_SCENARIO}" in text
+    assert "skydd.feature" not in text and "Antal scenarier:" in text
