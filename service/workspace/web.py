@@ -126,8 +126,9 @@ def database() -> Iterator[Any]:
 
 
 def _prepare(url: str) -> None:
-    """Nothing to do when a version is current (`serve` prepared the database before the workers
-    started); else migrate and seed, once more if another worker raced us on an empty database."""
+    """Nothing to do when a version is current and the schema is at head (`serve` prepared the
+    database before the workers started); else migrate (a data migration may add files, as 0002
+    adds the features) and seed, once more if another worker raced us on an empty database."""
     from sqlalchemy.exc import DBAPIError
 
     from . import db
@@ -135,7 +136,7 @@ def _prepare(url: str) -> None:
     store = _store()
     try:
         with db.session_scope(url) as s:
-            if store.current_token(s) is not None:
+            if store.current_token(s) is not None and db.at_head(url):
                 return
     except DBAPIError:
         pass  # no schema yet

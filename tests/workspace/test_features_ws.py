@@ -240,3 +240,28 @@ def test_foraldrastod_test_runs_a_packs_own_features(tmp_path, capsys, monkeypat
     assert f"Paketets egna beteendetester: {len(repo_features()) - 1} filer" in text
     assert f"underkänt: {BROKEN_SCENARIO}" in text
     assert "skydd.feature" not in text and "Antal scenarier:" in text
+
+
+def test_the_web_workspace_upgrades_a_database_left_at_0001(db_url, monkeypatch, tmp_path):
+    """An app started on a database seeded before features existed (no `serve`, no `db upgrade`)."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.workspace import web
+
+    db.upgrade(db_url, "0001")
+    files = packfiles.read_dir(DEFAULT_PACK)
+    now = dt.datetime.now(dt.timezone.utc)
+    with db.session_scope(db_url) as s:
+        pv = PackVersion(number=1, version=packfiles.version_of(files), files=files, author="system", reason="x",
+                         created_at=now, published_at=now)
+        s.add(pv)
+        s.flush()
+        s.add(Serving(id=1, version_id=pv.id, changed_at=now))
+    assert not db.at_head(db_url)
+    monkeypatch.setattr(web, "_ready", set())
+    with TestClient(create_app()) as c:
+        assert c.get("/redaktion", follow_redirects=False).status_code == 303  # to the login page
+    assert db.at_head(db_url)
+    with db.session_scope(db_url) as s:
+        assert featurefiles.of(store.current_version(s).files) == repo_features()

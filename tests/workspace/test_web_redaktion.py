@@ -686,6 +686,12 @@ def test_features_are_listed_and_edited_as_text_beside_the_steps(app):
     assert "features/skydd.feature (borttagen fil)" in page and "features/familjecentral-nora.feature (ny fil)" in page
     page = greta.get(url).text
     assert "readonly" in page and 'id="spara-beteendetest"' not in page  # submitted: nobody edits now
+    # the broken scenario refuses the approval, in Swedish, naming it
+    r = post_form(greta, f"{draft}/granska", "/godkann")
+    assert r.status_code == 422 and "godkändes inte" in r.text
+    assert "Blivande föräldrar hänvisas till familjecentralen" in r.text
+    with db.session_scope() as s:
+        assert store.current_version(s).number == 1
     with db.session_scope() as s:
         saved = [e.summary for e in store.audit(s) if e.action == "utkast.sparat"]
     assert any("features/familjecentral.feature: +1 −1 rader" in x for x in saved)
