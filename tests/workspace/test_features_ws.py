@@ -265,3 +265,24 @@ def test_the_web_workspace_upgrades_a_database_left_at_0001(db_url, monkeypatch,
     assert db.at_head(db_url)
     with db.session_scope(db_url) as s:
         assert featurefiles.of(store.current_version(s).files) == repo_features()
+
+
+def test_pack_test_runs_a_versions_or_drafts_own_features(db_url, capsys, monkeypatch):
+    monkeypatch.delenv("FORALDRASTOD_FEATURES_DIR", raising=False)
+    monkeypatch.delenv("FORALDRASTOD_FEATURE_RESULTS", raising=False)
+    db.upgrade(db_url)
+    with db.session_scope(db_url) as s:
+        store.ensure_seeded(s)
+        anna = store.add_user(s, "anna", "redaktor", PW)
+        d = store.create_draft(s, anna, "Prov")
+        store.save_file(s, d.id, FC, broken(d.files[FC]), anna, d.revision)
+        draft_id = d.id
+    capsys.readouterr()
+    assert cli.main(["pack", "test", "--utkast", str(draft_id)]) == 1
+    out = capsys.readouterr().out
+    assert f"Beteendetesterna i utkast {draft_id} (revision 2)" in out and f"underkänt: {BROKEN_SCENARIO}" in out
+    assert cli.main(["pack", "test", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Beteendetesterna i version 1" in out and "Alla scenarier är godkända." in out
+    assert cli.main(["pack", "test", "--utkast", "999"]) == 1
+    assert "Utkastet 999 finns inte" in capsys.readouterr().err
