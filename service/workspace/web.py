@@ -1151,19 +1151,26 @@ def _status_box(url: str, state: checks.JobState, what: str) -> str:
             f'<noscript><p><a href="">Uppdatera sidan</a> för att se hur det går.</p></noscript></div>')
 
 
-def check_html(report: checks.CheckReport, heading: int = 2) -> str:
+def check_html(report: checks.CheckReport, heading: int = 2, draft=None) -> str:
     h = f"h{heading}"
+
+    def where(file: str) -> str:  # a behaviour test of the draft opens in its editor
+        cell = f'<span class="fil">{e(file)}</span>'
+        if draft is not None and featurefiles.is_feature(file) and file in draft.files:
+            return f'<a href="{e(_feature_url(draft.id, file))}">{cell}</a>'
+        return cell
+
     parts = []
     kind = "ok" if report.ok else "fel"
     parts.append(views.message(("Kontrollen godkänd. " if report.ok else "Kontrollen hittade problem. ") + report.summary(), kind))
     if report.errors:
         parts.append(f"<{h}>Fel i regelpaketet</{h}><ul>" + "".join(f"<li><code>{e(x)}</code></li>" for x in report.errors) + "</ul>")
     if report.changes:
-        rows = [[e(c.scenario), f'<span class="fil">{e(c.file)}</span>', e(c.text), e(c.message or "")] for c in report.changes]
+        rows = [[e(c.scenario), where(c.file), e(c.text), e(c.message or "")] for c in report.changes]
         parts.append(f'<{h} id="andrade-scenarier">Scenarier som ändrat resultat</{h}>'
                      + views.table(["Scenario", "Fil", "Förändring", "Meddelande"], rows))
     if report.failed:
-        rows = [[e(sc.scenario), f'<span class="fil">{e(sc.file)}</span>', e(sc.message or "")] for sc in report.failed]
+        rows = [[e(sc.scenario), where(sc.file), e(sc.message or "")] for sc in report.failed]
         parts.append(f'<{h} id="underkanda">Underkända scenarier</{h}>' + views.table(["Scenario", "Fil", "Varför"], rows))
     if report.lint:
         parts.append(f"<{h}>Anmärkningar (lint)</{h}><ul>" + "".join(f"<li>{e(x)}</li>" for x in report.lint) + "</ul>")
@@ -1182,8 +1189,9 @@ def check_page(request: Request, draft_id: int):
         key, _, _ = _check_key(s, d)
         state = checks.job_state("kontroll", key)
         head = (f"<h1>Kontrollera utkast {d.id}</h1><p><a href=\"/redaktion/utkast/{d.id}\">Tillbaka till utkastet</a></p>"
-                "<p class=\"ingress\">Validering, lint och alla beteendetester (Gherkin) körs mot utkastet och mot "
-                "den publicerade versionen, så att du ser vilka scenarier som ändrar resultat.</p>")
+                "<p class=\"ingress\">Validering, lint och utkastets alla beteendetester (Gherkin) körs mot utkastet, "
+                "och den publicerade versionens beteendetester mot den publicerade versionen, så att du ser vilka "
+                "scenarier som ändrar resultat.</p>")
         if state.state == "missing" or (state.state == "failed"):
             extra = views.message(f"Kontrollen misslyckades: {state.error}", "fel") if state.state == "failed" else ""
             body = (extra + f'<form method="post" action="/redaktion/utkast/{d.id}/kontrollera">{views.csrf_field(ctx.csrf)}'
@@ -1192,7 +1200,7 @@ def check_page(request: Request, draft_id: int):
             body = _status_box(f"/redaktion/utkast/{d.id}/kontrollera/status", state, "Kontrollen")
         else:
             report = checks.job_result("kontroll", key)
-            body = check_html(report) if report else views.message("Resultatet saknas; kör kontrollen igen.", "fel")
+            body = check_html(report, draft=d) if report else views.message("Resultatet saknas; kör kontrollen igen.", "fel")
         return render(ctx, f"Kontrollera utkast {d.id}", head + body)
 
 
@@ -1431,7 +1439,7 @@ def review_page(request: Request, draft_id: int, klart: str = ""):
         state = checks.job_state("kontroll", key)
         parts.append('<h2>Kontroll</h2>')
         if state.state == "done" and checks.job_result("kontroll", key):
-            parts.append(check_html(checks.job_result("kontroll", key), heading=3))
+            parts.append(check_html(checks.job_result("kontroll", key), heading=3, draft=d))
         else:
             parts.append(f'<p>Kontrollen är inte körd för utkastets nuvarande innehåll. '
                          f'<a href="/redaktion/utkast/{d.id}/kontrollera">Kontrollera</a> (godkännandet kör den också).</p>')

@@ -328,9 +328,8 @@ def test_redaktor_breaks_a_feature_in_the_editor_sees_it_in_kontrollera_and_fixe
     axe_clean(rut, artifacts, "kontrollera-beteendetest")
     rut.screenshot(path=str(artifacts / "redaktion-beteendetest-kontrollera.png"), full_page=True)
 
-    # the fix
-    rut.goto(draft)
-    rut.click("a[href*='beteendetest?namn=familjecentral.feature']")
+    # the fix, from the failing scenario's file
+    rut.click("#underkanda + table a[href*='beteendetest?namn=familjecentral.feature']")
     rut.fill("#gherkin", original.replace("  Bakgrund:", "  # Granskat av redaktionen.\n  Bakgrund:", 1))
     rut.click("#spara-beteendetest")
     rut.wait_for_url(lambda url: "sparat=" in url)
