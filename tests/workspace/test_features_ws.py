@@ -205,6 +205,15 @@ def test_kontrollera_runs_the_drafts_features_and_names_what_changed(tmp_path):
     assert report.errors == [f"{FC}:{n}: här väntades " + report.errors[0].split("här väntades ", 1)[1]]
     assert not report.scenarios and not report.ok
 
+    # an unknown tag stops the run: Kontrollera says where and what was meant
+    draft[FC] = current[FC].replace("@strategi-malomrade-2", "@strategy-malomrade-2", 1)
+    with packfiles.TempPack(draft) as d:
+        report = checks.run_checks(d, None)
+    line = draft[FC].splitlines().index("  @strategy-malomrade-2") + 1
+    assert report.features_error.startswith(f"{FC}:{line}: okänd tagg '@strategy-malomrade-2' – menade du "
+                                            "'@strategi-malomrade-2'?")
+    assert not report.ok and report.summary().startswith("Beteendetesterna kunde inte köras")
+
 
 def test_a_failing_feature_refuses_approval_and_the_fix_is_published(session, people):
     p = people
