@@ -116,9 +116,16 @@ def run_scenarios(rules: Path, features: dict[str, str] | Path | None = None,
             body = json.loads(results.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             body = None
-        if body and body.get("scenarios"):
-            return list(body["scenarios"]), None
         output = (proc.stdout or "") + (proc.stderr or "")
+        if body and body.get("scenarios"):
+            scenarios = list(body["scenarios"])
+            if proc.returncode == 0 or (proc.returncode == 1 and any(sc["status"] != "passed" for sc in scenarios)):
+                return scenarios, None
+            # scenarios ran, yet pytest failed outside them (an error while collecting a file, say)
+            errors = [ln for ln in output.splitlines() if ln.startswith("ERROR")][:5]
+            reason = PYTEST_EXIT.get(proc.returncode, f"pytest avslutades med kod {proc.returncode}")
+            return scenarios, f"pytest avslutades med kod {proc.returncode} ({reason})" + \
+                ("".join(f"; {ln}" for ln in errors))
         usage = usage_errors(output)
         if usage and proc.returncode == 4:
             return [], "; ".join(usage)

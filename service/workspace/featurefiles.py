@@ -141,19 +141,28 @@ def syntax_problems(text: str) -> list[SyntaxProblem]:
     if feature.get("language") != "sv":
         return [SyntaxProblem(1, "filen måste börja med raden '# language: sv': stegen är svenska")]
 
-    def scenarios(children) -> int:
-        n = 0
+    def scenarios(children) -> list[dict]:
+        found = []
         for child in children:
             if "scenario" in child:
-                n += 1
+                found.append(child["scenario"])
             elif "rule" in child:
-                n += scenarios(child["rule"].get("children", []))
-        return n
+                found += scenarios(child["rule"].get("children", []))
+        return found
 
-    if not scenarios(feature.get("children", [])):
+    found = scenarios(feature.get("children", []))
+    if not found:
         line = int(feature.get("location", {}).get("line") or 1)
         return [SyntaxProblem(line, "egenskapen har inget scenario: lägg till minst ett 'Scenario:'")]
-    return []
+    problems, first = [], {}
+    for sc in found:  # pytest-bdd runs only one of two scenarios with the same name
+        name, line = sc.get("name", "").strip(), int(sc.get("location", {}).get("line") or 1)
+        if name in first:
+            problems.append(SyntaxProblem(line, f"scenariot '{name}' finns redan på rad {first[name]}; "
+                                                "ge scenarierna olika namn (annars körs bara det ena)"))
+        else:
+            first[name] = line
+    return problems
 
 
 def file_problems(files: dict[str, str]) -> list[str]:

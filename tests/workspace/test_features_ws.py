@@ -148,6 +148,8 @@ def test_saving_a_feature_checks_gherkin_roles_and_revision(session, people):
      7, "olika många celler"),
     ("# language: sv\nEgenskap: X\n", 2, "inget scenario"),
     ("# language: sv\nEgenskap: X\n  Scenario: a\n    Givet x\n  Det här är inget steg\n", 5, "här väntades"),
+    ("# language: sv\nEgenskap: X\n  Scenario: a\n    Givet x\n\n  Scenario: a\n    Givet y\n", 6,
+     "scenariot 'a' finns redan på rad 3"),
 ])
 def test_gherkin_problems_are_swedish_with_the_line(text, line, words):
     problems = featurefiles.syntax_problems(text)
