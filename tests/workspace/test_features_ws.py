@@ -297,3 +297,21 @@ def test_pack_test_runs_a_versions_or_drafts_own_features(db_url, capsys, monkey
     assert "Beteendetesterna i version 1" in out and "Alla scenarier är godkända." in out
     assert cli.main(["pack", "test", "--utkast", "999"]) == 1
     assert "Utkastet 999 finns inte" in capsys.readouterr().err
+
+
+def test_a_run_where_pytest_fails_outside_the_scenarios_is_not_a_pass(monkeypatch, tmp_path):
+    """Every scenario passed, yet pytest ended with an error (a file it could not collect): reported."""
+    import json
+    import subprocess
+
+    from service import features_runner
+
+    def fake_pytest(rules, features, results, *args, **kwargs):
+        scenario = {"feature": "X", "file": "features/x.feature", "scenario": "a", "tags": [], "status": "passed"}
+        Path(results).write_text(json.dumps({"scenarios": [scenario]}), encoding="utf-8")
+        return subprocess.CompletedProcess([], 2, "ERROR features/y.feature - trasig\n", "")
+
+    monkeypatch.setattr(features_runner, "run_pytest", fake_pytest)
+    scenarios, error = features_runner.run_scenarios(DEFAULT_PACK, {"x.feature": "# language: sv\n"})
+    assert len(scenarios) == 1
+    assert error == "pytest avslutades med kod 2 (körningen avbröts); ERROR features/y.feature - trasig"
