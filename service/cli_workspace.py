@@ -1,5 +1,5 @@
 """Command line for the rule pack workspace (CONTRACT v2 "Rule pack workspace"):
-`db upgrade`, `user add`, `pack import|approve|versions|publish|export`, `audit`.
+`db upgrade`, `user add`, `pack import|approve|versions|publish|export|test`, `audit`.
 
 The operator has shell access, so the CLI trusts the NAME given with --user, but every store
 function enforces that NAME's role. Exit 0 on success, 1 when refused or a check fails (Swedish
@@ -164,6 +164,26 @@ def cmd_pack_export(args: argparse.Namespace) -> int:
     return _run(work)
 
 
+def cmd_pack_test(args: argparse.Namespace) -> int:
+    """`pack test VERSION` or `pack test --utkast N`: the version's or draft's own features
+    against its own pack, summarised as `foraldrastod test` does."""
+    from service import features_runner
+    from service.workspace import packfiles, store
+
+    def work(s):
+        if args.utkast is not None:
+            draft = store.get_draft(s, args.utkast)
+            files, what = dict(draft.files), f"utkast {draft.id} (revision {draft.revision})"
+        else:
+            pv = store.get_version(s, args.version or store.current_version(s).number)
+            files, what = dict(pv.files), f"version {pv.number} ({pv.version})"
+        print(f"Beteendetesterna i {what} mot dess regelpaket:")
+        with packfiles.TempPack(files) as d:
+            return features_runner.main(argparse.Namespace(rules=str(d), extra=[]))
+
+    return _run(work)
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from service.workspace import store
 
@@ -225,6 +245,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     ex.add_argument("version", metavar="VERSION", help="versionsnummer eller versionssträng")
     ex.add_argument("dir", metavar="DIR", help="en ny eller tom mapp")
     ex.set_defaults(func=cmd_pack_export)
+
+    te = psub.add_parser("test", help="kör en versions eller ett utkasts egna beteendetester mot dess regler")
+    te.add_argument("version", metavar="VERSION", nargs="?", help="versionsnummer eller versionssträng (standard: den som används)")
+    te.add_argument("--utkast", metavar="N", help="ett utkast i stället för en version")
+    te.set_defaults(func=cmd_pack_test)
 
     a = sub.add_parser("audit", help="granskningsloggen: varje ändring, nyast först")
     a.add_argument("--json", action="store_true", help="skriv JSON")

@@ -1,5 +1,6 @@
-"""Kontrollera and Effekt for a draft: validation, lint, every Gherkin feature, which scenarios
-changed result against the current version, and the impact (engine/impact.py when present).
+"""Kontrollera and Effekt for a draft: validation, lint, the draft's own Gherkin features (syntax,
+then every scenario), which scenarios changed result against the current version (run with its
+own features), and the impact (engine/impact.py when present).
 
 The slow parts run as background jobs whose state lives in small files under a jobs directory,
 keyed by what they compute (the pack versions), so any worker of any server can show the progress
@@ -13,8 +14,6 @@ import hashlib
 import json
 import os
 import pickle
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -27,7 +26,6 @@ from engine import Pack, PackInvalid, load_pack
 from engine.lint import lint_pack
 
 ROOT = Path(__file__).resolve().parents[2]
-FEATURES = ROOT / "features"
 STALE_AFTER_S = 15 * 60  # a "running" job file older than this was left by a dead process
 
 
@@ -116,31 +114,35 @@ def lint(pack: Pack, day: dt.date | None = None) -> list[str]:
 
 
 def run_features(pack_dir: Path, timeout: float = 300) -> tuple[list[Scenario], str | None]:
-    """Every Gherkin feature (features/*.feature) against the pack in `pack_dir`, in a child
-    process like `foraldrastod test`; the per-scenario results, or a Swedish reason."""
-    fd, name = tempfile.mkstemp(prefix="foraldrastod-kontroll-", suffix=".json")
-    os.close(fd)
-    os.unlink(name)
-    results = Path(name)
-    env = {**os.environ, "FORALDRASTOD_RULES": str(pack_dir), "FORALDRASTOD_FEATURE_RESULTS": str(results)}
-    cmd = [sys.executable, "-m", "pytest", str(FEATURES), "--rootdir", str(ROOT), "-p", "no:cacheprovider",
-           "-o", "addopts=--strict-markers", "--tb=no", "-q"]
-    try:
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        results.unlink(missing_ok=True)
-        return [], f"körningen tog mer än {int(timeout)} s och avbröts"
-    try:
-        body = json.loads(results.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        body = None
-    finally:
-        results.unlink(missing_ok=True)
-    if not body or not body.get("scenarios"):
-        return [], f"inga scenarier kördes (pytest avslutades med kod {proc.returncode})"
+    """The pack's own Gherkin features (`pack_dir`/features/*.feature, the version's or draft's)
+    against the pack in `pack_dir`, in a child process like `foraldrastod test`; the
+    per-scenario results, or [] and a Swedish reason."""
+    from service.features_runner import pack_features, run_scenarios
+
+    features = pack_features(pack_dir)
+    if not features:
+        return [], "regelpaketet har inga beteendetester (features/*.feature); lägg till minst ett"
+    found, error = run_scenarios(pack_dir, features, timeout=timeout)
     scenarios = [Scenario(feature=s["feature"], file=s["file"], scenario=s["scenario"], status=s["status"],
-                          message=s.get("message")) for s in body["scenarios"]]
-    return scenarios, None
+                          message=s.get("message")) for s in found]
+    return scenarios, error
+
+
+def feature_problems(pack_dir: Path) -> list[str]:
+    """`features/x.feature:rad: meddelande` for each feature file that is not valid Swedish Gherkin."""
+    from service.features_runner import pack_features
+
+    from .featurefiles import PREFIX, file_problems
+
+    return file_problems({PREFIX + name: text for name, text in pack_features(pack_dir).items()})
+
+
+def _digest(directory: Path) -> str:
+    """What a features run on `directory` depends on: its YAML and feature files."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in Path(directory).rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".feature")):
+        h.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def scenario_changes(before: list[Scenario], after: list[Scenario]) -> list[ScenarioChange]:
@@ -162,12 +164,14 @@ _baseline: dict[str, tuple[list[Scenario], str | None]] = {}
 
 
 def baseline_scenarios(current_dir: Path, version: str) -> tuple[list[Scenario], str | None]:
-    """The features against the current version, once per version and process."""
+    """The current version's features against the current version, once per content and process
+    (two versions may share a version string and differ in their features)."""
+    key = f"{version}:{_digest(current_dir)}"
     with _baseline_lock:
-        if version not in _baseline:
+        if key not in _baseline:
             _baseline.clear()
-            _baseline[version] = run_features(current_dir)
-        return _baseline[version]
+            _baseline[key] = run_features(current_dir)
+        return _baseline[key]
 
 
 def run_checks(pack_dir: Path, current_dir: Path | None = None,
@@ -178,8 +182,9 @@ def run_checks(pack_dir: Path, current_dir: Path | None = None,
     started = time.monotonic()
     step(0.02, "Validerar regelpaketet")
     pack, errors = validate(pack_dir)
+    errors += feature_problems(pack_dir)
     report = CheckReport(version=pack.version if pack else None, errors=errors)
-    if pack is None:
+    if pack is None or errors:
         report.seconds = time.monotonic() - started
         return report
     step(0.1, "Granskar reglerna (lint)")

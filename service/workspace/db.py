@@ -118,3 +118,11 @@ def schema_revision(url: str | None = None) -> str | None:
 
     with make_engine(url).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def at_head(url: str | None = None) -> bool:
+    """True when the database is at the newest migration (nothing for `upgrade` to do)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    return schema_revision(url) == head

@@ -17,8 +17,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +31,7 @@ from sqlalchemy.orm import Session
 from engine import DEFAULT_PACK, CompileError, PackInvalid, compile_pack, load_pack
 from engine.models import looks_like_personnummer
 
-from . import auth, packfiles
+from . import auth, featurefiles, packfiles
 from .models import DRAFT_KINDS, ROLES, AuditEvent, Draft, LoginAttempt, PackVersion, Serving, User, utcnow
 
 ROLE_TITLES = {"redaktor": "redaktör", "granskare": "granskare", "samordnare": "samordnare", "admin": "administratör"}
@@ -43,8 +41,6 @@ AVAILABILITY_FILE = "tillganglighet-kommuner.yaml"
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
 THROTTLE_PER_NAME = 5
 THROTTLE_PER_CLIENT = 20
-ROOT = Path(__file__).resolve().parents[2]
-FEATURES = ROOT / "features"
 
 
 # --------------------------------------------------------------------------- errors
@@ -168,12 +164,15 @@ def _serving(s: Session, lock: bool = False) -> Serving | None:
 
 
 def ensure_seeded(s: Session, pack_dir: Path | None = None) -> PackVersion:
-    """An empty database gets the embedded pack (rules/orebro-lan) as version 1, current."""
+    """An empty database gets the embedded pack (rules/orebro-lan) as version 1, current, with
+    the repository's Gherkin features (features/*.feature) unless the pack directory has its own."""
     serving = _serving(s)
     if serving is not None:
         return s.get(PackVersion, serving.version_id)
     pack_dir = Path(pack_dir) if pack_dir else DEFAULT_PACK
     files = packfiles.read_dir(pack_dir)
+    if not featurefiles.of(files):
+        files.update(featurefiles.repository())
     try:
         version = packfiles.version_of(files)
     except PackInvalid as exc:
@@ -190,7 +189,7 @@ def ensure_seeded(s: Session, pack_dir: Path | None = None) -> PackVersion:
             s.add(Serving(id=1, version_id=pv.id, changed_at=now))
             s.flush()
             _audit(s, "system", "version.forsta", f"version 1 ({version})",
-                   f"{len(files)} filer från {pack_dir.name}")
+                   f"{len(files)} filer från {pack_dir.name}, varav {len(featurefiles.of(files))} beteendetester")
     except IntegrityError:  # another worker seeded at the same moment
         serving = _serving(s)
         if serving is None:
@@ -455,13 +454,17 @@ def import_draft(s: Session, directory: Path, user: User, reason: str) -> Draft:
     except packfiles.FilesInvalid as exc:
         raise Invalid(str(exc)) from None
     base = ensure_seeded(s)
+    carried = not featurefiles.of(files)
+    if carried:  # a pack without features/ keeps the behaviour tests of the version it changes
+        files.update(featurefiles.of(base.files))
     now = utcnow()
     draft = Draft(base_version_id=base.id, files=files, author=user.name, reason=reason, kind="regler",
                   kommun=None, status="inskickad", revision=1, created_at=now, updated_at=now)
     s.add(draft)
     s.flush()
     _audit(s, user.name, "utkast.importerat", f"utkast {draft.id}",
-           f"från {Path(directory).name}, jämfört med version {base.number}: {diff_summary(base.files, files)}", reason)
+           f"från {Path(directory).name}, jämfört med version {base.number}: {diff_summary(base.files, files)}"
+           + (f"; beteendetesterna från version {base.number}" if carried else ""), reason)
     return draft
 
 
@@ -501,6 +504,10 @@ def save_file(s: Session, draft_id: int, path: str, text: str | None, user: User
     if text is not None and looks_like_personnummer(text):
         raise Invalid(f"{path}: texten ser ut att innehålla ett personnummer. Uppgifter om en familj eller "
                       "person hör aldrig hemma i regelpaketet.")
+    if text is not None and featurefiles.is_feature(path):
+        problems = featurefiles.syntax_problems(text)
+        if problems:
+            raise Invalid(f"{path} sparades inte: texten är inte giltig Gherkin.", [str(p) for p in problems])
     old = dict(draft.files)
     files = dict(old)
     if text is None:
@@ -569,38 +576,12 @@ class CheckReport:
         return not self.problems
 
 
-def run_features(pack_dir: Path, timeout: float = 600) -> tuple[int, list[str]]:
-    """Every Gherkin feature in features/ against `pack_dir`: (passed, failure lines in Swedish)."""
-    fd, results = tempfile.mkstemp(prefix="foraldrastod-ws-features-", suffix=".json")
-    os.close(fd)
-    os.unlink(results)
-    env = {**os.environ, "FORALDRASTOD_RULES": str(pack_dir), "FORALDRASTOD_FEATURE_RESULTS": results}
-    cmd = [sys.executable, "-m", "pytest", str(FEATURES), "--rootdir", str(ROOT), "-p", "no:cacheprovider",
-           "-o", "addopts=--strict-markers", "--tb=no", "-q"]
-    try:
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-        body = json.loads(Path(results).read_text(encoding="utf-8"))
-    except subprocess.TimeoutExpired:
-        return 0, ["beteendetesterna tog för lång tid och avbröts"]
-    except (OSError, ValueError):
-        return 0, ["beteendetesterna kunde inte köras"]
-    finally:
-        Path(results).unlink(missing_ok=True)
-    scenarios = body.get("scenarios", [])
-    failed = [sc for sc in scenarios if sc.get("status") != "passed"]
-    lines = [f"scenario underkänt: {sc['feature']} – {sc['scenario']}"
-             + (f" ({sc['message']})" if sc.get("message") else "") for sc in failed]
-    if not scenarios:
-        lines.append("inga beteendetester kördes")
-    elif proc.returncode != 0 and not failed:
-        lines.append(f"beteendetesterna avslutades med kod {proc.returncode}")
-    return len(scenarios) - len(failed), lines
-
-
 def check_files(files: dict[str, str], features: bool = True) -> CheckReport:
     """What approval requires: the pack loads (validation), compiles, has no lint warning, and
-    every Gherkin feature passes against it."""
+    every one of its own Gherkin features parses and passes against it."""
     from engine.lint import lint_pack
+
+    from .checks import run_features
 
     report = CheckReport()
     with packfiles.TempPack(files) as d:
@@ -608,6 +589,9 @@ def check_files(files: dict[str, str], features: bool = True) -> CheckReport:
             pack = load_pack(d)
         except PackInvalid as exc:
             report.problems += [f"valideringsfel: {e}" for e in exc.errors]
+            return report
+        report.problems += [f"beteendetest: {p}" for p in featurefiles.file_problems(files)]
+        if report.problems:
             return report
         report.version = pack.version
         try:
@@ -617,10 +601,14 @@ def check_files(files: dict[str, str], features: bool = True) -> CheckReport:
             return report
         report.problems += [f"lint: {f}" for f in lint_pack(pack) if f.severity == "varning"]
         if features:
-            passed, failures = run_features(d)
-            report.scenarios_passed = passed
-            report.scenarios_failed = sum(1 for f in failures if f.startswith("scenario underkänt"))
-            report.problems += failures
+            scenarios, error = run_features(d)
+            failed = [sc for sc in scenarios if sc.status != "passed"]
+            report.scenarios_passed = len(scenarios) - len(failed)
+            report.scenarios_failed = len(failed)
+            report.problems += [f"scenario underkänt: {sc.feature} – {sc.scenario}"
+                                + (f" ({sc.message})" if sc.message else "") for sc in failed]
+            if error:
+                report.problems.append(f"beteendetesterna kunde inte köras: {error}")
     return report
 
 

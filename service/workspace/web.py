@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import hmac
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -31,7 +32,7 @@ from pydantic import ValidationError
 
 from engine.models import looks_like_personnummer
 
-from . import checks, forms, views
+from . import checks, featurefiles, forms, views
 from .views import e
 
 router = APIRouter(prefix="/redaktion", include_in_schema=False)
@@ -125,8 +126,9 @@ def database() -> Iterator[Any]:
 
 
 def _prepare(url: str) -> None:
-    """Nothing to do when a version is current (`serve` prepared the database before the workers
-    started); else migrate and seed, once more if another worker raced us on an empty database."""
+    """Nothing to do when a version is current and the schema is at head (`serve` prepared the
+    database before the workers started); else migrate (a data migration may add files, as 0002
+    adds the features) and seed, once more if another worker raced us on an empty database."""
     from sqlalchemy.exc import DBAPIError
 
     from . import db
@@ -134,7 +136,7 @@ def _prepare(url: str) -> None:
     store = _store()
     try:
         with db.session_scope(url) as s:
-            if store.current_token(s) is not None:
+            if store.current_token(s) is not None and db.at_head(url):
                 return
     except DBAPIError:
         pass  # no schema yet
@@ -458,48 +460,55 @@ def draft_page(request: Request, draft_id: int, sparat: str = ""):
     with database() as s:
         ctx = login(request, s)
         d = viewable_draft(s, ctx, draft_id)
-        base = _base_files(s, d)
-        files = dict(d.files)
-        editable = can_edit(ctx.user, d)
-        parts = [f"<h1>Utkast {d.id}: {e(d.reason)}</h1>",
-                 f'<p class="ingress">Gäller {e(views.KIND_TEXT.get(d.kind, d.kind))}'
-                 f'{", kommun " + e(_kommun_name(files, d.kommun)) if d.kommun else ""}. '
-                 f'Skrivet av {e(d.author)}. Status: <strong>{e(views.STATUS_TEXT.get(d.status, d.status))}</strong>. '
-                 f'Revision {d.revision}, senast ändrat {e(views.when(d.updated_at))}.</p>']
-        if sparat:
-            parts.append(views.message(f"Sparat: {sparat}.", "ok"))
-        if d.review_comment and d.status == "aterskickad":
-            parts.append(views.message(f"Granskarens kommentar: {d.review_comment}"))
-        changed = views.changed_files(base, files)
-        rows = []
-        for rel in sorted(files):
-            links = []
-            if forms.is_rule_file(rel):
-                links.append(f'<a href="/redaktion/utkast/{d.id}/fil?sokvag={urllib.parse.quote(rel)}">Regler i formulär</a>')
-            elif rel in forms.ITEM_FILES:
-                links.append(f'<a href="/redaktion/utkast/{d.id}/fil?sokvag={urllib.parse.quote(rel)}">'
-                             f'{"Insatser" if rel == "insatser.yaml" else "Behov"} i formulär</a>')
-            if rel == AVAILABILITY_FILE and d.kind == "tillganglighet":
-                links.append('<a href="/redaktion/kartlaggning">Kartläggningsformuläret</a>')
-            if can_edit(ctx.user, d, rel) or not editable:
-                links.append(f'<a href="/redaktion/utkast/{d.id}/text?sokvag={urllib.parse.quote(rel)}">'
-                             f'{"Text (YAML)" if can_edit(ctx.user, d, rel) else "Visa text"}</a>')
-            rows.append([f'<span class="fil">{e(rel)}</span>', "ändrad" if rel in changed else "",
-                         " · ".join(links)])
-        parts.append('<h2>Filer</h2>' + views.table(["Fil", "Ändrad i utkastet", "Öppna"], rows))
-        parts.append('<h2>Innan granskning</h2><div class="knappar">'
-                     f'<form method="post" action="/redaktion/utkast/{d.id}/kontrollera">{views.csrf_field(ctx.csrf)}'
-                     '<button class="knapp" type="submit" id="kontrollera">Kontrollera</button></form>'
-                     f'<form method="post" action="/redaktion/utkast/{d.id}/effekt">{views.csrf_field(ctx.csrf)}'
-                     '<button class="knapp" type="submit" id="effekt">Effekt</button></form>'
-                     f'<a class="knapp knapp-sekundar" href="/redaktion/utkast/{d.id}/granska">Ändringar och granskning</a></div>')
-        if d.status in EDITABLE and (editable or ctx.user.role == "samordnare"):
-            parts.append(f"""<section class="kort" aria-labelledby="skicka-rubrik"><h2 id="skicka-rubrik">Skicka in för granskning</h2>
+        return _draft_page(s, ctx, d, sparat)
+
+
+def _draft_page(s, ctx: Ctx, d, sparat: str = "", new_name: str = "", new_error: str = "", status: int = 200):
+    base = _base_files(s, d)
+    files = dict(d.files)
+    editable = can_edit(ctx.user, d)
+    parts = [f"<h1>Utkast {d.id}: {e(d.reason)}</h1>",
+             f'<p class="ingress">Gäller {e(views.KIND_TEXT.get(d.kind, d.kind))}'
+             f'{", kommun " + e(_kommun_name(files, d.kommun)) if d.kommun else ""}. '
+             f'Skrivet av {e(d.author)}. Status: <strong>{e(views.STATUS_TEXT.get(d.status, d.status))}</strong>. '
+             f'Revision {d.revision}, senast ändrat {e(views.when(d.updated_at))}.</p>']
+    if sparat:
+        parts.append(views.message(f"Sparat: {sparat}.", "ok"))
+    if d.review_comment and d.status == "aterskickad":
+        parts.append(views.message(f"Granskarens kommentar: {d.review_comment}"))
+    changed = views.changed_files(base, files)
+    rows = []
+    for rel in sorted(files):
+        if featurefiles.is_feature(rel):
+            continue  # the section Beteendetester below
+        links = []
+        if forms.is_rule_file(rel):
+            links.append(f'<a href="/redaktion/utkast/{d.id}/fil?sokvag={urllib.parse.quote(rel)}">Regler i formulär</a>')
+        elif rel in forms.ITEM_FILES:
+            links.append(f'<a href="/redaktion/utkast/{d.id}/fil?sokvag={urllib.parse.quote(rel)}">'
+                         f'{"Insatser" if rel == "insatser.yaml" else "Behov"} i formulär</a>')
+        if rel == AVAILABILITY_FILE and d.kind == "tillganglighet":
+            links.append('<a href="/redaktion/kartlaggning">Kartläggningsformuläret</a>')
+        if can_edit(ctx.user, d, rel) or not editable:
+            links.append(f'<a href="/redaktion/utkast/{d.id}/text?sokvag={urllib.parse.quote(rel)}">'
+                         f'{"Text (YAML)" if can_edit(ctx.user, d, rel) else "Visa text"}</a>')
+        rows.append([f'<span class="fil">{e(rel)}</span>', "ändrad" if rel in changed else "",
+                     " · ".join(links)])
+    parts.append('<h2>Filer</h2>' + views.table(["Fil", "Ändrad i utkastet", "Öppna"], rows))
+    parts.append(_features_section(ctx, d, base, files, editable, new_name, new_error))
+    parts.append('<h2>Innan granskning</h2><div class="knappar">'
+                 f'<form method="post" action="/redaktion/utkast/{d.id}/kontrollera">{views.csrf_field(ctx.csrf)}'
+                 '<button class="knapp" type="submit" id="kontrollera">Kontrollera</button></form>'
+                 f'<form method="post" action="/redaktion/utkast/{d.id}/effekt">{views.csrf_field(ctx.csrf)}'
+                 '<button class="knapp" type="submit" id="effekt">Effekt</button></form>'
+                 f'<a class="knapp knapp-sekundar" href="/redaktion/utkast/{d.id}/granska">Ändringar och granskning</a></div>')
+    if d.status in EDITABLE and (editable or ctx.user.role == "samordnare"):
+        parts.append(f"""<section class="kort" aria-labelledby="skicka-rubrik"><h2 id="skicka-rubrik">Skicka in för granskning</h2>
 <form class="enkel-form" method="post" action="/redaktion/utkast/{d.id}/skicka-in">{views.csrf_field(ctx.csrf)}
 <div class="falt"><label for="skal">Vad ändras och varför?</label>
 <textarea id="skal" name="skal" required>{e(d.reason)}</textarea></div>
 <div><button class="knapp" type="submit" id="skicka-in">Skicka in</button></div></form></section>""")
-        return render(ctx, f"Utkast {d.id}", "\n".join(parts))
+    return render(ctx, f"Utkast {d.id}", "\n".join(parts), status=status)
 
 
 def _save(s, ctx: Ctx, draft, path: str, text: str, revision: str) -> int:
@@ -545,6 +554,8 @@ def text_page(request: Request, draft_id: int, sokvag: str):
         ctx = login(request, s)
         d = viewable_draft(s, ctx, draft_id)
         path = _path_param(d, sokvag)
+        if featurefiles.is_feature(path):
+            return redirect(_feature_url(d.id, path))
         return _text_page(ctx, d, path, d.files[path], d.revision)
 
 
@@ -556,6 +567,8 @@ def text_save(request: Request, draft_id: int, sokvag: str, form: dict = Depends
         ctx = login(request, s, form=form)
         d = editable_draft(s, ctx, draft_id, sokvag)
         path = _path_param(d, sokvag)
+        if featurefiles.is_feature(path):
+            return _feature_save(s, ctx, d, path, form)
         text = one(form, "text")
         if not text.endswith("\n"):
             text += "\n"
@@ -575,6 +588,208 @@ def text_save(request: Request, draft_id: int, sokvag: str, form: dict = Depends
                 "fel") + views.diff_html(f"{path}: sparad version → din text", theirs, text)
             return _text_page(ctx, d, path, text, d.revision, notes, status=409)
     return redirect(f"/redaktion/utkast/{draft_id}?sparat={urllib.parse.quote(path)}")
+
+
+# ---- behaviour tests (Gherkin features of the draft)
+def _feature_url(draft_id: int, path: str) -> str:
+    return f"/redaktion/utkast/{draft_id}/beteendetest?namn={urllib.parse.quote(featurefiles.name_of(path))}"
+
+
+def _feature_path(draft, namn: str, must_exist: bool = True) -> str:
+    try:
+        path = featurefiles.path_of(namn)
+    except ValueError as exc:
+        raise Problem(404 if must_exist else 422, str(exc)) from None
+    if must_exist and path not in draft.files:
+        raise Problem(404, f"Beteendetestet {featurefiles.name_of(path)} finns inte i utkastet.")
+    return path
+
+
+def _features_section(ctx: Ctx, d, base: dict[str, str], files: dict[str, str], editable: bool,
+                      new_name: str = "", new_error: str = "") -> str:
+    feats = featurefiles.of(files)
+    removed = [p for p in featurefiles.of(base) if p not in files]
+    rows = []
+    for path, text in feats.items():
+        m = re.search(r"^\s*Egenskap:\s*(.+)$", text, re.M)
+        title = m.group(1).strip() if m else ""
+        state = "ny" if path not in base else ("ändrad" if base[path] != text else "")
+        scenarios = len(re.findall(r"^\s*Scenario(?:mall)?:", text, re.M))
+        rows.append([f'<a href="{e(_feature_url(d.id, path))}">{e(featurefiles.name_of(path))}</a>', e(title),
+                     str(scenarios), e(state)])
+    rows += [[f'<span class="fil">{e(featurefiles.name_of(p))}</span>', "", "", "borttagen"] for p in removed]
+    parts = ['<section aria-labelledby="beteende-rubrik"><h2 id="beteende-rubrik">Beteendetester</h2>',
+             '<p>Strategin skriven som exempel (Gherkin, svenska). Kontrollera och godkännandet kör utkastets '
+             'beteendetester mot utkastets regler. Öppna ett test för att '
+             f'{"ändra det" if editable else "läsa det"}.</p>',
+             views.table(["Beteendetest", "Egenskap", "Scenarier", "Ändrat i utkastet"], rows, "Utkastets beteendetester")
+             if rows else '<p class="tom">Utkastet har inga beteendetester.</p>']
+    if editable:
+        cls, aria, err = "", ' aria-describedby="nytt-test-hjalp"', ""
+        if new_error:
+            cls, aria = " falt-fel", ' aria-invalid="true" aria-describedby="nytt-test-hjalp fel-namn-0"'
+            err = f'<p class="fel" id="fel-namn-0">{e(new_error)}</p>'
+        parts.append(f"""<form class="enkel-form" method="post" action="/redaktion/utkast/{d.id}/beteendetest/ny">
+{views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{d.revision}">
+<div class="falt{cls}"><label for="nytt-test">Namn på ett nytt beteendetest</label>
+<p class="hjalp" id="nytt-test-hjalp">Små bokstäver, siffror och bindestreck, till exempel familjecentral-nora.
+Testet börjar som ett exempel som du sedan skriver om.</p>{err}
+<input type="text" id="nytt-test" name="namn" value="{e(new_name)}" required{aria}></div>
+<div><button class="knapp knapp-sekundar" type="submit" id="nytt-beteendetest">Lägg till beteendetest</button></div></form>""")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _steps_aside() -> str:
+    groups: dict[str, list[featurefiles.Step]] = {}
+    for step in featurefiles.step_catalogue():
+        groups.setdefault(step.group, []).append(step)
+    parts = ['<aside class="passage steg-lista" aria-labelledby="steg-rubrik"><h2 id="steg-rubrik">Steg du kan använda</h2>',
+             '<p>Skriv stegen precis så här och byt bara värdena inom citattecken och talen. Ett steg kan också '
+             'börja med <strong>Och</strong> eller <strong>Men</strong>. Behov och insatser kan skrivas med namn '
+             'eller kod. Ett steg som inte finns i listan blir ett underkänt scenario i Kontrollera.</p>']
+    for group, steps in groups.items():
+        parts.append(f"<h3>{e(group)}</h3><ul>")
+        parts += [f'<li><code>{e(st.text)}</code>' + (f" – {e(st.meaning)}" if st.meaning else "") + "</li>"
+                  for st in steps]
+        parts.append("</ul>")
+    parts.append("</aside>")
+    return "".join(parts)
+
+
+def _feature_page(ctx: Ctx, draft, path: str, text: str, revision: int, notes: str = "",
+                  errors: list[str] | None = None, status: int = 200):
+    editable = can_edit(ctx.user, draft, path)
+    name = featurefiles.name_of(path)
+    url = _feature_url(draft.id, path)
+    described = "gherkin-hjalp"
+    err_html, cls, invalid = "", "", ""
+    if errors:
+        err_html = "".join(f'<p class="fel" id="fel-gherkin-{i}">{e(m)}</p>' for i, m in enumerate(errors))
+        described += " " + " ".join(f"fel-gherkin-{i}" for i in range(len(errors)))
+        cls, invalid = " falt-fel", ' aria-invalid="true"'
+    ro = "" if editable else " readonly"
+    buttons = ('<div><button class="knapp" type="submit" id="spara-beteendetest">Spara</button></div>'
+               if editable else "")
+    remove = (f"""<form method="post" action="/redaktion/utkast/{draft.id}/beteendetest/ta-bort?namn={urllib.parse.quote(name)}">
+{views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">
+<button class="knapp knapp-fara" type="submit" id="ta-bort-beteendetest">Ta bort beteendetestet {e(name)}</button></form>"""
+              if editable else "")
+    main = f"""<h1>Beteendetest {e(name)} i utkast {draft.id}</h1>
+<p><a href="/redaktion/utkast/{draft.id}">Tillbaka till utkastet</a> ·
+<a href="/redaktion/utkast/{draft.id}/kontrollera">Kontrollera utkastet</a></p>
+{notes}
+<div class="regel-layout">{_steps_aside()}
+<div><form class="yaml-form" method="post" action="{e(url)}">
+{views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">
+<div class="falt{cls}"><label for="gherkin" class="etikett">Beteendetestets text (Gherkin på svenska)</label>
+<p class="hjalp" id="gherkin-hjalp">Första raden är <code># language: sv</code>, sedan <code>Egenskap:</code> och ett
+eller flera <code>Scenario:</code> med taggen för strategins avsnitt (till exempel <code>@strategi-avsnitt-4</code>).
+Fel i texten visas med radnummer; det du skrivit finns kvar.</p>{err_html}
+<textarea id="gherkin" name="text" spellcheck="false" aria-describedby="{described}"{invalid}{ro}>{e(text)}</textarea></div>
+{buttons}</form>
+{remove}</div></div>"""
+    return render(ctx, f"Beteendetest {name} – utkast {draft.id}", main, status=status)
+
+
+def _feature_save(s, ctx: Ctx, d, path: str, form: dict):
+    store = _store()
+    text = one(form, "text")
+    if not text.endswith("\n"):
+        text += "\n"
+    try:
+        expected = int(one(form, "revision"))
+    except ValueError:
+        raise Problem(422, "Formuläret saknar utkastets revision. Ladda om sidan.") from None
+    problems = featurefiles.syntax_problems(text)
+    if problems:
+        notes = views.message("Inte sparat: texten är inte giltig Gherkin. Rätta raderna som anges vid fältet och spara "
+                              "igen; din text finns kvar nedan.", "fel")
+        return _feature_page(ctx, d, path, text, expected, notes, [str(p) for p in problems], status=422)
+    try:
+        store.save_file(s, d.id, path, text, ctx.user, expected)
+    except store.Conflict:
+        s.refresh(d)
+        theirs = d.files.get(path, "")
+        notes = views.message(
+            f"Någon annan har sparat utkastet sedan du öppnade beteendetestet (nu revision {d.revision}). Din text är "
+            "inte sparad men finns kvar nedan. Jämför med den sparade versionen och spara igen om din ska gälla.",
+            "fel") + views.diff_html(f"{path}: sparad version → din text", theirs, text)
+        return _feature_page(ctx, d, path, text, d.revision, notes, status=409)
+    except store.Invalid as exc:  # a personnummer, say: shown at the field, the text kept
+        notes = views.message("Inte sparat. Rätta och spara igen; din text finns kvar nedan.", "fel")
+        return _feature_page(ctx, d, path, text, expected, notes, [exc.message, *exc.details], status=422)
+    return redirect(f"/redaktion/utkast/{d.id}?sparat={urllib.parse.quote(path)}")
+
+
+@router.get("/utkast/{draft_id}/beteendetest")
+@guarded
+def feature_page(request: Request, draft_id: int, namn: str):
+    with database() as s:
+        ctx = login(request, s)
+        d = viewable_draft(s, ctx, draft_id)
+        path = _feature_path(d, namn)
+        return _feature_page(ctx, d, path, d.files[path], d.revision)
+
+
+@router.post("/utkast/{draft_id}/beteendetest")
+@guarded
+def feature_save(request: Request, draft_id: int, namn: str, form: dict = Depends(form_body)):
+    with database() as s:
+        ctx = login(request, s, form=form)
+        d = editable_draft(s, ctx, draft_id)
+        path = _feature_path(d, namn)
+        return _feature_save(s, ctx, d, path, form)
+
+
+@router.post("/utkast/{draft_id}/beteendetest/ny")
+@guarded
+def feature_new(request: Request, draft_id: int, form: dict = Depends(form_body)):
+    store = _store()
+    with database() as s:
+        ctx = login(request, s, form=form)
+        d = editable_draft(s, ctx, draft_id)
+        name = one(form, "namn").strip()
+        try:
+            path = featurefiles.path_of(name)
+        except ValueError as exc:
+            return _draft_page(s, ctx, d, new_name=name, new_error=str(exc), status=422)
+        if path in d.files:
+            return _draft_page(s, ctx, d, new_name=name, status=409,
+                               new_error=f"Det finns redan ett beteendetest som heter {featurefiles.name_of(path)}.")
+        title = name.replace("-", " ").replace("_", " ").strip().capitalize()
+        try:
+            store.save_file(s, d.id, path, featurefiles.NEW_FEATURE.format(title=title), ctx.user,
+                            int(one(form, "revision") or d.revision))
+        except store.Conflict:
+            s.refresh(d)
+            return _draft_page(s, ctx, d, new_name=name, status=409,
+                               new_error="Någon annan har sparat utkastet under tiden. Lägg till testet igen.")
+        draft_id = d.id
+    return redirect(_feature_url(draft_id, path))
+
+
+@router.post("/utkast/{draft_id}/beteendetest/ta-bort")
+@guarded
+def feature_remove(request: Request, draft_id: int, namn: str, form: dict = Depends(form_body)):
+    store = _store()
+    with database() as s:
+        ctx = login(request, s, form=form)
+        d = editable_draft(s, ctx, draft_id)
+        path = _feature_path(d, namn)
+        try:
+            expected = int(one(form, "revision"))
+        except ValueError:
+            raise Problem(422, "Formuläret saknar utkastets revision. Ladda om sidan.") from None
+        try:
+            store.save_file(s, d.id, path, None, ctx.user, expected)
+        except store.Conflict:
+            s.refresh(d)
+            notes = views.message(f"Någon annan har sparat utkastet sedan du öppnade beteendetestet (nu revision "
+                                  f"{d.revision}). Inget är borttaget. Läs den sparade texten nedan och ta bort igen "
+                                  "om testet ändå ska bort.", "fel")
+            return _feature_page(ctx, d, path, d.files.get(path, ""), d.revision, notes, status=409)
+    return redirect(f"/redaktion/utkast/{draft_id}?sparat={urllib.parse.quote(path + ' (borttagen)')}")
 
 
 # ---- rules in forms
@@ -890,7 +1105,8 @@ def item_save(request: Request, draft_id: int, sokvag: str, nr: str = "ny", form
 def _check_key(s, d) -> tuple[str, dict, dict]:
     current = _store().current_version(s)
     files = dict(d.files)
-    key = checks.job_key("kontroll", current.version, *[f"{k}\0{files[k]}" for k in sorted(files)])
+    # the current version's number too: versions differing only in their features share a version string
+    key = checks.job_key("kontroll", f"{current.number}:{current.version}", *[f"{k}\0{files[k]}" for k in sorted(files)])
     return key, files, dict(current.files)
 
 
@@ -935,19 +1151,26 @@ def _status_box(url: str, state: checks.JobState, what: str) -> str:
             f'<noscript><p><a href="">Uppdatera sidan</a> för att se hur det går.</p></noscript></div>')
 
 
-def check_html(report: checks.CheckReport, heading: int = 2) -> str:
+def check_html(report: checks.CheckReport, heading: int = 2, draft=None) -> str:
     h = f"h{heading}"
+
+    def where(file: str) -> str:  # a behaviour test of the draft opens in its editor
+        cell = f'<span class="fil">{e(file)}</span>'
+        if draft is not None and featurefiles.is_feature(file) and file in draft.files:
+            return f'<a href="{e(_feature_url(draft.id, file))}">{cell}</a>'
+        return cell
+
     parts = []
     kind = "ok" if report.ok else "fel"
     parts.append(views.message(("Kontrollen godkänd. " if report.ok else "Kontrollen hittade problem. ") + report.summary(), kind))
     if report.errors:
         parts.append(f"<{h}>Fel i regelpaketet</{h}><ul>" + "".join(f"<li><code>{e(x)}</code></li>" for x in report.errors) + "</ul>")
     if report.changes:
-        rows = [[e(c.scenario), f'<span class="fil">{e(c.file)}</span>', e(c.text), e(c.message or "")] for c in report.changes]
+        rows = [[e(c.scenario), where(c.file), e(c.text), e(c.message or "")] for c in report.changes]
         parts.append(f'<{h} id="andrade-scenarier">Scenarier som ändrat resultat</{h}>'
                      + views.table(["Scenario", "Fil", "Förändring", "Meddelande"], rows))
     if report.failed:
-        rows = [[e(sc.scenario), f'<span class="fil">{e(sc.file)}</span>', e(sc.message or "")] for sc in report.failed]
+        rows = [[e(sc.scenario), where(sc.file), e(sc.message or "")] for sc in report.failed]
         parts.append(f'<{h} id="underkanda">Underkända scenarier</{h}>' + views.table(["Scenario", "Fil", "Varför"], rows))
     if report.lint:
         parts.append(f"<{h}>Anmärkningar (lint)</{h}><ul>" + "".join(f"<li>{e(x)}</li>" for x in report.lint) + "</ul>")
@@ -966,8 +1189,9 @@ def check_page(request: Request, draft_id: int):
         key, _, _ = _check_key(s, d)
         state = checks.job_state("kontroll", key)
         head = (f"<h1>Kontrollera utkast {d.id}</h1><p><a href=\"/redaktion/utkast/{d.id}\">Tillbaka till utkastet</a></p>"
-                "<p class=\"ingress\">Validering, lint och alla beteendetester (Gherkin) körs mot utkastet och mot "
-                "den publicerade versionen, så att du ser vilka scenarier som ändrar resultat.</p>")
+                "<p class=\"ingress\">Validering, lint och utkastets alla beteendetester (Gherkin) körs mot utkastet, "
+                "och den publicerade versionens beteendetester mot den publicerade versionen, så att du ser vilka "
+                "scenarier som ändrar resultat.</p>")
         if state.state == "missing" or (state.state == "failed"):
             extra = views.message(f"Kontrollen misslyckades: {state.error}", "fel") if state.state == "failed" else ""
             body = (extra + f'<form method="post" action="/redaktion/utkast/{d.id}/kontrollera">{views.csrf_field(ctx.csrf)}'
@@ -976,7 +1200,7 @@ def check_page(request: Request, draft_id: int):
             body = _status_box(f"/redaktion/utkast/{d.id}/kontrollera/status", state, "Kontrollen")
         else:
             report = checks.job_result("kontroll", key)
-            body = check_html(report) if report else views.message("Resultatet saknas; kör kontrollen igen.", "fel")
+            body = check_html(report, draft=d) if report else views.message("Resultatet saknas; kör kontrollen igen.", "fel")
         return render(ctx, f"Kontrollera utkast {d.id}", head + body)
 
 
@@ -1215,7 +1439,7 @@ def review_page(request: Request, draft_id: int, klart: str = ""):
         state = checks.job_state("kontroll", key)
         parts.append('<h2>Kontroll</h2>')
         if state.state == "done" and checks.job_result("kontroll", key):
-            parts.append(check_html(checks.job_result("kontroll", key), heading=3))
+            parts.append(check_html(checks.job_result("kontroll", key), heading=3, draft=d))
         else:
             parts.append(f'<p>Kontrollen är inte körd för utkastets nuvarande innehåll. '
                          f'<a href="/redaktion/utkast/{d.id}/kontrollera">Kontrollera</a> (godkännandet kör den också).</p>')

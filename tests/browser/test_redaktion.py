@@ -1,7 +1,8 @@
 """/redaktion in a real Chromium at 1280 px, against the real `foraldrastod serve` on a database of
 its own: a redaktör changes a rule, Kontrollera shows the broken scenario, the fix, Effekt, the
 submission; four eyes; publishing reaches the staff page within 5 s and rollback restores it; a
-samordnare for Nora reports for Nora and is refused for Örebro. axe-core on every page."""
+samordnare for Nora reports for Nora and is refused for Örebro; a redaktör breaks a behaviour test
+(Gherkin) in the editor, Kontrollera shows it, and fixes it. axe-core on every page."""
 from __future__ import annotations
 
 import json
@@ -281,3 +282,57 @@ def test_samordnare_reports_for_nora_and_is_refused_for_orebro(ctx, artifacts):
     assert response.status == 403
     assert "kan bara rapportera" in nora.inner_text("main")
     axe_clean(nora, artifacts, "nekad")
+
+
+def test_redaktor_breaks_a_feature_in_the_editor_sees_it_in_kontrollera_and_fixes_it(ctx, artifacts):
+    rut = ctx()
+    log_in(rut, "rut")
+    rut.fill("#anledning", "Beteendetest för familjecentralen")
+    rut.click("#nytt-utkast")
+    rut.wait_for_url("**/redaktion/utkast/*")
+    draft = rut.url
+    assert "Beteendetester" in rut.inner_text("#beteende-rubrik")
+    rut.click("a[href*='beteendetest?namn=familjecentral.feature']")
+    rut.wait_for_selector("#gherkin")
+    assert "Steg du kan använda" in rut.inner_text("aside")
+    assert "När stödet bedöms" in rut.inner_text("aside")
+    font = rut.eval_on_selector("#gherkin", "el => getComputedStyle(el).fontFamily")
+    assert "monospace" in font
+    axe_clean(rut, artifacts, "beteendetest")
+    original = rut.input_value("#gherkin")
+    good = 'Så rekommenderas insatsen "familjecentral" på nivån "universell"\n    Och motiveringen'
+    assert good in original
+
+    # a syntax error: Swedish, at the field, with the line; the text stays
+    typo = original.replace("    När stödet bedöms\n", "    När stödet bedöms\n  sen då, utan nyckelord\n", 1)
+    line = typo.splitlines().index("  sen då, utan nyckelord") + 1
+    rut.fill("#gherkin", typo)
+    rut.click("#spara-beteendetest")
+    rut.wait_for_selector("#fel-gherkin-0")
+    assert f"rad {line}: här väntades" in rut.inner_text("#fel-gherkin-0")
+    assert rut.input_value("#gherkin") == typo
+    assert rut.get_attribute("#gherkin", "aria-invalid") == "true"
+    axe_clean(rut, artifacts, "beteendetest-fel")
+    rut.screenshot(path=str(artifacts / "redaktion-beteendetest-fel.png"))
+
+    # a scenario that the pack does not satisfy
+    rut.fill("#gherkin", original.replace(good, good.replace("universell", "selektiv")))
+    rut.click("#spara-beteendetest")
+    rut.wait_for_url(lambda url: "sparat=" in url)
+    run_check(rut, draft)
+    assert "Kontrollen hittade problem" in rut.inner_text("main")
+    changed = rut.inner_text("#andrade-scenarier + table")
+    assert "Blivande föräldrar hänvisas till familjecentralen" in changed and "godkänt före, underkänt nu" in changed
+    failed = rut.inner_text("#underkanda + table")
+    assert "features/familjecentral.feature" in failed and "selektiv" in failed
+    axe_clean(rut, artifacts, "kontrollera-beteendetest")
+    rut.screenshot(path=str(artifacts / "redaktion-beteendetest-kontrollera.png"), full_page=True)
+
+    # the fix, from the failing scenario's file
+    rut.click("#underkanda + table a[href*='beteendetest?namn=familjecentral.feature']")
+    rut.fill("#gherkin", original.replace("  Bakgrund:", "  # Granskat av redaktionen.\n  Bakgrund:", 1))
+    rut.click("#spara-beteendetest")
+    rut.wait_for_url(lambda url: "sparat=" in url)
+    run_check(rut, draft)
+    main = rut.inner_text("main")
+    assert "Kontrollen godkänd" in main and "underkänt nu" not in main

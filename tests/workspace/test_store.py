@@ -4,6 +4,7 @@ database itself keeps append-only, and DatabaseSource."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 import yaml
@@ -14,6 +15,7 @@ from engine import DEFAULT_PACK, load_pack
 from service.workspace import auth, db, packfiles, store
 from service.workspace.source import DatabaseSource
 
+ROOT = Path(__file__).resolve().parents[2]
 PW = "ett-långt-lösenord-2026"
 FC = "regler/02-familjecentral.yaml"
 
@@ -37,7 +39,9 @@ def edit(files: dict[str, str], old: str, new: str) -> str:
 def test_seed_is_the_embedded_pack_and_idempotent(session):
     v1 = store.current_version(session)
     assert v1.number == 1 and v1.version == load_pack(DEFAULT_PACK).version
-    assert v1.files == packfiles.read_dir(DEFAULT_PACK)
+    features = {f"features/{f.name}": f.read_text(encoding="utf-8") for f in (ROOT / "features").glob("*.feature")}
+    assert len(features) >= 9 and "features/familjecentral.feature" in features
+    assert v1.files == {**packfiles.read_dir(DEFAULT_PACK), **features}
     assert store.ensure_seeded(session).id == v1.id
     assert [v.number for v in store.versions(session)] == [1]
 
@@ -314,7 +318,7 @@ def test_migrations_match_the_models(session, db_url):
     with db.make_engine(db_url).connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
-    assert db.schema_revision(db_url) == "0001"
+    assert db.schema_revision(db_url) == "0002"
 
 
 def test_two_approvals_at_once_never_fail_with_a_database_error(session, people, db_url):

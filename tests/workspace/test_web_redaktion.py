@@ -174,14 +174,15 @@ GET_ROUTES = ["/redaktion", "/redaktion/versioner", "/redaktion/logg", "/redakti
               f"/redaktion/utkast/{{d}}/text?sokvag={ABC_FILE}", f"/redaktion/utkast/{{d}}/fil?sokvag={ABC_FILE}",
               f"/redaktion/utkast/{{d}}/regel?sokvag={ABC_FILE}&nr=0", "/redaktion/utkast/{d}/fil?sokvag=behov.yaml",
               "/redaktion/utkast/{d}/post?sokvag=behov.yaml&nr=0", "/redaktion/utkast/{d}/effekt/status",
-              "/redaktion/utkast/{d}/kontrollera/status"]
+              "/redaktion/utkast/{d}/kontrollera/status", "/redaktion/utkast/{d}/beteendetest?namn=skydd.feature"]
 POST_ROUTES = ["/redaktion/utkast", "/redaktion/logga-ut", "/redaktion/utkast/{d}/kontrollera",
                "/redaktion/utkast/{d}/effekt", "/redaktion/utkast/{d}/skicka-in", "/redaktion/utkast/{d}/godkann",
                "/redaktion/utkast/{d}/skicka-tillbaka", f"/redaktion/utkast/{{d}}/text?sokvag={ABC_FILE}",
                f"/redaktion/utkast/{{d}}/regel?sokvag={ABC_FILE}&nr=0",
                f"/redaktion/utkast/{{d}}/regel/ta-bort?sokvag={ABC_FILE}&nr=0",
                "/redaktion/versioner/1/publicera", "/redaktion/anvandare", "/redaktion/kartlaggning/1884",
-               "/redaktion/utkast/{d}/post?sokvag=behov.yaml&nr=0"]
+               "/redaktion/utkast/{d}/post?sokvag=behov.yaml&nr=0", "/redaktion/utkast/{d}/beteendetest?namn=skydd.feature",
+               "/redaktion/utkast/{d}/beteendetest/ny", "/redaktion/utkast/{d}/beteendetest/ta-bort?namn=skydd.feature"]
 
 # who may open what (GET): everything else must be 403
 ALLOWED_GET = {
@@ -235,6 +236,9 @@ def test_every_post_route_refuses_the_wrong_role(app):
         "/redaktion/anvandare": {"rut", "greta", "nora"},
         "/redaktion/kartlaggning/1884": {"rut", "greta", "ada"},
         "/redaktion/utkast/{d}/post?sokvag=behov.yaml&nr=0": {"nora", "ada"},
+        "/redaktion/utkast/{d}/beteendetest?namn=skydd.feature": {"nora", "ada"},
+        "/redaktion/utkast/{d}/beteendetest/ny": {"nora", "ada"},
+        "/redaktion/utkast/{d}/beteendetest/ta-bort?namn=skydd.feature": {"nora", "ada"},
     }
     for route, users in refused.items():
         for name in users:
@@ -616,3 +620,98 @@ def test_need_expecting_and_age_in_the_form(app):
     saved = yaml.safe_load(draft_files(draft)["behov.yaml"])["needs"][nr]
     assert saved["expecting"] is False and saved["age_months"] == {"min": 12, "max": 71}
     assert {k: v for k, v in saved.items() if k not in ("expecting", "age_months")} == needs[nr]
+
+
+# --------------------------------------------------------------------------- behaviour tests (features)
+FEATURE = "features/familjecentral.feature"
+
+
+def test_features_are_listed_and_edited_as_text_beside_the_steps(app):
+    rut, rebecka, greta = client_for(app, "rut"), client_for(app, "rebecka"), client_for(app, "greta")
+    draft = new_draft(rut, "Beteendetest för familjecentralen")
+    page = rut.get(draft).text
+    assert 'id="beteende-rubrik">Beteendetester</h2>' in page
+    assert 'href="/redaktion/utkast/' in page and "beteendetest?namn=familjecentral.feature" in page
+    assert '<span class="fil">features/' not in page  # not in the YAML file list
+    url = f"{draft}/beteendetest?namn=familjecentral.feature"
+    p1, p2 = rut.get(url).text, rebecka.get(url).text
+    text = form(p1, "/beteendetest?")["values"]["text"][0]
+    assert text == draft_files(draft)[FEATURE]
+    assert '<label for="gherkin" class="etikett">' in p1 and 'id="steg-rubrik">Steg du kan använda' in p1
+    assert "<code>När stödet bedöms</code>" in p1
+    assert rut.get(f"{draft}/text?sokvag={FEATURE}", follow_redirects=False).headers["location"] == url
+
+    # a Gherkin syntax error: Swedish, at the field, with the line; the text the user typed is kept
+    bad = text.replace("    När stödet bedöms\n", "    När stödet bedöms\n  Det här är inget steg\n", 1)
+    r = post_form(rut, url, "/beteendetest?", {"text": bad}, page=p1)
+    assert r.status_code == 422
+    line = bad.splitlines().index("  Det här är inget steg") + 1
+    assert any(m.startswith(f"rad {line}: här väntades") for m in field_errors(r.text)["gherkin"])
+    assert 'aria-invalid="true"' in r.text and "fel-gherkin-0" in r.text
+    assert form(r.text, "/beteendetest?")["values"]["text"] == [bad]
+    assert draft_files(draft)[FEATURE] == text
+
+    # a valid edit is saved; a second saver gets a conflict and keeps the text
+    mine = text.replace('på nivån "universell"', 'på nivån "selektiv"', 1)
+    r = post_form(rut, url, "/beteendetest?", {"text": mine}, page=p1)
+    assert r.status_code == 303
+    assert draft_files(draft)[FEATURE] == mine
+    theirs = text + "\n  # Rebeckas kommentar\n"
+    r = post_form(rebecka, url, "/beteendetest?", {"text": theirs}, page=p2)
+    assert r.status_code == 409 and any("Någon annan har sparat utkastet" in m for m in messages(r.text))
+    assert form(r.text, "/beteendetest?")["values"]["text"] == [theirs]
+    assert draft_files(draft)[FEATURE] == mine
+
+    # a new feature: a bad name is refused at the field, the name kept; a good one opens the editor
+    r = post_form(rut, draft, "/beteendetest/ny", {"namn": "Nytt Test!"})
+    assert r.status_code == 422 and "små bokstäver" in field_errors(r.text)["namn"][0]
+    assert form(r.text, "/beteendetest/ny")["values"]["namn"] == ["Nytt Test!"]
+    r = post_form(rut, draft, "/beteendetest/ny", {"namn": "familjecentral"})
+    assert r.status_code == 409 and "finns redan" in field_errors(r.text)["namn"][0]
+    r = post_form(rut, draft, "/beteendetest/ny", {"namn": "familjecentral-nora"})
+    assert r.status_code == 303 and r.headers["location"].endswith("beteendetest?namn=familjecentral-nora.feature")
+    assert "Egenskap: Familjecentral nora" in draft_files(draft)["features/familjecentral-nora.feature"]
+
+    # remove one
+    r = post_form(rut, f"{draft}/beteendetest?namn=skydd.feature", "/beteendetest/ta-bort")
+    assert r.status_code == 303
+    assert "features/skydd.feature" not in draft_files(draft)
+    page = rut.get(draft).text
+    assert "borttagen" in page and "familjecentral-nora.feature" in page
+
+    # the granskare sees the feature changes in the diff, and may read a feature
+    assert post_form(rut, draft, "/skicka-in", {"skal": "Beteendetester"}).status_code == 303
+    page = greta.get(f"{draft}/granska").text
+    assert "features/familjecentral.feature" in page and 'nivån &quot;selektiv&quot;' in page
+    assert "features/skydd.feature (borttagen fil)" in page and "features/familjecentral-nora.feature (ny fil)" in page
+    page = greta.get(url).text
+    assert "readonly" in page and 'id="spara-beteendetest"' not in page  # submitted: nobody edits now
+    # the broken scenario refuses the approval, in Swedish, naming it
+    r = post_form(greta, f"{draft}/granska", "/godkann")
+    assert r.status_code == 422 and "godkändes inte" in r.text
+    assert "Blivande föräldrar hänvisas till familjecentralen" in r.text
+    with db.session_scope() as s:
+        assert store.current_version(s).number == 1
+    with db.session_scope() as s:
+        saved = [e.summary for e in store.audit(s) if e.action == "utkast.sparat"]
+    assert any("features/familjecentral.feature: +1 −1 rader" in x for x in saved)
+    assert any("borttagen fil features/skydd.feature" in x for x in saved)
+
+
+def test_a_samordnare_may_read_but_not_edit_features(app):
+    nora = client_for(app, "nora")
+    with db.session_scope() as s:
+        d = store.create_draft(s, store.get_user(s, "nora"), kind="tillganglighet")
+        draft_id, text = d.id, d.files[FEATURE]
+    url = f"/redaktion/utkast/{draft_id}/beteendetest?namn=familjecentral.feature"
+    page = nora.get(url).text
+    assert "readonly" in page and 'id="spara-beteendetest"' not in page and "ta-bort" not in page
+    token = csrf_of(page)
+    r = nora.post(url, data={"csrf": token, "revision": "1", "text": text + "# x\n"}, follow_redirects=False)
+    assert r.status_code == 403
+    r = nora.post(f"/redaktion/utkast/{draft_id}/beteendetest/ny", data={"csrf": token, "revision": "1", "namn": "x"},
+                  follow_redirects=False)
+    assert r.status_code == 403
+    with db.session_scope() as s:
+        d = store.get_draft(s, draft_id)
+        assert d.files[FEATURE] == text and d.revision == 1
