@@ -6,6 +6,8 @@ import threading
 from pathlib import Path
 from typing import Literal
 
+import orjson
+
 from .decision import build_decision
 from .executor import DurableExecutor
 from .loader import Pack, load_pack
@@ -59,3 +61,8 @@ class Engine:
 def decision_body(decision: Decision) -> dict:
     """The HTTP response body (CONTRACT.md); `recommend --json` prints exactly this."""
     return decision.model_dump(mode="json")
+
+
+def decision_json(decision: Decision) -> bytes:
+    """`decision_body` as the bytes the service sends (UTF-8 JSON, compact)."""
+    return orjson.dumps(decision_body(decision))
