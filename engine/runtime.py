@@ -37,16 +37,17 @@ class Engine:
         return self.pack.version
 
     def decide_normalized(self, family: NormalizedFamily) -> Decision:
+        if not self._cache_size:
+            return build_decision(self.pack, family, self.evaluator.matching_rule_ids(family))
         key = family.cache_key()
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         decision = build_decision(self.pack, family, self.evaluator.matching_rule_ids(family))
-        if self._cache_size:
-            with self._cache_lock:
-                if len(self._cache) >= self._cache_size:
-                    self._cache.pop(next(iter(self._cache)))  # oldest first: bounded FIFO
-                self._cache[key] = decision
+        with self._cache_lock:
+            if len(self._cache) >= self._cache_size:
+                self._cache.pop(next(iter(self._cache)))  # oldest first: bounded FIFO
+            self._cache[key] = decision
         return decision
 
     def decide(self, family: Family, today: dt.date | None = None) -> Decision:
