@@ -8,7 +8,9 @@ Speed: the parts of an answer that only depend on the pack are built once per pa
 every answer (answer models are frozen). A recommendation depends on the family only through
 its kommun, its needs that the recommending rules ask for, and the availability status on its
 day, so one is built once per (kommun, insats, status, rules with their triggering needs) and
-remembered, up to RECOMMENDATION_MEMO entries per pack.
+remembered. At most MEMO_SIZE recommendations and as many reasons are remembered per pack: the
+first ones stay (the Örebro pack needs about 1100; a national pack has too many to remember them
+all, and keeping the first avoids churn), the rest are built for each answer.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from .models import (
     Status,
 )
 
-RECOMMENDATION_MEMO = 4096  # distinct recommendations remembered per pack (Örebro's bench mix: ~1100)
+MEMO_SIZE = 2048
 
 # (rule id, the family's needs among those the rule asks for), in pack order
 ReasonsKey = tuple[tuple[str, tuple[str, ...]], ...]
@@ -91,9 +93,10 @@ class _AnswerParts:
         key = (rule.id, triggered)
         reason = self.reasons.get(key)
         if reason is None:
-            reason = self.reasons[key] = Reason(
-                rule_id=rule.id, level=rule.level, rationale=rule.rationale, triggered_by=list(triggered),
-                source=_source(self.pack, rule.source), status=rule.status)
+            reason = Reason(rule_id=rule.id, level=rule.level, rationale=rule.rationale, triggered_by=list(triggered),
+                            source=_source(self.pack, rule.source), status=rule.status)
+            if len(self.reasons) < MEMO_SIZE:
+                self.reasons[key] = reason
         return reason
 
     def recommendation(self, family: NormalizedFamily, insats_id: str, recommending: Sequence[Rule]) -> Recommendation:
@@ -104,19 +107,19 @@ class _AnswerParts:
         key = (family.kommun, insats_id, status, reasons_key)
         rec = self.recommendations.get(key)
         if rec is None:
-            if len(self.recommendations) >= RECOMMENDATION_MEMO:
-                self.recommendations.clear()
-            rec = self.recommendations[key] = self._build(insats_id, recommending, reasons_key, avail, status)
+            rec = self._build(insats_id, recommending, reasons_key, avail, status)
+            if len(self.recommendations) < MEMO_SIZE:
+                self.recommendations[key] = rec
         return rec
 
     def _build(self, insats_id: str, recommending: Sequence[Rule], reasons_key: ReasonsKey,
                avail: AvailabilityEntry | None, status: Availability) -> Recommendation:
         pack = self.pack
-        triggered = dict(zip((r.id for r in recommending), (t for _, t in reasons_key)))
+        reason_of = {r.id: self.reason(r, triggered) for r, (_, triggered) in zip(recommending, reasons_key)}
         # the primary rule: the highest level, then pack order
         primary = max(recommending, key=lambda r: r.level.rank)  # max keeps the first of equals
         ordered = [primary, *(r for r in recommending if r is not primary)]
-        reasons = [self.reason(r, triggered[r.id]) for r in ordered]
+        reasons = [reason_of[r.id] for r in ordered]
         insats = pack.insatser[insats_id]
         # källa when at least one recommending rule rests on its cited passage
         rule_status = Status.kalla if any(r.status == Status.kalla for r in recommending) else Status.antagande
@@ -129,7 +132,7 @@ class _AnswerParts:
             rationale=" ".join(dict.fromkeys(r.rationale.strip() for r in ordered)),
             source=_source(pack, primary.source),
             availability=status,
-            availability_basis=avail.basis if avail and status.value != "okänd" else None,
+            availability_basis=avail.basis if avail and status != Availability.okand else None,
             availability_verified=avail.verified if avail else None,
             availability_reason=avail.reason if avail else None,
             availability_source=_source(pack, avail.source) if avail and avail.source else None,

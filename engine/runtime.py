@@ -6,8 +6,7 @@ import threading
 from pathlib import Path
 from typing import Literal
 
-import orjson
-
+from . import answer_json
 from .decision import build_decision
 from .executor import DurableExecutor
 from .loader import Pack, load_pack
@@ -65,5 +64,5 @@ def decision_body(decision: Decision) -> dict:
 
 
 def decision_json(decision: Decision) -> bytes:
-    """`decision_body` as the bytes the service sends (UTF-8 JSON, compact)."""
-    return orjson.dumps(decision_body(decision))
+    """`decision_body` as the bytes the service sends: orjson.dumps(decision_body(decision)), faster."""
+    return answer_json.decision_json(decision)

@@ -98,12 +98,16 @@ def _cases(name: str, pack: Pack) -> list[Case]:
     return [*_grid(pack, (TODAY,), pairs=False), *_random(pack, 1000, 7, TODAY)]
 
 
-def body_of(engine: Engine, case: Case) -> str:
-    """The exact HTTP body for a case, as text (orjson of decision_body, as service/state.py)."""
+def family_of(case: Case) -> Family:
     kommun, age, needs, day = case
-    family = Family(kommun=kommun, age_months=age, expecting=age is None, needs=list(needs),
-                    date=dt.date.fromisoformat(day))
-    return orjson.dumps(decision_body(engine.decide(family))).decode()
+    return Family(kommun=kommun, age_months=age, expecting=age is None, needs=list(needs),
+                  date=dt.date.fromisoformat(day))
+
+
+def body_of(engine: Engine, case: Case) -> str:
+    """The body for a case as text: orjson of decision_body (the contract's definition of the
+    HTTP body; `recommend --json` prints it)."""
+    return orjson.dumps(decision_body(engine.decide(family_of(case)))).decode()
 
 
 def compute(workdir: Path) -> dict[str, dict]:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from engine import answer_json, decision
 from engine.loader import load_pack
-from engine.runtime import Engine
-from tests.golden_decisions import body_of, cases, golden_packs, read_golden
+from engine.runtime import Engine, decision_json
+from tests.golden_decisions import body_of, cases, family_of, golden_packs, read_golden
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +26,9 @@ def packs(tmp_path_factory) -> dict[str, Path]:
 
 
 def _diff(expected: str, got: str) -> str:
+    if json.loads(expected) == json.loads(got):  # same content, other bytes
+        at = next(i for i, (a, b) in enumerate(zip(expected + "\0", got + "\1")) if a != b)
+        return f"the same JSON, other bytes from position {at}: {expected[at - 20:at + 40]!r} / {got[at - 20:at + 40]!r}"
     lines = difflib.unified_diff(json.dumps(json.loads(expected), ensure_ascii=False, indent=1).splitlines(),
                                  json.dumps(json.loads(got), ensure_ascii=False, indent=1).splitlines(),
                                  "golden", "now", lineterm="", n=2)
@@ -53,25 +57,48 @@ def test_the_sample_covers_what_the_memos_depend_on(golden):
     assert any(r["triggered_by"] for b in orebro["bodies"] for r in json.loads(b)["recommendations"])
 
 
-@pytest.mark.parametrize("evaluator", ["reference", "durable"])
+@pytest.mark.parametrize(("evaluator", "memo"), [("reference", True), ("reference", False), ("durable", True)],
+                         ids=["reference", "reference-nothing-remembered", "durable"])
 @pytest.mark.parametrize("name", ["orebro-lan", "orebro-lan+kommunuppgifter", "syntetisk"])
-def test_every_body_is_byte_identical_to_the_golden_one(golden, packs, name, evaluator):
+def test_every_body_is_byte_identical_to_the_golden_one(golden, packs, name, evaluator, memo, monkeypatch):
     expected = golden[name]
+    if not memo:  # every recommendation and reason built afresh, as for a pack too big to remember
+        monkeypatch.setattr(decision, "MEMO_SIZE", 0)
     engine = Engine(load_pack(packs[name]), evaluator=evaluator, cache_size=0)
     try:
         sample = cases(name, engine.pack)
-        if evaluator == "durable":
+        if evaluator == "durable" or not memo:
             sample = sample[::7]  # the evaluators' agreement is tested elsewhere; the builder is shared
         rows = {(k, a, tuple(n), d): i for k, a, n, d, i in expected["cases"]}
         assert len(rows) == len(expected["cases"]) and set(sample) <= set(rows), "the sample changed: regenerate"
         wrong = []
         for case in sample:
-            got = body_of(engine, case)
             want = expected["bodies"][rows[case]]
-            if got != want:
-                wrong.append((case, want, got))
+            got = body_of(engine, case)
+            sent = decision_json(engine.decide(family_of(case))).decode()  # what the service sends
+            if got != want or sent != want:
+                wrong.append((case, want, got if got != want else sent))
+        remembered = engine.pack.__dict__["_answer_parts"].recommendations
+        assert (len(remembered) > 0) == memo
         if wrong:
             case, want, got = wrong[0]
             pytest.fail(f"{len(wrong)} of {len(sample)} bodies differ; first {case}:\n{_diff(want, got)}")
+    finally:
+        engine.close()
+
+
+def test_the_json_of_an_answer_part_is_forgotten_with_the_part(packs):
+    """decision_json remembers each recommendation's JSON only while the recommendation lives:
+    answers built afresh (nothing remembered) leave nothing behind."""
+    engine = Engine(load_pack(packs["syntetisk"]), evaluator="reference", cache_size=0)
+    try:
+        sample = [family_of(c) for c in cases("syntetisk", engine.pack)[:300]]
+        before = len(answer_json._fragments)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(decision, "MEMO_SIZE", 0)
+            bodies = [decision_json(engine.decide(f)) for f in sample]
+        assert len(answer_json._fragments) <= before + 2  # the ruleset and maybe a notice
+        again = [decision_json(engine.decide(f)) for f in sample]  # remembered parts now
+        assert again == bodies and len(answer_json._fragments) > before
     finally:
         engine.close()
