@@ -64,7 +64,7 @@ class _AnswerParts:
 
     pack: Pack
     ruleset: RulesetInfo
-    asked: dict[str, tuple[str, ...]]  # rule id -> the need codes it asks for
+    asked: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rule id -> the need codes it asks for
     notices: dict[str, Notice] = field(default_factory=dict)  # rule id -> its notice
     reasons: dict[tuple[str, tuple[str, ...]], Reason] = field(default_factory=dict)
     recommendations: dict[tuple, Recommendation] = field(default_factory=dict)
@@ -73,8 +73,7 @@ class _AnswerParts:
     def of(cls, pack: Pack) -> _AnswerParts:
         parts = pack.__dict__.get("_answer_parts")
         if parts is None:
-            parts = pack.__dict__["_answer_parts"] = cls(
-                pack, RulesetInfo(name=pack.name, version=pack.version), {r.id: _asked(r) for r in pack.rules})
+            parts = pack.__dict__["_answer_parts"] = cls(pack, RulesetInfo(name=pack.name, version=pack.version))
         return parts
 
     def notice(self, rule: Rule) -> Notice:
@@ -86,7 +85,9 @@ class _AnswerParts:
 
     def triggered_by(self, rule: Rule, needs: frozenset[str]) -> tuple[str, ...]:
         """The family's needs among those the rule asks for."""
-        asked = self.asked[rule.id]
+        asked = self.asked.get(rule.id)
+        if asked is None:
+            asked = self.asked[rule.id] = _asked(rule)
         return tuple(code for code in asked if code in needs) if asked and needs else ()
 
     def reason(self, rule: Rule, triggered: tuple[str, ...]) -> Reason:
