@@ -7,11 +7,11 @@ from .executor import DurableExecutor, EngineClosed, EngineError
 from .loader import DEFAULT_PACK, FamilyInvalid, Pack, PackError, PackInvalid, load_pack, normalize_name
 from .models import Decision, Family, Level, NormalizedFamily, looks_like_personnummer
 from .reference import ReferenceEvaluator, rule_matches
-from .runtime import Engine, decision_body
+from .runtime import Engine, decision_body, decision_json
 
 __all__ = [
     "DEFAULT_PACK", "CompileError", "Decision", "DurableExecutor", "Engine", "EngineClosed",
     "EngineError", "Family", "FamilyInvalid", "Level", "NormalizedFamily", "Pack", "PackError",
-    "PackInvalid", "ReferenceEvaluator", "compile_pack", "decision_body", "load_pack",
+    "PackInvalid", "ReferenceEvaluator", "compile_pack", "decision_body", "decision_json", "load_pack",
     "looks_like_personnummer", "normalize_name", "rule_matches",
 ]

@@ -3,15 +3,26 @@
 Shared by both evaluators, so they can differ only in which rules match. Every recommendation
 names every rule that recommended it (`rule_ids`, `reasons`, and a `rationale` covering them
 all), the family's needs that led to it (`triggered_by`) and the basis of its availability.
+
+Speed: the parts of an answer that only depend on the pack are built once per pack and shared by
+every answer (answer models are frozen). A recommendation depends on the family only through
+its kommun, its needs that the recommending rules ask for, and the availability status on its
+day, so one is built once per (kommun, insats, status, rules with their triggering needs) and
+remembered. At most MEMO_SIZE recommendations and as many reasons are remembered per pack: the
+first ones stay (the Örebro pack needs about 1100; a national pack has too many to remember them
+all, and keeping the first avoids churn), the rest are built for each answer.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from .loader import Pack
 from .models import (
     SEVERITY_RANK,
+    Availability,
+    AvailabilityEntry,
     Decision,
     Level,
     Notice,
@@ -25,6 +36,11 @@ from .models import (
     Status,
 )
 
+MEMO_SIZE = 2048
+
+# (rule id, the family's needs among those the rule asks for), in pack order
+ReasonsKey = tuple[tuple[str, tuple[str, ...]], ...]
+
 
 def _source(pack: Pack, ref) -> SourceOut:
     """The answer's form of a source reference, built once per reference of the pack."""
@@ -37,9 +53,99 @@ def _source(pack: Pack, ref) -> SourceOut:
     return out[1]
 
 
-def _triggered_by(rule: Rule, family: NormalizedFamily) -> list[str]:
-    asked = (*rule.when.needs_any, *rule.when.needs_all)
-    return [code for code in dict.fromkeys(asked) if code in family.needs]
+def _asked(rule: Rule) -> tuple[str, ...]:
+    """The need codes a rule asks for, each once, in the rule's order."""
+    return tuple(dict.fromkeys((*rule.when.needs_any, *rule.when.needs_all)))
+
+
+@dataclass
+class _AnswerParts:
+    """The parts of answers built with one pack, remembered (see the module's docstring)."""
+
+    pack: Pack
+    ruleset: RulesetInfo
+    asked: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rule id -> the need codes it asks for
+    notices: dict[str, Notice] = field(default_factory=dict)  # rule id -> its notice
+    reasons: dict[tuple[str, tuple[str, ...]], Reason] = field(default_factory=dict)
+    recommendations: dict[tuple, Recommendation] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, pack: Pack) -> _AnswerParts:
+        parts = pack.__dict__.get("_answer_parts")
+        if parts is None:
+            parts = pack.__dict__["_answer_parts"] = cls(pack, RulesetInfo(name=pack.name, version=pack.version))
+        return parts
+
+    def notice(self, rule: Rule) -> Notice:
+        notice = self.notices.get(rule.id)
+        if notice is None:
+            notice = self.notices[rule.id] = Notice(
+                severity=rule.notice.severity, text=rule.notice.text, rule_id=rule.id)
+        return notice
+
+    def triggered_by(self, rule: Rule, needs: frozenset[str]) -> tuple[str, ...]:
+        """The family's needs among those the rule asks for."""
+        asked = self.asked.get(rule.id)
+        if asked is None:
+            asked = self.asked[rule.id] = _asked(rule)
+        return tuple(code for code in asked if code in needs) if asked and needs else ()
+
+    def reason(self, rule: Rule, triggered: tuple[str, ...]) -> Reason:
+        key = (rule.id, triggered)
+        reason = self.reasons.get(key)
+        if reason is None:
+            reason = Reason(rule_id=rule.id, level=rule.level, rationale=rule.rationale, triggered_by=list(triggered),
+                            source=_source(self.pack, rule.source), status=rule.status)
+            if len(self.reasons) < MEMO_SIZE:
+                self.reasons[key] = reason
+        return reason
+
+    def recommendation(self, family: NormalizedFamily, insats_id: str, recommending: Sequence[Rule]) -> Recommendation:
+        """The recommendation of an insats by these rules (in pack order) for the family."""
+        reasons_key: ReasonsKey = tuple((r.id, self.triggered_by(r, family.needs)) for r in recommending)
+        avail = self.pack.availability_of(family.kommun, insats_id)
+        status = avail.status_on(family.date) if avail else self.pack.availability_status(family.kommun, insats_id)
+        key = (family.kommun, insats_id, status, reasons_key)
+        rec = self.recommendations.get(key)
+        if rec is None:
+            rec = self._build(insats_id, recommending, reasons_key, avail, status)
+            if len(self.recommendations) < MEMO_SIZE:
+                self.recommendations[key] = rec
+        return rec
+
+    def _build(self, insats_id: str, recommending: Sequence[Rule], reasons_key: ReasonsKey,
+               avail: AvailabilityEntry | None, status: Availability) -> Recommendation:
+        pack = self.pack
+        reason_of = {r.id: self.reason(r, triggered) for r, (_, triggered) in zip(recommending, reasons_key)}
+        # the primary rule: the highest level, then pack order
+        primary = max(recommending, key=lambda r: r.level.rank)  # max keeps the first of equals
+        ordered = [primary, *(r for r in recommending if r is not primary)]
+        reasons = [reason_of[r.id] for r in ordered]
+        insats = pack.insatser[insats_id]
+        # källa when at least one recommending rule rests on its cited passage
+        rule_status = Status.kalla if any(r.status == Status.kalla for r in recommending) else Status.antagande
+        return Recommendation(
+            insats_id=insats_id,
+            name=insats.name,
+            level=primary.level,
+            rule_id=primary.id,
+            rule_ids=[r.id for r in ordered],
+            rationale=" ".join(dict.fromkeys(r.rationale.strip() for r in ordered)),
+            source=_source(pack, primary.source),
+            availability=status,
+            availability_basis=avail.basis if avail and status != Availability.okand else None,
+            availability_verified=avail.verified if avail else None,
+            availability_reason=avail.reason if avail else None,
+            availability_source=_source(pack, avail.source) if avail and avail.source else None,
+            availability_planned_from=avail.planned_from if avail else None,
+            triggered_by=list(dict.fromkeys(c for r in reasons for c in r.triggered_by)),
+            reasons=reasons,
+            contact=avail.contact if avail else None,
+            description=insats.description,
+            format=insats.format,
+            provider=insats.provider,
+            status=insats.status if rule_status == Status.kalla else rule_status,
+        )
 
 
 def validity_notice(pack: Pack, day: dt.date) -> Notice | None:
@@ -86,60 +192,21 @@ def _validity_notice(pack: Pack, day: dt.date) -> Notice | None:
 
 
 def build_decision(pack: Pack, family: NormalizedFamily, matched: Iterable[str]) -> Decision:
+    parts = _AnswerParts.of(pack)
     rules = pack.rules_in_order(matched)  # pack order, whatever the engine's order
     by_insats: dict[str, list[Rule]] = {}
     notices: list[Notice] = []
     for rule in rules:
         if rule.notice is not None:
-            notices.append(Notice(severity=rule.notice.severity, text=rule.notice.text, rule_id=rule.id))
+            notices.append(parts.notice(rule))
         for insats_id in rule.recommend:
             by_insats.setdefault(insats_id, []).append(rule)
+    recs = [parts.recommendation(family, insats_id, recommending) for insats_id, recommending in by_insats.items()]
     order = {r.id: i for i, r in enumerate(rules)}
-    recs: list[Recommendation] = []
-    for insats_id, recommending in by_insats.items():
-        # the primary rule: the highest level, then pack order
-        primary = min(recommending, key=lambda r: (-r.level.rank, order[r.id]))
-        ordered = [primary, *(r for r in recommending if r is not primary)]
-        reasons = [Reason(rule_id=r.id, level=r.level, rationale=r.rationale,
-                          triggered_by=_triggered_by(r, family), source=_source(pack, r.source),
-                          status=r.status) for r in ordered]
-        triggered = [code for code in dict.fromkeys(c for rs in reasons for c in rs.triggered_by)]
-        insats = pack.insatser[insats_id]
-        avail = pack.availability_of(family.kommun, insats_id)
-        status = avail.status_on(family.date) if avail else pack.availability_status(family.kommun, insats_id)
-        # källa when at least one recommending rule rests on its cited passage
-        rule_status = Status.kalla if any(r.status == Status.kalla for r in recommending) else Status.antagande
-        recs.append(Recommendation(
-            insats_id=insats_id,
-            name=insats.name,
-            level=primary.level,
-            rule_id=primary.id,
-            rule_ids=[r.id for r in ordered],
-            rationale=" ".join(dict.fromkeys(r.rationale.strip() for r in ordered)),
-            source=_source(pack, primary.source),
-            availability=status,
-            availability_basis=avail.basis if avail and status.value != "okänd" else None,
-            availability_verified=avail.verified if avail else None,
-            availability_reason=avail.reason if avail else None,
-            availability_source=_source(pack, avail.source) if avail and avail.source else None,
-            availability_planned_from=avail.planned_from if avail else None,
-            triggered_by=triggered,
-            reasons=reasons,
-            contact=avail.contact if avail else None,
-            description=insats.description,
-            format=insats.format,
-            provider=insats.provider,
-            status=insats.status if rule_status == Status.kalla else rule_status,
-        ))
     recs.sort(key=lambda r: (r.level.rank, order[r.rule_id]))
     warning = validity_notice(pack, family.date)
     if warning is not None:
         notices.append(warning)
     notices.sort(key=lambda n: SEVERITY_RANK[n.severity])
     level = max((r.level for r in recs), key=lambda lv: lv.rank, default=Level.universell)
-    return Decision(
-        level=level,
-        recommendations=recs,
-        notices=notices,
-        ruleset=RulesetInfo(name=pack.name, version=pack.version),
-    )
+    return Decision(level=level, recommendations=recs, notices=notices, ruleset=parts.ruleset)

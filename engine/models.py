@@ -334,14 +334,20 @@ class NormalizedFamily(_Strict):
 
 
 # --------------------------------------------------------------------------- answer
-class SourceOut(BaseModel):
+class _Answer(BaseModel):
+    """An answer part: frozen, because one instance is shared by many answers (engine/decision.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class SourceOut(_Answer):
     document: str
     section: str
     title: str | None = None
     quote: str | None = None
 
 
-class Reason(BaseModel):
+class Reason(_Answer):
     """One rule that recommended the insats: why, and which of the family's needs led to it."""
 
     rule_id: str
@@ -352,7 +358,7 @@ class Reason(BaseModel):
     status: Status
 
 
-class Recommendation(BaseModel):
+class Recommendation(_Answer):
     insats_id: str
     name: str
     level: Level
@@ -375,18 +381,18 @@ class Recommendation(BaseModel):
     status: Status
 
 
-class Notice(BaseModel):
+class Notice(_Answer):
     severity: Severity
     text: str
     rule_id: str | None = None
 
 
-class RulesetInfo(BaseModel):
+class RulesetInfo(_Answer):
     name: str
     version: str
 
 
-class Decision(BaseModel):
+class Decision(_Answer):
     level: Level
     recommendations: list[Recommendation]
     notices: list[Notice]

@@ -24,9 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from engine import Engine, EngineClosed, Family, decision_body
+from engine import Engine, EngineClosed, Family, decision_json
 
 from . import metrics, packsource
 from .logs import log_event
@@ -92,7 +90,7 @@ class Serving:
     def compute(self, keyed: tuple) -> bytes:
         """Decide for a normalised family (from `cached`) and cache the body. Raises EngineClosed."""
         key, normalized = keyed
-        body = orjson.dumps(decision_body(self.engine.decide_normalized(normalized)))
+        body = decision_json(self.engine.decide_normalized(normalized))
         if len(self.bodies) >= BODY_CACHE_SIZE:
             try:
                 self.bodies.pop(next(iter(self.bodies)))
