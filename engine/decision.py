@@ -15,6 +15,7 @@ all, and keeping the first avoids churn), the rest are built for each answer.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -60,9 +61,14 @@ def _asked(rule: Rule) -> tuple[str, ...]:
 
 @dataclass
 class _AnswerParts:
-    """The parts of answers built with one pack, remembered (see the module's docstring)."""
+    """The parts of answers built with one pack, remembered (see the module's docstring).
 
-    pack: Pack
+    It lives in the pack's `__dict__` and holds the pack only weakly: a strong reference would
+    make a cycle, and the service freezes the garbage collector after a load (gc.freeze), so a
+    replaced pack in a cycle would never be freed (measured: +21 MB per reload of the national
+    pack)."""
+
+    pack: Pack  # a weakref.proxy to the pack
     ruleset: RulesetInfo
     asked: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rule id -> the need codes it asks for
     notices: dict[str, Notice] = field(default_factory=dict)  # rule id -> its notice
@@ -73,7 +79,8 @@ class _AnswerParts:
     def of(cls, pack: Pack) -> _AnswerParts:
         parts = pack.__dict__.get("_answer_parts")
         if parts is None:
-            parts = pack.__dict__["_answer_parts"] = cls(pack, RulesetInfo(name=pack.name, version=pack.version))
+            parts = pack.__dict__["_answer_parts"] = cls(weakref.proxy(pack),
+                                                          RulesetInfo(name=pack.name, version=pack.version))
         return parts
 
     def notice(self, rule: Rule) -> Notice:
