@@ -216,3 +216,17 @@ def test_national_pack_of_2000_rules_loads_and_decides_correctly(tmp_path):
             assert ex.matching_rule_ids(f) == set(ref.matching_rule_ids(f))
     finally:
         ex.close()
+
+
+def test_the_allocator_is_set_once_and_an_operators_setting_wins():
+    import os
+    import subprocess
+    import sys
+
+    code = "from engine.executor import steady_allocator as s; print(s(), s())"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False"]
+    env["MALLOC_TRIM_THRESHOLD_"] = "8388608"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
