@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -911,7 +911,6 @@ def rule_page(request: Request, draft_id: int, sokvag: str, nr: str = "ny"):
 @router.post("/utkast/{draft_id}/regel")
 @guarded
 def rule_save(request: Request, draft_id: int, sokvag: str, nr: str = "ny", form: dict = Depends(form_body)):
-    store = _store()
     with database() as s:
         ctx = login(request, s, form=form)
         d = editable_draft(s, ctx, draft_id, sokvag)
@@ -930,26 +929,39 @@ def rule_save(request: Request, draft_id: int, sokvag: str, nr: str = "ny", form
             errs = forms.FieldErrors()
             errs.add(fe.field, fe.message)
             return _rule_page(ctx, d, path, index, values, revision, errs, status=422)
-        if index is not None:
-            old_lines = text.splitlines(keepends=True)[items[index].start:items[index].end]
-            item_text = forms.dump_item(rule, old=items[index].data, old_text="".join(old_lines))
-        else:
-            item_text = forms.dump_item(rule)
+        item_text = _dumped(text, items, index, rule)
         new_text = forms.replace_item(text, items[index] if index is not None else None, item_text)
         start = items[index].start if index is not None else _appended_at(new_text, len(items))
-        errors = validate_files({**d.files, path: new_text})
-        if errors:
-            return _rule_page(ctx, d, path, index, values, revision,
-                              forms.map_errors(errors, path, start, item_text), status=422)
-        try:
-            _save(s, ctx, d, path, new_text, one(form, "revision"))
-        except store.Conflict:
-            s.refresh(d)
-            notes = views.message(f"Någon annan har sparat utkastet sedan du öppnade formuläret (nu revision {d.revision}). "
-                                  "Din ändring är inte sparad men finns kvar i formuläret. Spara igen för att föra "
-                                  "in den i den senaste versionen av utkastet.", "fel")
-            return _rule_page(ctx, d, path, index, values, d.revision, notes=notes, status=409)
-    return redirect(f"/redaktion/utkast/{draft_id}/fil?sokvag={urllib.parse.quote(path)}")
+        return _store_item(s, ctx, d, path, form, new_text, start, item_text,
+                           functools.partial(_rule_page, ctx, d, path, index, values))
+
+
+def _dumped(text: str, items: list, index: int | None, data: dict) -> str:
+    """The item as YAML; an edited item keeps the comments and layout of its old text."""
+    if index is None:
+        return forms.dump_item(data)
+    old_lines = text.splitlines(keepends=True)[items[index].start:items[index].end]
+    return forms.dump_item(data, old=items[index].data, old_text="".join(old_lines))
+
+
+def _store_item(s, ctx: Ctx, d, path: str, form: dict, new_text: str, start: int, item_text: str,
+                page: Callable[..., Response]) -> Response:
+    """Save the file with a form's item written in. Errors of the pack check are shown at the
+    form's fields; on a conflict the form is shown again with the user's values kept; else back
+    to the file. `page(revision, errors=None, notes="", status=200)` renders the form."""
+    errors = validate_files({**d.files, path: new_text})
+    if errors:
+        return page(int(one(form, "revision", "0") or 0), forms.map_errors(errors, path, start, item_text),
+                    status=422)
+    try:
+        _save(s, ctx, d, path, new_text, one(form, "revision"))
+    except _store().Conflict:
+        s.refresh(d)
+        notes = views.message(f"Någon annan har sparat utkastet sedan du öppnade formuläret (nu revision {d.revision}). "
+                              "Din ändring är inte sparad men finns kvar i formuläret. Spara igen för att föra "
+                              "in den i den senaste versionen av utkastet.", "fel")
+        return page(d.revision, notes=notes, status=409)
+    return redirect(f"/redaktion/utkast/{d.id}/fil?sokvag={urllib.parse.quote(path)}")
 
 
 def _appended_at(text: str, index: int) -> int:
@@ -1058,7 +1070,6 @@ def item_page(request: Request, draft_id: int, sokvag: str, nr: str = "ny"):
 @router.post("/utkast/{draft_id}/post")
 @guarded
 def item_save(request: Request, draft_id: int, sokvag: str, nr: str = "ny", form: dict = Depends(form_body)):
-    store = _store()
     with database() as s:
         ctx = login(request, s, form=form)
         d = editable_draft(s, ctx, draft_id, sokvag)
@@ -1078,27 +1089,12 @@ def item_save(request: Request, draft_id: int, sokvag: str, nr: str = "ny", form
             errs = forms.FieldErrors()
             errs.add(fe.field, fe.message)
             return _item_page(ctx, d, path, index, values, revision, errs, status=422)
-        if index is not None:
-            old_lines = text.splitlines(keepends=True)[items[index].start:items[index].end]
-            item_text = forms.dump_item(item, old=original, old_text="".join(old_lines))
-        else:
-            item_text = forms.dump_item(item)
+        item_text = _dumped(text, items, index, item)
         new_text = forms.replace_item(text, items[index] if index is not None else None, item_text, key)
         new_items = forms.items_of(new_text, path)
         start = new_items[index if index is not None else len(new_items) - 1].start
-        errors = validate_files({**d.files, path: new_text})
-        if errors:
-            return _item_page(ctx, d, path, index, values, revision,
-                              forms.map_errors(errors, path, start, item_text), status=422)
-        try:
-            _save(s, ctx, d, path, new_text, one(form, "revision"))
-        except store.Conflict:
-            s.refresh(d)
-            notes = views.message(f"Någon annan har sparat utkastet sedan du öppnade formuläret (nu revision {d.revision}). "
-                                  "Din ändring är inte sparad men finns kvar i formuläret. Spara igen för att föra "
-                                  "in den i den senaste versionen av utkastet.", "fel")
-            return _item_page(ctx, d, path, index, values, d.revision, notes=notes, status=409)
-    return redirect(f"/redaktion/utkast/{draft_id}/fil?sokvag={urllib.parse.quote(path)}")
+        return _store_item(s, ctx, d, path, form, new_text, start, item_text,
+                           functools.partial(_item_page, ctx, d, path, index, values))
 
 
 # --------------------------------------------------------------------------- Kontrollera
