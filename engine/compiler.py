@@ -313,8 +313,9 @@ def check_fields(pack: Pack) -> None:
         if other != name:
             code = name.removeprefix(NEED_PREFIX)
             where = ":".join(map(str, pack.locations.get(f"need:{code}", ("behov.yaml", 1))))
-            problems.append(f"{where}: behovskoden '{code}' kan inte användas: motorn skiljer inte "
-                            f"fältet '{name}' från '{other}' (samma 32-bitars hash); byt namn på behovet")
+            problems.append(f"{where}: behovskoden '{code}' kan inte användas tillsammans med "
+                            f"'{other.removeprefix(NEED_PREFIX)}': beslutsmotorn kan inte hålla isär dem "
+                            "(en känd begränsning i motorn). Byt namn på ett av behoven.")
     if problems:
         raise CompileError(problems)
 
