@@ -6,15 +6,14 @@ every other pack file, collected into the loader's list.
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from . import messages
 from .models import Id, SourceRef, Status
-
-if TYPE_CHECKING:
-    from .loader import Pack, PackError
+from .yamlfile import PackError, _read_yaml, _validate
 
 FILE = "organisationer.yaml"
 
@@ -45,38 +44,42 @@ class OrganisationsFile(BaseModel):
     organisationer: list[Organisation] = Field(default_factory=list)
 
 
-def load_organisations(directory: Path, pack: Pack, errors: list[PackError]) -> None:
-    """Read FILE (if present) into pack.organisations and pack.organisation_of; errors appended."""
-    from . import messages
-    from .loader import PackError, _read_yaml, _validate
+def load_organisations(directory: Path, doc_ids: Collection[str], insatser: Mapping[str, object],
+                       errors: list[PackError]) -> tuple[dict[str, Organisation], dict[str, str]]:
+    """Read FILE (if present): the organisations by id and the organisation of each insats id.
 
+    `doc_ids` are the source documents pack.yaml lists (a collection holding every id when
+    pack.yaml is broken), `insatser` the catalogue's ids; errors are appended, never raised."""
+    organisations: dict[str, Organisation] = {}
+    organisation_of: dict[str, str] = {}
     path = directory / FILE
-    if not path.exists():
-        return
+    if not path.exists() and not path.is_symlink():
+        return organisations, organisation_of
     read = _read_yaml(path, FILE, errors)
     if read is None:
-        return
+        return organisations, organisation_of
     data, located = read
     parsed = _validate(OrganisationsFile, FILE, data, located, errors)
     if parsed is None:
-        return
-    doc_ids = {d.id for d in pack.meta.sources}
+        return organisations, organisation_of
     for i, org in enumerate(parsed.organisationer):
         line = located.line_of(("organisationer", i))
-        if org.id in pack.organisations:
+        if org.id in organisations:
             errors.append(PackError(FILE, line, f"organisationen '{org.id}' finns redan"))
             continue
         if org.source.document not in doc_ids:
             errors.append(PackError(FILE, located.line_of(("organisationer", i, "source", "document")),
                                     f"okänt källdokument '{org.source.document}'"
                                     f"{messages.suggestion(org.source.document, doc_ids)}"))
-        pack.organisations[org.id] = org
+        organisations[org.id] = org
         for j, insats in enumerate(org.insatser):
             loc = ("organisationer", i, "insatser", j)
-            if insats not in pack.insatser:
-                errors.append(PackError(FILE, located.line_of(loc), f"okänd insats '{insats}'{messages.suggestion(insats, pack.insatser)}"))
-            elif insats in pack.organisation_of:
+            if insats not in insatser:
+                errors.append(PackError(FILE, located.line_of(loc),
+                                        f"okänd insats '{insats}'{messages.suggestion(insats, insatser)}"))
+            elif insats in organisation_of:
                 errors.append(PackError(FILE, located.line_of(loc), f"insatsen '{insats}' hör redan till organisationen "
-                                                  f"'{pack.organisation_of[insats]}'"))
+                                                  f"'{organisation_of[insats]}'"))
             else:
-                pack.organisation_of[insats] = org.id
+                organisation_of[insats] = org.id
+    return organisations, organisation_of
