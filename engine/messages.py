@@ -133,16 +133,23 @@ _YAML_PROBLEMS: tuple[tuple[str, str], ...] = (
     ("found unexpected ':'", "ett kolon (:) står där det inte får stå"),
     ("special characters are not allowed", "filen innehåller ett otillåtet kontrolltecken"),
     ("unacceptable character", "filen innehåller ett otillåtet kontrolltecken"),
+    ("expected <document start>", "text efter filens slut: en rad utan indrag som inte är en nyckel (namn: värde)"),
+    ("expected <document end>", "filen innehåller mer än ett dokument (---)"),
+    ("expected alphabetic or numeric character", "ett alias eller ankare (* eller &) saknar namn"),
+    ("expected a comment or a line break", "text efter ett värde på samma rad"),
+    ("found duplicate anchor", "samma ankare (&namn) används två gånger"),
+    ("found unexpected document", "filen innehåller mer än ett dokument (---)"),
 )
 
 
 def yaml_problem(problem: str | None) -> str:
-    """PyYAML's English problem text as Swedish ('YAML-fel: …'); unknown ones are kept in brackets."""
+    """PyYAML's English problem text as Swedish ('YAML-fel: …'); an unknown one as a plain Swedish line."""
     text = (problem or "").strip()
     for english_text, sv in _YAML_PROBLEMS:
         if english_text in text:
             return f"YAML-fel: {sv}"
-    return f"YAML-fel: filen går inte att läsa som YAML ({text})" if text else "YAML-fel"
+    # libyaml's own wording is English and names its grammar; a person gets the line and this
+    return "YAML-fel: filen går inte att läsa som YAML på den här raden"
 
 
 def _quote(value: Any) -> str:

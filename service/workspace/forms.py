@@ -84,7 +84,7 @@ def rules_of(text: str) -> list[Item]:
 def passage_of(text: str) -> str | None:
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: an impossible date ('2024-13-01')
         return None
     return data.get("passage") if isinstance(data, dict) else None
 
