@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,15 @@ from engine.sources import check_quotes, normalize, quote_found
 ROOT = Path(__file__).parent.parent
 SEEDS = (ROOT.parent / "shared" / "seeds").resolve()
 TODAY = dt.date(2026, 11, 24)
+IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+# The source texts live beside the repository only where this project's CI puts them. In a fresh
+# clone without them the source check is not run, and says so; in CI (CI=true) it always runs,
+# and a missing folder fails it.
+needs_seeds = pytest.mark.skipif(
+    not IN_CI and not SEEDS.is_dir(),
+    reason=f"Källkontrollen kördes inte: källtexterna finns inte i {SEEDS} (de finns bara i projektets CI). "
+           "I CI (CI=true) underkänns testet om mappen saknas.",
+)
 
 
 def _cli(*args) -> subprocess.CompletedProcess:
@@ -41,11 +51,13 @@ def _recs(decision):
 
 
 # --------------------------------------------------------------------------- check --sources
+@needs_seeds
 def test_seeds_are_where_ci_keeps_them():
     assert (SEEDS / "000_79dce8e83c3f4b07.txt").is_file(), SEEDS
     assert (SEEDS / "003_aace6f42f7eab6db.txt").is_file(), SEEDS
 
 
+@needs_seeds
 def test_check_sources_with_the_seeds_exits_0():
     out = _cli("check", "--sources", str(SEEDS))
     assert out.returncode == 0, out.stdout + out.stderr
@@ -55,6 +67,7 @@ def test_check_sources_with_the_seeds_exits_0():
     assert result.checked >= 60 and result.problems == []
 
 
+@needs_seeds
 def test_a_quote_changed_by_one_word_fails_with_file_and_line(tmp_path):
     pack = tmp_path / "pack"
     shutil.copytree(DEFAULT_PACK, pack)
