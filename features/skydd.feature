@@ -6,8 +6,9 @@ Egenskap: Barnets skydd mot våld och omsorgssvikt går först
   inom bland annat hälso- och sjukvård, skola och socialtjänst ska genast anmäla till
   socialtjänsten om de misstänker att ett barn far illa (anmälningsskyldighet); andra kan och bör
   anmäla. Därför visas ett kritiskt meddelande före allt annat stöd. Socialtjänstlagen (2001:453)
-  gällde till och med 30 juni 2025; från 1 juli 2025 gäller socialtjänstlagen (2025:400), där
-  kapitel och paragraf för anmälningsskyldigheten ännu ska verifieras.
+  gällde till och med 30 juni 2025; från 1 juli 2025 gäller socialtjänstlagen (2025:400). Att
+  kapitel och paragraf ännu inte är kontrollerade är en anteckning till redaktörerna i
+  regelpaketet och visas inte för personalen.
 
   @strategi-avsnitt-2 @socialtjanstlagen
   Scenariomall: Tecken på våld eller omsorgssvikt vid <ålder> månader i <kommun>
@@ -60,7 +61,7 @@ Egenskap: Barnets skydd mot våld och omsorgssvikt går först
       | 2025-03-01 | socialtjänstlagen (2001:453) 14 kap. 1 §     |
       | 2025-06-30 | socialtjänstlagen (2001:453)                 |
       | 2025-07-01 | socialtjänstlagen (2025:400)                 |
-      | 2026-11-24 | socialtjänstlagen (2025:400) – paragrafen ska verifieras |
+      | 2026-11-24 | socialtjänstlagen (2025:400):                |
 
   @strategi-avsnitt-2 @socialtjanstlagen
   Scenario: Anmälningsskyldigheten är lag och gäller också efter strategins slut
