@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from .models import Decision
 
 # the body is assembled in this order; a new field of Decision must be added below
-_FIELDS = ("level", "recommendations", "notices", "ruleset")
+_FIELDS = ("level", "recommendations", "notices", "ruleset", "programs_in_lan")
 if tuple(Decision.model_fields) != _FIELDS:
     raise RuntimeError(f"engine/answer_json.py assembles {_FIELDS}; Decision has {tuple(Decision.model_fields)}")
 
@@ -43,5 +43,6 @@ def decision_json(decision: Decision) -> bytes:
         b',"recommendations":[', b",".join([_fragment(r) for r in decision.recommendations]),
         b'],"notices":[', b",".join([_fragment(n) for n in decision.notices]),
         b'],"ruleset":', _fragment(decision.ruleset),
-        b"}",
+        b',"programs_in_lan":[', b",".join([_fragment(p) for p in decision.programs_in_lan]),
+        b"]}",
     ))

@@ -23,11 +23,14 @@ from .loader import Pack
 from .models import (
     SEVERITY_RANK,
     Availability,
+    AvailabilityBasis,
     AvailabilityEntry,
     Decision,
     Level,
     Notice,
     NormalizedFamily,
+    PresentAs,
+    ProgramInLan,
     Reason,
     Recommendation,
     Rule,
@@ -74,6 +77,8 @@ class _AnswerParts:
     notices: dict[str, Notice] = field(default_factory=dict)  # rule id -> its notice
     reasons: dict[tuple[str, tuple[str, ...]], Reason] = field(default_factory=dict)
     recommendations: dict[tuple, Recommendation] = field(default_factory=dict)
+    programs: dict[tuple, ProgramInLan] = field(default_factory=dict)
+    need_notices: dict[tuple, Notice] = field(default_factory=dict)
 
     @classmethod
     def of(cls, pack: Pack) -> _AnswerParts:
@@ -131,6 +136,9 @@ class _AnswerParts:
         insats = pack.insatser[insats_id]
         # källa when at least one recommending rule rests on its cited passage
         rule_status = Status.kalla if any(r.status == Status.kalla for r in recommending) else Status.antagande
+        basis_reason = None
+        if rule_status == Status.antagande:
+            basis_reason = " ".join(dict.fromkeys(a.strip() for r in ordered for a in r.assumptions if a.strip()))
         return Recommendation(
             insats_id=insats_id,
             name=insats.name,
@@ -152,7 +160,46 @@ class _AnswerParts:
             format=insats.format,
             provider=insats.provider,
             status=insats.status if rule_status == Status.kalla else rule_status,
+            rule_basis=rule_status,
+            rule_basis_reason=basis_reason,
         )
+
+    def program(self, insats_id: str, rule: Rule, day: dt.date) -> ProgramInLan:
+        """A programme used in the län, with the kommuner where a source or the kommun says it runs."""
+        key = (insats_id, rule.id, day)
+        prog = self.programs.get(key)
+        if prog is None:
+            pack = self.pack
+            insats = pack.insatser[insats_id]
+            known = (AvailabilityBasis.kalla, AvailabilityBasis.kommunens_uppgift)
+            kommuner = [pack.kommuner[code].name for (code, ins), entry in pack.availability.items()
+                        if ins == insats_id and code in pack.kommuner and entry.basis in known
+                        and entry.status_on(day) == Availability.finns]
+            prog = ProgramInLan(insats_id=insats_id, name=insats.name, rule_id=rule.id,
+                                description=insats.description, format=insats.format, provider=insats.provider,
+                                kommuner=sorted(kommuner), source=_source(pack, rule.source), status=rule.status)
+            if len(self.programs) < MEMO_SIZE:
+                self.programs[key] = prog
+        return prog
+
+    def need_notice(self, code: str, family: NormalizedFamily) -> Notice:
+        """The notice for a need of the family that no matched rule answers: never silent."""
+        key = (code, family.expecting, family.age_months if not family.expecting else None)
+        notice = self.need_notices.get(key)
+        if notice is None:
+            need = self.pack.needs.get(code)
+            label = need.label if need is not None else code
+            if family.expecting:
+                text = (f"Behovet ”{label}” leder inte till någon insats före barnets födelse i regelpaketet. "
+                        "Ta upp det med barnmorskan på mödrahälsovården (MVC) eller med socialtjänsten i "
+                        "kommunen, som kan berätta vilket stöd som finns.")
+            else:
+                text = (f"Behovet ”{label}” leder inte till någon insats i regelpaketet för ett barn i den här "
+                        "åldern. Ta upp det med socialtjänsten i kommunen, som kan berätta vilket stöd som finns.")
+            notice = Notice(severity=Severity.info, text=text, need=code)
+            if len(self.need_notices) < MEMO_SIZE:
+                self.need_notices[key] = notice
+        return notice
 
 
 def validity_notice(pack: Pack, day: dt.date) -> Notice | None:
@@ -202,18 +249,43 @@ def build_decision(pack: Pack, family: NormalizedFamily, matched: Iterable[str])
     parts = _AnswerParts.of(pack)
     rules = pack.rules_in_order(matched)  # pack order, whatever the engine's order
     by_insats: dict[str, list[Rule]] = {}
+    programs: dict[str, Rule] = {}
     notices: list[Notice] = []
+    answered: set[str] = set()  # the family's needs that a recommendation or a notice answers
     for rule in rules:
         if rule.notice is not None:
             notices.append(parts.notice(rule))
+            answered.update(parts.triggered_by(rule, family.needs))
+        if rule.present_as is PresentAs.program_i_lanet:
+            for insats_id in rule.recommend:
+                programs.setdefault(insats_id, rule)
+            continue
         for insats_id in rule.recommend:
             by_insats.setdefault(insats_id, []).append(rule)
     recs = [parts.recommendation(family, insats_id, recommending) for insats_id, recommending in by_insats.items()]
     order = {r.id: i for i, r in enumerate(rules)}
     recs.sort(key=lambda r: (r.level.rank, order[r.rule_id]))
+    if family.needs:
+        for rec in recs:
+            answered.update(rec.triggered_by)
+        if len(answered) < len(family.needs):  # a need no rule answers gets a notice naming it
+            order_of = _need_order(pack)
+            for code in sorted(family.needs - answered, key=lambda c: order_of.get(c, len(order_of))):
+                notices.append(parts.need_notice(code, family))
     warning = validity_notice(pack, family.date)
     if warning is not None:
         notices.append(warning)
     notices.sort(key=lambda n: SEVERITY_RANK[n.severity])
     level = max((r.level for r in recs), key=lambda lv: lv.rank, default=Level.universell)
-    return Decision(level=level, recommendations=recs, notices=notices, ruleset=parts.ruleset)
+    in_lan = [parts.program(insats_id, rule, family.date) for insats_id, rule in programs.items()
+              if insats_id not in by_insats]
+    return Decision(level=level, recommendations=recs, notices=notices, ruleset=parts.ruleset,
+                    programs_in_lan=in_lan)
+
+
+def _need_order(pack: Pack) -> dict[str, int]:
+    """The pack's need codes by position (unknown codes last), remembered per pack."""
+    order = pack.__dict__.get("_need_order")
+    if order is None or len(order) != len(pack.needs):
+        order = pack.__dict__["_need_order"] = {code: i for i, code in enumerate(pack.needs)}
+    return order

@@ -77,7 +77,7 @@ from enum import Enum
 from .coverage import AGE_BANDS, AgeBand
 from .decision import build_decision
 from .loader import Pack
-from .models import MAX_AGE_MONTHS, Level, NormalizedFamily, Rule
+from .models import MAX_AGE_MONTHS, Level, NormalizedFamily, PresentAs, Rule
 from .population import Population, load_population
 from .reference import ReferenceEvaluator, rule_matches
 
@@ -291,6 +291,12 @@ def _diff(old_items: dict, new_items: dict, old_notices: Counter, new_notices: C
     return tuple(out)
 
 
+def _recommended(rule: Rule) -> list[str]:
+    """The insatser a rule recommends to the family: none for a rule that shows programmes used in
+    the län (they are not recommendations, and the compared answer leaves them out)."""
+    return rule.recommend if rule.present_as is PresentAs.rekommendation else []
+
+
 def _rule_levels(pack: Pack) -> dict[str, Level]:
     return {r.id: r.level for r in pack.rules}
 
@@ -356,7 +362,7 @@ def _availability_table(pack: Pack, kommuner: Iterable[str], insatser: set[str],
     chosen: list[str] = []
     covered: set[str] = set()
     for rule in pack.rules:
-        wanted = (set(rule.recommend) & insatser) - covered
+        wanted = (set(_recommended(rule)) & insatser) - covered
         if wanted:
             chosen.append(rule.id)
             covered |= wanted
@@ -423,7 +429,7 @@ def compute_impact(old: Pack, new: Pack, day: dt.date, progress: Callable[[float
     changed_ids = set(diff.added) | set(diff.removed) | set(diff.changed)
     changed_versions = [r for rid in changed_ids for r in (old_rules.get(rid), new_rules.get(rid))
                         if r is not None and r.valid_on(day)]
-    touched = {i for r in changed_versions for i in r.recommend}
+    touched = {i for r in changed_versions for i in _recommended(r)}
     avail_candidates = {i for _k, i in diff.availability}
 
     probe = touched | avail_candidates
@@ -437,7 +443,7 @@ def compute_impact(old: Pack, new: Pack, day: dt.date, progress: Callable[[float
     notice_ids = {r.id for r in changed_versions if r.notice is not None}
 
     def relevant(pack: Pack) -> list[Rule]:
-        return [r for r in pack.rules if r.valid_on(day) and (touched.intersection(r.recommend) or r.id in notice_ids)]
+        return [r for r in pack.rules if r.valid_on(day) and (touched.intersection(_recommended(r)) or r.id in notice_ids)]
 
     rel_old, rel_new = relevant(old), relevant(new)
     rel_all = rel_old + rel_new
@@ -493,7 +499,7 @@ def compute_impact(old: Pack, new: Pack, day: dt.date, progress: Callable[[float
                 self.key_masks[key] = self.key_masks.get(key, 0) | (1 << j)
             self.kommuner = frozenset(getattr(rule.when, "kommuner", None) or ())
             self.edges = sorted(_age_edges(rule))
-            self.recs = tuple(i for i in rule.recommend if i in touched)
+            self.recs = tuple(i for i in _recommended(rule) if i in touched)
             self.rank = rule.level.rank
             self.notice = ((_value(rule.notice.severity), rule.notice.text, levels[rule.id])
                            if rule.notice is not None else None)

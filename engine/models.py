@@ -189,6 +189,14 @@ class Condition(_Strict):
     kommuner: list[str] = Field(default_factory=list)
 
 
+class PresentAs(str, Enum):
+    """How a rule's insatser reach the answer: as recommendations to the family, or as programmes
+    used in the län (a survey lists them; no passage recommends them to each family)."""
+
+    rekommendation = "rekommendation"
+    program_i_lanet = "program_i_lanet"
+
+
 class NoticeTemplate(_Strict):
     severity: Severity
     text: str = Field(min_length=1)
@@ -200,6 +208,10 @@ class Rule(_Provenance):
     when: Condition = Field(default_factory=Condition)
     recommend: list[Id] = Field(default_factory=list)
     notice: NoticeTemplate | None = None
+    present_as: PresentAs = Field(
+        default=PresentAs.rekommendation,
+        description="rekommendation: insatserna rekommenderas familjen; program_i_lanet: de visas som "
+                    "program som används i länet, inte som rekommendationer")
     rationale: str = Field(min_length=1)
     source: SourceRef
     valid_from: dt.date | None = None
@@ -209,6 +221,8 @@ class Rule(_Provenance):
     def _shape(self) -> Rule:
         if not self.recommend and self.notice is None:
             raise ValueError("regeln rekommenderar ingen insats och ger inget meddelande")
+        if self.present_as == PresentAs.program_i_lanet and (not self.recommend or self.notice is not None):
+            raise ValueError("present_as: program_i_lanet kräver insatser under recommend och inget meddelande")
         if self.valid_from and self.valid_to and self.valid_from > self.valid_to:
             raise ValueError("valid_from ligger efter valid_to")
         return self
@@ -379,12 +393,36 @@ class Recommendation(_Answer):
     format: str | None = None
     provider: str | None = None
     status: Status
+    rule_basis: Status = Field(
+        default=Status.kalla,
+        description="källa: en regel som rekommenderar insatsen vilar på ett citerat ställe som säger det; "
+                    "antagande: alla rekommenderande regler är regionens egen bedömning")
+    rule_basis_reason: str | None = Field(
+        default=None, description="Varför det är ett antagande (reglernas motivering under assumptions)")
 
 
 class Notice(_Answer):
     severity: Severity
     text: str
     rule_id: str | None = None
+    need: str | None = Field(default=None, description="Behovskoden meddelandet gäller, när det gäller ett behov")
+
+
+class ProgramInLan(_Answer):
+    """A programme used in the län (the county's survey of programmes): shown apart, never as a
+    recommendation to the family."""
+
+    insats_id: str
+    name: str
+    rule_id: str
+    description: str | None = None
+    format: str | None = None
+    provider: str | None = None
+    kommuner: list[str] = Field(
+        default_factory=list,
+        description="Kommuner där programmet enligt en källa eller kommunens uppgift ges; tom: inte känt")
+    source: SourceOut
+    status: Status
 
 
 class RulesetInfo(_Answer):
@@ -397,6 +435,8 @@ class Decision(_Answer):
     recommendations: list[Recommendation]
     notices: list[Notice]
     ruleset: RulesetInfo
+    programs_in_lan: list[ProgramInLan] = Field(
+        default_factory=list, description="Program som används i länet för barnets ålder (inte rekommendationer)")
 
 
 _SSN_RE = re.compile(r"(?<!\d)(?:\d{2})?(\d{2})(\d{2})(\d{2})\d{4}(?!\d)")
