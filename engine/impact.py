@@ -45,250 +45,48 @@ it) `build_decision`, and evaluates each class of equivalent profiles once:
 `brute_force_changes` evaluates every profile with the full decision; tests compare the two
 over whole spaces (tests/test_impact.py).
 
-**Summary.** Changed profiles are returned as `ProfileGroup`s (one kommun, one need set, a run of
-consecutive age months inside one åldersband, the same changes), summarised in `ImpactCell`s by
-kommun × åldersband (engine/coverage.AGE_BANDS) × nivå, where a change's nivå is the insats'
-level after the change (before it, for `borttagen`) or, for a notice, its rule's level. A
-profile with changes on two levels counts in both cells; totals count it once.
-
-**CSV** (`impact_csv`): `per="profiler"` (default) has one row per changed profile group and
-change: every changed profile is on exactly one group, and a group is a run of age months, so
-`profiler` says how many profiles the row stands for. `per="celler"` has one row per summary
-cell, with the weighted number of children where the pack holds population figures.
-
-**Weighting** (engine/population.py, optional `befolkning.yaml`): for a cell, `barn` is the
-number of children in the kommun at the ages where some profile of the cell changes (children
-who get a new answer if they have the need in question: an upper bound, as the pack has no
-figures on how many children have each need), and `barn_utan_behov` the children at ages where
-the answer without any need changes (every child of that age in the kommun).
+The result model is engine/impact_model.py, the profile space engine/profiles.py, the summary
+and its CSV and JSON forms engine/impact_report.py.
 """
 from __future__ import annotations
 
 import bisect
-import csv
 import datetime as dt
-import io
-import itertools
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from enum import Enum
+from collections.abc import Callable, Iterable
 
 from .coverage import AGE_BANDS, AgeBand
 from .decision import build_decision
+from .impact_model import (  # noqa: F401 - re-exported: callers import the result model from here
+    _KIND_LABELS,
+    _KIND_ORDER,
+    Change,
+    ChangeKind,
+    Impact,
+    ImpactCell,
+    ProfileGroup,
+    RuleDiff,
+    _avail_text,
+    _diff,
+    _value,
+)
+from .impact_report import (  # noqa: F401 - re-exported
+    CELL_HEADER,
+    PROFILE_HEADER,
+    _population,
+    _summarise,
+    describe_group,
+    impact_csv,
+    impact_summary,
+)
 from .loader import Pack
 from .models import MAX_AGE_MONTHS, Level, NormalizedFamily, PresentAs, Rule
-from .population import Population, load_population
+from .profiles import AGES, Profile, ProfileSpace, family_of, need_sets, profile_space  # noqa: F401 - re-exported
 from .reference import ReferenceEvaluator, rule_matches
 
-AGES: tuple[int, ...] = tuple(range(MAX_AGE_MONTHS + 1))
 # fields of a rule that no answer field compared here depends on
 _TEXT_FIELDS = {"id", "rationale", "source", "status", "assumptions"}
 DEFAULT_EXAMPLES = 5
-
-Profile = tuple[str, "int | None", tuple[str, ...]]  # (kommunkod, age in months or None = expecting, needs)
-
-
-class ChangeKind(str, Enum):
-    tillagd = "tillagd"
-    borttagen = "borttagen"
-    niva = "nivå"
-    tillganglighet = "tillgänglighet"
-    meddelande = "meddelande"
-
-    @property
-    def label(self) -> str:
-        return _KIND_LABELS[self]
-
-
-_KIND_LABELS = {
-    ChangeKind.tillagd: "Insats tillagd",
-    ChangeKind.borttagen: "Insats borttagen",
-    ChangeKind.niva: "Nivå ändrad",
-    ChangeKind.tillganglighet: "Tillgänglighet ändrad",
-    ChangeKind.meddelande: "Meddelande ändrat",
-}
-_KIND_ORDER = {k: i for i, k in enumerate(ChangeKind)}
-
-
-@dataclass(frozen=True)
-class Change:
-    kind: ChangeKind
-    insats: str | None  # None for a notice
-    level: Level  # the nivå the change is summarised under
-    before: str | None
-    after: str | None
-
-    def describe(self) -> str:
-        """Swedish, one line."""
-        what = self.insats or "meddelande"
-        if self.kind == ChangeKind.tillagd:
-            return f"{what}: tillagd ({self.after})"
-        if self.kind == ChangeKind.borttagen:
-            return f"{what}: borttagen (var {self.before})"
-        if self.kind == ChangeKind.meddelande:
-            return f"meddelande {'tillagt' if self.after else 'borttaget'}: {self.after or self.before}"
-        return f"{what}: {self.kind.value} {self.before} → {self.after}"
-
-
-@dataclass(frozen=True)
-class ProfileGroup:
-    """Changed profiles of one kommun and need set, at consecutive ages in one åldersband."""
-
-    kommun: str
-    band: str  # AgeBand.key
-    age_min: int | None  # None: expecting
-    age_max: int | None
-    needs: tuple[str, ...]
-    changes: tuple[Change, ...]
-
-    @property
-    def expecting(self) -> bool:
-        return self.age_min is None
-
-    @property
-    def profiles(self) -> int:
-        return 1 if self.age_min is None else self.age_max - self.age_min + 1
-
-    def ages(self) -> Iterator[int | None]:
-        if self.age_min is None:
-            yield None
-        else:
-            yield from range(self.age_min, self.age_max + 1)
-
-
-@dataclass
-class ImpactCell:
-    kommun: str
-    band: str
-    level: Level
-    profiles: int = 0  # changed profiles with a change on this level
-    profiles_in_band: int = 0  # every profile of the kommun and band
-    kinds: dict[ChangeKind, int] = field(default_factory=dict)  # profiles with a change of the kind
-    insatser: list[str] = field(default_factory=list)
-    examples: list[ProfileGroup] = field(default_factory=list)
-    children: float | None = None
-    children_without_need: float | None = None
-    _months: set = field(default_factory=set, repr=False)
-    _months_no_need: set = field(default_factory=set, repr=False)
-
-
-@dataclass
-class RuleDiff:
-    added: list[str]
-    removed: list[str]
-    changed: list[str]  # in anything an answer depends on
-    text_only: list[str]  # only texts or provenance changed
-    availability: list[tuple[str, str]]  # (kommun, insats) whose availability entry changed
-
-
-@dataclass
-class Impact:
-    old_version: str
-    new_version: str
-    day: dt.date
-    kommuner: dict[str, str]  # code -> name, new pack order
-    total_profiles: int
-    changed_profiles: int
-    groups: list[ProfileGroup]
-    cells: dict[tuple[str, str, Level], ImpactCell]
-    kinds: dict[ChangeKind, int]  # changed profiles with a change of the kind
-    by_insats: dict[str, int]  # changed profiles with a change concerning the insats
-    diff: RuleDiff
-    general_notices: tuple[tuple[str, ...], tuple[str, ...]]  # (before, after) when they differ, else ((), ())
-    added_kommuner: list[str]
-    removed_kommuner: list[str]
-    added_needs: list[str]
-    removed_needs: list[str]
-    population: Population | None
-    children: float | None  # children at ages (per kommun) where some profile changes
-    children_without_need: float | None
-    evaluated: int  # profile classes examined: kommun class × age interval × need-set class
-
-    @property
-    def bands(self) -> tuple[AgeBand, ...]:
-        return AGE_BANDS
-
-    def cell_list(self) -> list[ImpactCell]:
-        order = {c: i for i, c in enumerate(self.kommuner)}
-        bands = {b.key: i for i, b in enumerate(AGE_BANDS)}
-        return sorted(self.cells.values(), key=lambda c: (order.get(c.kommun, 1 << 30), bands[c.band], c.level.rank))
-
-    def profile_changes(self) -> Iterator[tuple[Profile, tuple[Change, ...]]]:
-        """Every changed profile with its changes (expands the groups)."""
-        for g in self.groups:
-            for age in g.ages():
-                yield (g.kommun, age, g.needs), g.changes
-
-
-# --------------------------------------------------------------------------- the space
-@dataclass(frozen=True)
-class ProfileSpace:
-    kommuner: tuple[str, ...]
-    ages: tuple[int | None, ...]  # None: expecting
-    need_sets: tuple[tuple[str, ...], ...]
-
-    def __len__(self) -> int:
-        return len(self.kommuner) * len(self.ages) * len(self.need_sets)
-
-    def __iter__(self) -> Iterator[Profile]:
-        for k in self.kommuner:
-            for age in self.ages:
-                for needs in self.need_sets:
-                    yield k, age, needs
-
-
-def need_sets(codes: Iterable[str]) -> tuple[tuple[str, ...], ...]:
-    codes = list(codes)
-    return ((), *((c,) for c in codes), *itertools.combinations(codes, 2))
-
-
-def profile_space(pack: Pack) -> ProfileSpace:
-    """Every kommun × (every age month 0–216, and expecting) × (no need, each need, each pair)."""
-    return ProfileSpace(tuple(pack.kommuner), (*AGES, None), need_sets(pack.needs))
-
-
-def family_of(profile: Profile, day: dt.date) -> NormalizedFamily:
-    kommun, age, needs = profile
-    return NormalizedFamily.model_construct(kommun=kommun, age_months=age, expecting=age is None,
-                                            needs=frozenset(needs), date=day)
-
-
-# --------------------------------------------------------------------------- answer parts
-def _value(x):
-    return getattr(x, "value", x)
-
-
-def _avail_text(availability: str, basis: str | None) -> str:
-    return f"{availability} ({basis})" if basis else availability
-
-
-def _diff(old_items: dict, new_items: dict, old_notices: Counter, new_notices: Counter) -> tuple[Change, ...]:
-    """The changes between two answer parts. items: insats -> (Level, availability, basis);
-    notices: Counter of (severity, text, Level)."""
-    out: list[Change] = []
-    for insats in old_items.keys() | new_items.keys():
-        o = old_items.get(insats)
-        n = new_items.get(insats)
-        if o == n:
-            continue
-        if o is None:
-            out.append(Change(ChangeKind.tillagd, insats, n[0], None, f"{n[0].value}, {_avail_text(n[1], n[2])}"))
-        elif n is None:
-            out.append(Change(ChangeKind.borttagen, insats, o[0], f"{o[0].value}, {_avail_text(o[1], o[2])}", None))
-        else:
-            if o[0] != n[0]:
-                out.append(Change(ChangeKind.niva, insats, n[0], o[0].value, n[0].value))
-            if o[1:] != n[1:]:
-                out.append(Change(ChangeKind.tillganglighet, insats, n[0], _avail_text(o[1], o[2]),
-                                  _avail_text(n[1], n[2])))
-    if old_notices != new_notices:
-        for sev, text, level in old_notices - new_notices:
-            out.append(Change(ChangeKind.meddelande, None, level, f"{sev}: {text}", None))
-        for sev, text, level in new_notices - old_notices:
-            out.append(Change(ChangeKind.meddelande, None, level, None, f"{sev}: {text}"))
-    out.sort(key=lambda c: (_KIND_ORDER[c.kind], c.insats or "", c.before or "", c.after or ""))
-    return tuple(out)
 
 
 def _recommended(rule: Rule) -> list[str]:
@@ -657,166 +455,3 @@ def compute_impact(old: Pack, new: Pack, day: dt.date, progress: Callable[[float
     _summarise(impact, space, examples)
     report(1.0)
     return impact
-
-
-def _population(pack: Pack) -> Population | None:
-    if pack.directory is None or not pack.directory.is_dir():
-        return None
-    return load_population(pack)
-
-
-def _summarise(impact: Impact, space: ProfileSpace, examples: int) -> None:
-    band_sizes = {b.key: (1 if b.expecting else b.max - b.min + 1) * len(space.need_sets) for b in AGE_BANDS}
-    kinds: Counter = Counter()
-    by_insats: Counter = Counter()
-    changed_months: dict[str, set] = {}
-    changed_no_need: dict[str, set] = {}
-    for g in impact.groups:
-        n = g.profiles
-        impact.changed_profiles += n
-        for kind in {c.kind for c in g.changes}:
-            kinds[kind] += n
-        for insats in {c.insats for c in g.changes if c.insats}:
-            by_insats[insats] += n
-        ages = set(g.ages())
-        changed_months.setdefault(g.kommun, set()).update(ages)
-        if not g.needs:
-            changed_no_need.setdefault(g.kommun, set()).update(ages)
-        for level in {c.level for c in g.changes}:
-            key = (g.kommun, g.band, level)
-            cell = impact.cells.get(key)
-            if cell is None:
-                cell = impact.cells[key] = ImpactCell(g.kommun, g.band, level, profiles_in_band=band_sizes[g.band])
-            cell.profiles += n
-            at_level = [c for c in g.changes if c.level == level]
-            for kind in {c.kind for c in at_level}:
-                cell.kinds[kind] = cell.kinds.get(kind, 0) + n
-            for insats in (c.insats for c in at_level if c.insats):
-                if insats not in cell.insatser:
-                    cell.insatser.append(insats)
-            cell._months.update(ages)
-            if not g.needs:
-                cell._months_no_need.update(ages)
-            _offer_example(cell, g, examples)
-    impact.kinds = {k: kinds[k] for k in ChangeKind if kinds[k]}
-    impact.by_insats = dict(by_insats.most_common())
-    pop = impact.population
-    if pop is not None:
-        impact.children = round(sum(_children(pop, k, m) for k, ms in changed_months.items() for m in ms), 1)
-        impact.children_without_need = round(
-            sum(_children(pop, k, m) for k, ms in changed_no_need.items() for m in ms), 1)
-        for cell in impact.cells.values():
-            cell.children = round(sum(_children(pop, cell.kommun, m) for m in cell._months), 1)
-            cell.children_without_need = round(sum(_children(pop, cell.kommun, m) for m in cell._months_no_need), 1)
-
-
-def _children(pop: Population, kommun: str, months: int | None) -> float:
-    value = pop.expecting_count(kommun) if months is None else pop.per_month(kommun, months)
-    return value or 0.0
-
-
-def _example_rank(g: ProfileGroup) -> tuple:
-    return (len(g.needs), -1 if g.age_min is None else g.age_min, g.needs)
-
-
-def _offer_example(cell: ImpactCell, g: ProfileGroup, limit: int) -> None:
-    """Keep the `limit` simplest examples: fewest needs first, then youngest."""
-    if limit <= 0:
-        return
-    ex = cell.examples
-    if len(ex) < limit:
-        ex.append(g)
-    elif _example_rank(g) < _example_rank(ex[-1]):
-        ex[-1] = g
-    else:
-        return
-    ex.sort(key=_example_rank)
-
-
-# --------------------------------------------------------------------------- CSV
-PROFILE_HEADER = ["kommun", "kommunkod", "aldersband", "alder_fran_manader", "alder_till_manader", "behov",
-                  "niva", "andring", "insats", "fore", "efter", "profiler"]
-CELL_HEADER = ["kommun", "kommunkod", "aldersband", "niva", "profiler", "profiler_i_aldersbandet",
-               "tillagd", "borttagen", "niva_andrad", "tillganglighet", "meddelande", "insatser",
-               "barn", "barn_utan_behov", "exempel"]
-
-
-def _band_label(key: str) -> str:
-    return next(b.label for b in AGE_BANDS if b.key == key)
-
-
-def impact_csv(impact: Impact, per: str = "profiler") -> str:
-    """CSV (comma, UTF-8, Swedish header). per="profiler": one row per changed profile group
-    and change (`profiler` = profiles the row stands for: one kommun, one need set, the age
-    months alder_fran..alder_till, both empty for expecting). per="celler": one row per kommun ×
-    åldersband × nivå cell (`barn` empty without population figures)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    if per == "profiler":
-        writer.writerow(PROFILE_HEADER)
-        for g in impact.groups:
-            for c in g.changes:
-                writer.writerow([
-                    impact.kommuner.get(g.kommun, g.kommun), g.kommun, _band_label(g.band),
-                    "" if g.age_min is None else g.age_min, "" if g.age_max is None else g.age_max,
-                    ";".join(g.needs), c.level.value, c.kind.value, c.insats or "", c.before or "",
-                    c.after or "", g.profiles,
-                ])
-    elif per == "celler":
-        writer.writerow(CELL_HEADER)
-        for cell in impact.cell_list():
-            writer.writerow([
-                impact.kommuner.get(cell.kommun, cell.kommun), cell.kommun, _band_label(cell.band),
-                cell.level.value, cell.profiles, cell.profiles_in_band,
-                *(cell.kinds.get(k, 0) for k in ChangeKind), ";".join(cell.insatser),
-                "" if cell.children is None else cell.children,
-                "" if cell.children_without_need is None else cell.children_without_need,
-                " | ".join(describe_group(impact, g) for g in cell.examples),
-            ])
-    else:
-        raise ValueError(f"okänt val per={per!r}: ange 'profiler' eller 'celler'")
-    return buf.getvalue()
-
-
-def describe_group(impact: Impact, g: ProfileGroup) -> str:
-    """Swedish, one line: 'Nora, 36–47 mån, behov: overvikt_fetma: abc: tillagd (…)'."""
-    if g.age_min is None:
-        age = "väntar barn"
-    elif g.age_min == g.age_max:
-        age = f"{g.age_min} mån"
-    else:
-        age = f"{g.age_min}–{g.age_max} mån"
-    needs = "behov: " + ", ".join(g.needs) if g.needs else "inget behov"
-    changes = "; ".join(c.describe() for c in g.changes)
-    return f"{impact.kommuner.get(g.kommun, g.kommun)}, {age}, {needs}: {changes}"
-
-
-# --------------------------------------------------------------------------- JSON
-def impact_summary(impact: Impact) -> dict:
-    """A JSON-ready summary (no per-profile rows): totals, the pack diff and every cell with its
-    examples, for pages and for keeping beside a draft."""
-    return {
-        "old_version": impact.old_version,
-        "new_version": impact.new_version,
-        "day": impact.day.isoformat(),
-        "total_profiles": impact.total_profiles,
-        "changed_profiles": impact.changed_profiles,
-        "kinds": {k.value: n for k, n in impact.kinds.items()},
-        "by_insats": impact.by_insats,
-        "rules": {"added": impact.diff.added, "removed": impact.diff.removed, "changed": impact.diff.changed,
-                  "text_only": impact.diff.text_only},
-        "availability_changed": [list(pair) for pair in impact.diff.availability],
-        "general_notices": {"before": list(impact.general_notices[0]), "after": list(impact.general_notices[1])},
-        "kommuner": {"added": impact.added_kommuner, "removed": impact.removed_kommuner},
-        "needs": {"added": impact.added_needs, "removed": impact.removed_needs},
-        "population": impact.population.describe() if impact.population is not None else None,
-        "children": impact.children,
-        "children_without_need": impact.children_without_need,
-        "cells": [{
-            "kommun": c.kommun, "kommun_name": impact.kommuner.get(c.kommun, c.kommun), "band": c.band,
-            "band_label": _band_label(c.band), "level": c.level.value, "profiles": c.profiles,
-            "profiles_in_band": c.profiles_in_band, "kinds": {k.value: n for k, n in c.kinds.items()},
-            "insatser": c.insatser, "children": c.children, "children_without_need": c.children_without_need,
-            "examples": [describe_group(impact, g) for g in c.examples],
-        } for c in impact.cell_list()],
-    }
