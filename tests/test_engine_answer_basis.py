@@ -161,3 +161,17 @@ def test_the_api_carries_the_basis_and_the_programmes(monkeypatch):
     assert all(r["rule_basis"] in ("källa", "antagande") for r in body["recommendations"])
     assert all(r["rule_basis_reason"] for r in body["recommendations"] if r["rule_basis"] == "antagande")
     assert {p["insats_id"] for p in body["programs_in_lan"]} >= {"icdp", "triple-p"}
+
+
+def test_saving_a_programme_rule_in_the_workspace_form_keeps_present_as():
+    """The rule form has no field for present_as: saving it must not turn a programme used in the
+    län back into a recommendation."""
+    from service.workspace.forms import rule_from_form
+
+    original = {"id": "universell-icdp-0-18-ar", "level": "universell", "recommend": ["icdp"],
+                "present_as": "program_i_lanet", "rationale": "x", "source": {"document": "d", "section": "s"}}
+    form = {"id": ["universell-icdp-0-18-ar"], "level": ["universell"], "recommend": ["icdp"],
+            "rationale": ["ny text"], "source_document": ["d"], "source_section": ["s"]}
+    assert rule_from_form(form, original=original)["present_as"] == "program_i_lanet"
+    del original["present_as"]
+    assert "present_as" not in rule_from_form(form, original=original)

@@ -19,8 +19,9 @@ LEVELS = ("universell", "selektiv", "indikerad")
 SEVERITIES = ("info", "warning", "critical")
 SEVERITY_TEXT = {"info": "information", "warning": "varning", "critical": "kritiskt"}
 STATUSES = ("källa", "antagande")
-RULE_KEYS = ("id", "level", "when", "recommend", "notice", "rationale", "source", "valid_from",
+RULE_KEYS = ("id", "level", "when", "recommend", "notice", "present_as", "rationale", "source", "valid_from",
              "valid_to", "status", "assumptions")
+FORMLESS_KEYS = ("present_as",)  # kept from the rule as written: the form has no field for them
 WHEN_KEYS = ("age_months", "expecting", "needs_any", "needs_all", "kommuner")
 # the form field an error in a key's lines belongs to
 FIELD_OF_KEY = {"age_months": "alder", "expecting": "expecting", "needs_any": "needs_any",
@@ -335,6 +336,9 @@ def rule_from_form(form: dict[str, Any], kommun_names: dict[str, str] | None = N
     assumptions = assumption_lines(one("assumptions"))
     if assumptions or (isinstance(original, dict) and original.get("assumptions") == []):
         rule["assumptions"] = assumptions
+    for key in FORMLESS_KEYS:
+        if isinstance(original, dict) and key in original:
+            rule[key] = original[key]
     return _keep_explicit_defaults({k: rule[k] for k in RULE_KEYS if k in rule}, original)
 
 
