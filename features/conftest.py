@@ -425,6 +425,29 @@ def utlost_av(bedomning: Bedomning, insats: str, kod: str):
     assert kod in rec.triggered_by, f"insatsen '{insats}' rekommenderas på grund av {rec.triggered_by}"
 
 
+@then(steg('kommer ett meddelande om behovet "{kod:Q}" som nämner "{text:Q}"'))
+def meddelande_om_behovet(bedomning: Bedomning, motor: Engine, kod: str, text: str):
+    """A notice that names the need: the need led to no insats, and the answer says so."""
+    kod = need_code(motor.pack, kod)
+    about = [n for n in bedomning.svar().notices if n.need == kod]
+    assert about, f"inget meddelande om behovet '{kod}' (meddelanden: {[n.text[:60] for n in bedomning.svar().notices]})"
+    assert any(text in n.text for n in about), f"meddelandet om behovet '{kod}' nämner inte '{text}': {about[0].text}"
+
+
+@then(steg('visas programmet "{insats:Q}" bland programmen som används i länet'))
+def program_i_lanet(bedomning: Bedomning, motor: Engine, insats: str):
+    insats = insats_id(motor.pack, insats)
+    ids = [p.insats_id for p in bedomning.svar().programs_in_lan]
+    assert insats in ids, f"programmet '{insats}' visas inte bland programmen i länet ({', '.join(ids) or 'inga'})"
+
+
+@then(steg('vilar rekommendationen av insatsen "{insats:Q}" på regionens egen bedömning'))
+def vilar_pa_bedomning(bedomning: Bedomning, motor: Engine, insats: str):
+    rec = bedomning.insats(insats_id(motor.pack, insats))
+    assert rec.rule_basis.value == "antagande" and rec.rule_basis_reason, \
+        f"rekommendationen av '{rec.insats_id}' vilar på '{rec.rule_basis.value}'"
+
+
 @then(steg('kommer ett varningsmeddelande som nämner "{text:Q}"'))
 def varning_namner(bedomning: Bedomning, text: str):
     warnings = [n.text for n in bedomning.svar().notices if n.severity.value == "warning"]

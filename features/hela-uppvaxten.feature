@@ -87,3 +87,18 @@ Egenskap: Stöd under barnets hela uppväxt 0–18 år
     Och rekommenderas insatsen "foraldragrupp-mvc-bvc" på nivån "universell"
     Och rekommenderas inte insatsen "bvc"
     Och insatsen "mvc" finns i kommunen
+
+  @presentation-kartlaggning
+  Scenario: Programmen i länets kartläggning visas som program i länet, inte som rekommendationer
+    Presentationen listar dem under "Kartläggning – Vilka program används i länet" och sedan
+    "Arbetsgruppen analyserar resultat och kommer överens om program": de används i länet, men
+    ingen källa rekommenderar dem till varje familj. ABC 3–12 år står på bilden över insatserna.
+    Givet en familj i kommunen "Nora" med ett barn som är 4 år
+    När stödet bedöms
+    Så rekommenderas insatsen "abc" på nivån "universell"
+    Och rekommenderas inte insatsen "icdp"
+    Och rekommenderas inte insatsen "cope"
+    Och rekommenderas inte insatsen "triple-p"
+    Och visas programmet "icdp" bland programmen som används i länet
+    Och visas programmet "cope" bland programmen som används i länet
+    Och visas programmet "familjeverkstan" bland programmen som används i länet

@@ -59,3 +59,36 @@ Egenskap: Selektivt stöd till föräldrar i riskgrupper
     Och rekommenderas insatsen "biff" på nivån "selektiv"
     Och rekommenderas insatsen "barn-som-anhoriga" på nivån "selektiv"
     Och är högsta nivån "selektiv"
+
+  @strategi-avsnitt-1
+  Scenario: Blivande föräldrar med konflikter hemma når familjebehandling med öppen ingång
+    Strategin, avsnitt 1: "Fortsättningsvis används begreppet ”föräldrar” rakt igenom strategin och
+    avser blivande föräldrar, vårdnadshavare och andra viktiga vuxna." Att öppen ingång gäller också
+    före barnets födelse är regionens bedömning.
+    Givet en familj i kommunen "Nora" som väntar barn
+    Och behovet "konflikter_i_familjen"
+    När stödet bedöms
+    Så insatsen "familjebehandling-oppen" rekommenderas på grund av behovet "konflikter_i_familjen"
+    Och vilar rekommendationen av insatsen "familjebehandling-oppen" på regionens egen bedömning
+
+  @strategi-avsnitt-1
+  Scenariomall: Ett behov utan insats före barnets födelse tappas aldrig tyst (<behov>)
+    Givet en familj i kommunen "Örebro" som väntar barn
+    Och behovet "<behov>"
+    När stödet bedöms
+    Så rekommenderas inte insatsen "<insats>"
+    Och kommer ett meddelande om behovet "<behov>" som nämner "före barnets födelse"
+    Och kommer ett meddelande om behovet "<behov>" som nämner "socialtjänsten"
+
+    Exempel:
+      | behov                          | insats            |
+      | foraldrar_separerade_konflikt  | biff              |
+      | barn_som_anhorig               | barn-som-anhoriga |
+
+  @presentation-norra-lansdelen
+  Scenario: Riskfaktorer ger stöd som vilar på regionens egen bedömning
+    Givet en familj i kommunen "Kumla" med ett barn som är 14 år
+    Och behovet "oro_familjens_ekonomi"
+    När stödet bedöms
+    Så rekommenderas insatsen "familjebehandling-oppen"
+    Och vilar rekommendationen av insatsen "familjebehandling-oppen" på regionens egen bedömning
