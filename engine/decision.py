@@ -184,7 +184,7 @@ class _AnswerParts:
 
     def need_notice(self, code: str, family: NormalizedFamily) -> Notice:
         """The notice for a need of the family that no matched rule answers: never silent."""
-        key = (code, family.expecting, family.age_months if not family.expecting else None)
+        key = (code, family.expecting)
         notice = self.need_notices.get(key)
         if notice is None:
             need = self.pack.needs.get(code)
@@ -194,8 +194,8 @@ class _AnswerParts:
                         "Ta upp det med barnmorskan på mödrahälsovården (MVC) eller med socialtjänsten i "
                         "kommunen, som kan berätta vilket stöd som finns.")
             else:
-                text = (f"Behovet ”{label}” leder inte till någon insats i regelpaketet för ett barn i den här "
-                        "åldern. Ta upp det med socialtjänsten i kommunen, som kan berätta vilket stöd som finns.")
+                text = (f"Behovet ”{label}” leder inte till någon insats i regelpaketet för den här familjen. "
+                        "Ta upp det med socialtjänsten i kommunen, som kan berätta vilket stöd som finns.")
             notice = Notice(severity=Severity.info, text=text, need=code)
             if len(self.need_notices) < MEMO_SIZE:
                 self.need_notices[key] = notice
