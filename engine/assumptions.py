@@ -20,6 +20,7 @@ class AssumedRule:
     rule_id: str
     file: str  # pack-relative, e.g. regler/05-selektiv-riskfaktorer.yaml
     line: int  # the line of the rule's list item
+    index: int  # the rule's position in its file (0-based; the workspace's rule form takes it as nr)
     level: str
     recommends: tuple[str, ...]  # insats ids (empty for a notice rule)
     present_as: str  # rekommendation or program_i_lanet
@@ -36,12 +37,14 @@ class AssumedRule:
 def assumption_rules(pack: Pack) -> list[AssumedRule]:
     """Every rule of the pack with `status: antagande`, in pack order (file, then line)."""
     out = []
+    in_file: dict[str, int] = {}
     for rule in pack.rules:
+        file, line = pack.locations.get(f"rule:{rule.id}", (pack.rule_files.get(rule.id, ""), 1))
+        index = in_file[file] = in_file.get(file, -1) + 1
         if rule.status is not Status.antagande:
             continue
-        file, line = pack.locations.get(f"rule:{rule.id}", (pack.rule_files.get(rule.id, ""), 1))
         out.append(AssumedRule(
-            rule_id=rule.id, file=file, line=line, level=rule.level.value, recommends=tuple(rule.recommend),
+            rule_id=rule.id, file=file, line=line, index=index, level=rule.level.value, recommends=tuple(rule.recommend),
             present_as=(rule.present_as or PresentAs.rekommendation).value,
             needs=tuple(dict.fromkeys((*rule.when.needs_any, *rule.when.needs_all))),
             reasons=tuple(a.strip() for a in rule.assumptions if a.strip()),

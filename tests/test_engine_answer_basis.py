@@ -146,6 +146,7 @@ def test_every_assumption_based_rule_is_listed_with_file_and_line(pack):
     for a in listed:
         text = (DEFAULT_PACK / a.file).read_text(encoding="utf-8").splitlines()
         assert text[a.line - 1].strip() == f"- id: {a.rule_id}", a
+        assert [ln.strip() for ln in text if ln.startswith("  - id: ")][a.index] == f"- id: {a.rule_id}", a
         assert a.reason
     risk = [a for a in listed if a.file == "regler/05-selektiv-riskfaktorer.yaml"]
     assert {"selektiv-oro-familjens-ekonomi", "selektiv-skolk"} <= {a.rule_id for a in risk}
