@@ -654,7 +654,10 @@ def approve(s: Session, draft_id: int, user: User, features: bool = True) -> Pac
     """Granskare, not an author of the draft: check it and publish it as a new version."""
     require_role(user, "granskare")
     draft = get_draft(s, draft_id)
-    if user.name in _contributors(s, draft):
+    from .oidc import identity  # four eyes compare who people are: (issuer, subject) or the local account
+
+    authors = {identity(u) for u in s.scalars(select(User).where(User.name.in_(_contributors(s, draft))))}
+    if identity(user) in authors or user.name in _contributors(s, draft):
         raise Refused(f"Du kan inte godkänna utkast {draft.id}: du har själv skrivit det. "
                       "En annan granskare måste godkänna (fyra ögon).")
     if draft.status != "inskickad":
