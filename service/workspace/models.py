@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ROLES = ("redaktor", "granskare", "samordnare", "admin")
@@ -25,6 +25,7 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "ws_user"
+    __table_args__ = (Index("ix_ws_user_issuer_subject", "issuer", "subject", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
