@@ -265,10 +265,19 @@ async def oidc_login(request: Request, nasta: str = "/redaktion"):
         return _page(request, "Finns inte", "refused.html", status=404, local=local_login_enabled(),
                      message="Inloggning med organisationskonto är inte inställd här.")
     try:
-        data = await client(cfg).create_authorization_url(cfg.redirect_uri)
+        oauth = client(cfg)
+        metadata = await oauth.load_server_metadata()
+        data = await oauth.create_authorization_url(cfg.redirect_uri)
     except Exception:  # noqa: BLE001 - discovery failed: the provider is away or answers nonsense
         return _page(request, "Inloggningen svarar inte", "refused.html", status=502, local=local_login_enabled(),
                      message="Organisationens inloggningstjänst svarar inte just nu. Försök igen om en stund.")
+    if metadata.get("issuer") != cfg.issuer:  # OpenID Connect Discovery 1.0, section 4.3
+        await run_in_threadpool(_record_refusal, cfg.issuer, None,
+                                "utfärdaren i discovery-dokumentet är inte den inställda")
+        return _page(request, "Inloggningen är felkonfigurerad", "refused.html", status=502,
+                     local=local_login_enabled(),
+                     message="Organisationens inloggningstjänst uppger en annan utfärdare än den inställda. "
+                             "Be administratören kontrollera FORALDRASTOD_OIDC_ISSUER.")
     browser = secrets.token_urlsafe(32)
     await run_in_threadpool(_begin, data["state"], browser, data["nonce"], data["code_verifier"], nasta)
     resp = RedirectResponse(data["url"], status_code=303)

@@ -363,7 +363,8 @@ def authenticate(s: Session, name: str, password: str, client: str) -> User | No
         auth.burn_time(password or "")
         ok = False
     else:
-        ok = auth.verify_password(user.password_hash, password or "") and user.active
+        # an account from single sign-on never logs in with a password (its role comes from the provider)
+        ok = auth.verify_password(user.password_hash, password or "") and user.active and not user.issuer
     if not ok:
         s.add(LoginAttempt(name=login, client=client, at=utcnow()))
         _audit(s, login, "inloggning.misslyckad", f"användare {login}",

@@ -258,3 +258,22 @@ def store_csrf(page: str) -> str:
     import re
 
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def test_discovery_naming_another_issuer_is_refused(app, fake, monkeypatch):
+    monkeypatch.setenv("FORALDRASTOD_OIDC_ISSUER", fake.issuer + "/")  # not what the provider says it is
+    r = TestClient(app, base_url=BASE).get("/redaktion/oidc/login", follow_redirects=False)
+    assert r.status_code == 502 and "annan utfärdare än den inställda" in text_of(r.text)
+    assert last_events(1)[0]["reason"] == "utfärdaren i discovery-dokumentet är inte den inställda"
+
+
+def test_an_sso_account_never_logs_in_with_a_password(app, fake):
+    assert sso_login(TestClient(app, base_url=BASE)).status_code == 200
+    with db.session_scope() as s:
+        user = s.query(User).filter_by(subject="rut").one()
+        user.password_hash = store.auth.hash_password("ett-langt-losenord")  # e.g. set by mistake on the CLI
+    c = TestClient(app, base_url=BASE)
+    page = c.get("/redaktion/logga-in").text
+    r = c.post("/redaktion/logga-in", data={"csrf": store_csrf(page), "namn": "sso:rut",
+                                            "losenord": "ett-langt-losenord"}, follow_redirects=False)
+    assert r.status_code == 401
