@@ -24,6 +24,7 @@ CHROMIUM = os.environ.get("FORALDRASTOD_CHROMIUM") or shutil.which("chromium") o
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 ABC_FILE = "regler/03-universella-program.yaml"
+AXE = ROOT / "tests" / "browser" / "vendor" / "axe.min.js"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -83,8 +84,9 @@ def person(browser, sso):
     base = sso[0]
     contexts, errors = [], []
 
-    def new():
-        c = browser.new_context(base_url=base, locale="sv-SE", viewport={"width": 1280, "height": 900})
+    def new(bypass_csp: bool = False):  # axe-core needs an inline script; the flow runs under the CSP
+        c = browser.new_context(base_url=base, locale="sv-SE", viewport={"width": 1280, "height": 900},
+                                bypass_csp=bypass_csp)
         pg = c.new_page()
         pg.set_default_timeout(20000)
         pg.on("pageerror", lambda exc: errors.append(str(exc)) if pg.url.startswith(base) else None)
@@ -95,6 +97,13 @@ def person(browser, sso):
     for c in contexts:
         c.close()
     assert not errors, errors
+
+
+def axe_violations(pg) -> list[dict]:
+    pg.add_script_tag(path=str(AXE))
+    return pg.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+        return r.violations.map(v => ({id: v.id, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})); }""")
 
 
 def sso_login(pg, account: str) -> None:
@@ -187,6 +196,15 @@ def test_sso_four_eyes_logout_and_role_removal(person, sso):
     assert "administratör för systemet" in rut3.inner_text("main")
     rut2.goto("/redaktion")
     assert "/redaktion/logga-in" in rut2.url
+
+    # the login page (organisation account, no password form) and the no-role page pass axe-core
+    checker = person(bypass_csp=True)
+    checker.goto("/redaktion/logga-in")
+    assert "Logga in med organisationskonto" in checker.inner_text("main")
+    assert axe_violations(checker) == []
+    sso_login(checker, "rut")
+    checker.wait_for_selector("h1")
+    assert axe_violations(checker) == []
 
     with db.session_scope(db_url) as s:
         events = [store.audit_info(e) for e in store.audit(s)]
