@@ -207,8 +207,8 @@ def identity(user: User) -> tuple[str, str]:
 
 
 def _claim_values(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [v for v in value.replace(",", " ").split() if v] if " " in value or "," in value else [value]
+    if isinstance(value, str):  # one value, or several separated by spaces or commas
+        return [value, *(v for v in value.replace(",", " ").split() if v != value)]
     if isinstance(value, list | tuple):
         return [str(v) for v in value if isinstance(v, str | int)]
     return []

@@ -215,6 +215,8 @@ def test_role_map_string_claim_and_samordnare_kommun(app, fake, monkeypatch):
     with db.session_scope() as s:
         u = s.query(User).filter_by(subject="nora-1").one()
         assert (u.role, u.kommun) == ("granskare", None)
+    fake.claims = {"grupper": "okänd-grupp,RO-Granskare"}  # several in one string
+    assert sso_login(TestClient(app, base_url=BASE)).status_code == 200
     fake.claims = {"grupper": "Nora-Samordnare"}  # samordnare without a kommun: refused
     r = sso_login(TestClient(app, base_url=BASE))
     assert r.status_code == 403 and "inte angett någon känd kommun" in text_of(r.text)
