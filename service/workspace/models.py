@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ROLES = ("redaktor", "granskare", "samordnare", "admin")
@@ -25,6 +25,7 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "ws_user"
+    __table_args__ = (Index("ix_ws_user_issuer_subject", "issuer", "subject", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
@@ -33,6 +34,9 @@ class User(Base):
     kommun: Mapped[str | None] = mapped_column(String(8), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # an account from OpenID Connect is the pair (issuer, subject); both NULL for a local account
+    issuer: Mapped[str | None] = mapped_column(String(255), default=None)
+    subject: Mapped[str | None] = mapped_column(String(255), default=None)
 
 
 class PackVersion(Base):
@@ -109,4 +113,17 @@ class WebSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("ws_user.id"))
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OidcLogin(Base):
+    """A login begun at the provider and not yet back: single use, short-lived, bound to the browser."""
+
+    __tablename__ = "ws_oidc_login"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    browser_hash: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    next_url: Mapped[str] = mapped_column(String(500))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

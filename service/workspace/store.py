@@ -363,7 +363,8 @@ def authenticate(s: Session, name: str, password: str, client: str) -> User | No
         auth.burn_time(password or "")
         ok = False
     else:
-        ok = auth.verify_password(user.password_hash, password or "") and user.active
+        # an account from single sign-on never logs in with a password (its role comes from the provider)
+        ok = auth.verify_password(user.password_hash, password or "") and user.active and not user.issuer
     if not ok:
         s.add(LoginAttempt(name=login, client=client, at=utcnow()))
         _audit(s, login, "inloggning.misslyckad", f"användare {login}",
@@ -654,7 +655,10 @@ def approve(s: Session, draft_id: int, user: User, features: bool = True) -> Pac
     """Granskare, not an author of the draft: check it and publish it as a new version."""
     require_role(user, "granskare")
     draft = get_draft(s, draft_id)
-    if user.name in _contributors(s, draft):
+    from .oidc import identity  # four eyes compare who people are: (issuer, subject) or the local account
+
+    authors = {identity(u) for u in s.scalars(select(User).where(User.name.in_(_contributors(s, draft))))}
+    if identity(user) in authors or user.name in _contributors(s, draft):
         raise Refused(f"Du kan inte godkänna utkast {draft.id}: du har själv skrivit det. "
                       "En annan granskare måste godkänna (fyra ögon).")
     if draft.status != "inskickad":

@@ -32,10 +32,11 @@ from pydantic import ValidationError
 
 from engine.models import looks_like_personnummer
 
-from . import checks, featurefiles, forms, views
+from . import checks, featurefiles, forms, oidc, views
 from .views import e
 
 router = APIRouter(prefix="/redaktion", include_in_schema=False)
+router.include_router(oidc.router)  # /redaktion/oidc/login and /callback: single sign-on
 
 SESSION_COOKIE = "redaktion_session"
 LOGIN_COOKIE = "redaktion_inloggning"  # double-submit CSRF token of the login form
@@ -241,7 +242,15 @@ def _login_response(request: Request, token: str, nasta: str, error: str = "", s
 <p class="ingress">Här ändrar behöriga personer regelpaketet och kommunernas uppgifter om tillgång.
 Personal som söker stöd för en familj använder <a href="/">beslutsstödet</a> och behöver inte logga in.</p>
 {err}
-<form class="enkel-form" method="post" action="/redaktion/logga-in">
+{oidc.login_section(nasta)}{_password_form(token, nasta, name) if oidc.local_login_enabled() else ""}"""
+    resp = views.page("Logga in", main, path="/redaktion/logga-in", status=status)
+    resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request),
+                    path="/redaktion", max_age=3600)
+    return resp
+
+
+def _password_form(token: str, nasta: str, name: str) -> str:
+    return f"""<form class="enkel-form" method="post" action="/redaktion/logga-in">
   <input type="hidden" name="csrf" value="{e(token)}">
   <input type="hidden" name="nasta" value="{e(nasta)}">
   <div class="falt"><label for="namn">Användarnamn</label>
@@ -250,10 +259,6 @@ Personal som söker stöd för en familj använder <a href="/">beslutsstödet</a
     <input type="password" id="losenord" name="losenord" autocomplete="current-password" required></div>
   <div><button class="knapp" type="submit" id="logga-in">Logga in</button></div>
 </form>"""
-    resp = views.page("Logga in", main, path="/redaktion/logga-in", status=status)
-    resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request),
-                    path="/redaktion", max_age=3600)
-    return resp
 
 
 @router.post("/logga-in")
@@ -261,6 +266,8 @@ Personal som söker stöd för en familj använder <a href="/">beslutsstödet</a
 def login_post(request: Request, form: dict = Depends(form_body)):
     from . import auth
 
+    if not oidc.local_login_enabled():  # FORALDRASTOD_LOCAL_LOGIN=off
+        return oidc.local_login_refused(request)
     cookie = request.cookies.get(LOGIN_COOKIE, "")
     sent = one(form, "csrf")
     if not cookie or not sent or not hmac.compare_digest(cookie.encode(), sent.encode()):
@@ -291,9 +298,9 @@ def logout(request: Request, form: dict = Depends(form_body)):
     from . import auth
 
     with database() as s:
-        login(request, s, form=form)
+        ctx = login(request, s, form=form)
         auth.end_session(s, request.cookies.get(SESSION_COOKIE))
-    resp = redirect("/redaktion/logga-in")
+        resp = oidc.logout_response(request, s, ctx.user)  # audited; at the provider too for its accounts
     resp.delete_cookie(SESSION_COOKIE, path="/redaktion")
     return resp
 
