@@ -15,6 +15,7 @@ interval and accepts again when it answers.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter
@@ -30,6 +31,7 @@ from .cells import Registration
 from .models import UppfBedomning, UppfCell, UppfSkydd
 
 FLUSH_SECONDS = 1.0
+FLUSH_ENV = "FORALDRASTOD_UPPFOLJNING_FLUSH_S"  # for tests: a long interval leaves only the shutdown flush
 CELL_KEYS = ("period", "kommunkod", "aldersband", "behov", "niva", "insats_id", "utfall")
 ASSESSMENT_KEYS = ("period", "kommunkod", "aldersband")
 
@@ -53,7 +55,7 @@ def upsert(conn, url: str, model, keys: tuple[str, ...], counts: Iterable[tuple[
 class Counters:
     def __init__(self, url: str | None = None, interval: float = FLUSH_SECONDS):
         self.url = url or db.database_url()
-        self.interval = interval
+        self.interval = float(os.environ.get(FLUSH_ENV) or interval)
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._cells: Counter = Counter()
