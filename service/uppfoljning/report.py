@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 
 from engine.coverage import AGE_BANDS, CellStatus, compute_coverage
 from engine.loader import Pack
-from engine.models import Availability, Level
+from engine.models import Availability
 from service.workspace import db
 
 from . import disclosure
-from .cells import BAND_LABELS, UTFALL
+from .cells import BAND_LABELS
 from .models import UppfBedomning, UppfCell, UppfSkydd
 
 CSV_HEADER = ("period", "kommun", "kommunkod", "aldersband", "behov", "niva", "insats_id", "utfall", "antal")
@@ -40,7 +40,7 @@ def read_counts(period: str, kommun: str | None = None, url: str | None = None):
     """(cells {cell: antal}, assessments {(kommun, band): antal}, safeguarding total) for a period."""
     c, b = UppfCell, UppfBedomning
     cell_q = select(c.kommunkod, c.aldersband, c.behov, c.niva, c.insats_id, c.utfall, c.antal).where(
-        c.period == period, c.antal > 0)
+        c.period == period, c.antal > 0).order_by(c.kommunkod, c.aldersband, c.behov, c.niva, c.insats_id, c.utfall)
     assess_q = select(b.kommunkod, b.aldersband, b.antal).where(b.period == period, b.antal > 0)
     if kommun is not None:
         cell_q = cell_q.where(c.kommunkod == kommun)
@@ -140,25 +140,20 @@ def build_report(pack: Pack, period: str, kommun: str | None = None, k: int | No
     names = {code: km.name for code, km in pack.kommuner.items()}
     order = {code: i for i, code in enumerate(pack.kommuner)}
     band_rank = {b.key: i for i, b in enumerate(AGE_BANDS)}
-    level_rank = {lv.value: lv.rank for lv in Level}
-    need_rank = {code: i for i, code in enumerate(pack.needs)}
-    utfall_rank = {u: i for i, u in enumerate(UTFALL)}
 
-    def sort_key(item):
-        c = item[0]
-        return (order.get(c[0], 1 << 20), c[0], band_rank.get(c[1], 99), need_rank.get(c[2], -1) if c[2] else -2,
-                c[2], level_rank.get(c[3], 9), c[4], utfall_rank.get(c[5], 9))
-
-    rows = sorted(published.cells, key=sort_key)
+    # the database orders by kommunkod, band, behov ('' first), nivå, insats, utfall; a stable sort
+    # puts kommuner and bands in the pack's and the kartläggning's order
+    rows = sorted(published.cells, key=lambda item: (order.get(item[0][0], 1 << 20), band_rank.get(item[0][1], 99)))
     celler = [{"kommun": names.get(c[0], c[0]), "kommunkod": c[0], "aldersband": BAND_LABELS.get(c[1], c[1]),
                "behov": c[2] or None, "niva": c[3], "insats_id": c[4], "utfall": c[5],
                "antal": n, "skyddad": n is None} for c, n in rows]
     kommuner = [kommun] if kommun else list(pack.kommuner)
     day = day or dt.date.today()
     indikatorer = pack_indicators(pack, kommuner, day)
+    registered_in = {a[0] for a in assessments}
     for code in kommuner:
         value = published.unmet_per_100.get(code)
-        registered = any(a[0] == code for a in assessments) if kommun is None else bool(assessments)
+        registered = code in registered_in
         indikatorer.append({
             "id": "ej_tillgodosett_behov_per_100", "namn": "Rekommenderade insatser som saknas i kommunen, per "
             "100 registrerade bedömningar", "malomrade": 2, "kommunkod": code, "varde": value,
