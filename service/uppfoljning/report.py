@@ -29,7 +29,7 @@ CSV_HEADER = ("period", "kommun", "kommunkod", "aldersband", "behov", "niva", "i
 
 STRATEGI = "strategi-2024"
 MAL2 = "5. Målområde 2 – Ett tillgängligt stöd"
-# the programmes the 2022 presentation lists ("Föräldraskapsstödsprogrammsresan!") as the pack names them
+# the programmes the 2022 presentation lists ("Föräldraskapsstödsprogramsresan!") as the pack names them
 PROGRAM_IDS = ("abc-0-2", "abc", "abc-tonar", "icdp", "familjeverkstan", "active-parenting", "cope",
                "triple-p", "alskade-forbannade-tonaring", "connect", "komet", "de-otroliga-aren")
 PROGRAM_ASSUMPTION = ("vilka insatser som räknas som föräldraskapsprogram är ett antagande: de program som "
@@ -127,7 +127,7 @@ def _program(code: str | None, value) -> dict:
             "namn": "Kommunen erbjuder minst ett föräldraskapsprogram" if code else
                     "Kommuner som erbjuder minst ett föräldraskapsprogram",
             "malomrade": 2, "kommunkod": code, "varde": value, "antagande": PROGRAM_ASSUMPTION,
-            "kalla": _kalla("presentation-2022", "Föräldraskapsstödsprogrammsresan!",
+            "kalla": _kalla("presentation-2022", "Föräldraskapsstödsprogramsresan!",
                             "11 av 12 kommuner erbjuder minst ett föräldraskapsprogram")}
 
 

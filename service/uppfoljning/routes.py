@@ -20,8 +20,10 @@ from contextlib import asynccontextmanager
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
+from pydantic import Field
 from starlette.responses import Response
 
+from engine import Family
 from service import api, errors
 from service.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem, error, parse_json
 from service.workspace import db
@@ -70,10 +72,22 @@ class Seen:
             self._keys.pop(key, None)
 
 
+def database_of(app) -> str:
+    """The database of the counters: `app.state.uppf_database_url` (tests), else DATABASE_URL, else
+    the SQLite file in var/ when it exists; 503 without one."""
+    url = getattr(app.state, "uppf_database_url", None)
+    if url:
+        return url
+    if not db.configured():
+        raise error(503, "uppfoljning", "uppföljningen har ingen databas (ange DATABASE_URL)",
+                    "the follow-up has no database (set DATABASE_URL)")
+    return db.database_url()
+
+
 def counters_of(app) -> Counters:
     counters = getattr(app.state, "uppf_counters", None)
     if counters is None:
-        counters = app.state.uppf_counters = Counters()
+        counters = app.state.uppf_counters = Counters(database_of(app))
         app.state.uppf_seen = Seen()
     return counters
 
@@ -97,6 +111,15 @@ def _token(request: Request, data: dict) -> str | None:
     return key
 
 
+class Registrering(Family):
+    """En bedömning att registrera: familjens fält som i `POST /v1/recommendations` och de insatser som erbjöds."""
+
+    erbjudna: list[str] = Field(default_factory=list, max_length=100,
+                                description="De rekommenderade insatser (insats_id) som erbjöds familjen")
+    registrering: str | None = Field(default=None, min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_-]+$",
+                                     description="Valfri slumpad nyckel: samma nyckel igen räknas inte två gånger")
+
+
 EXAMPLES = {
     "nora": {"summary": "Skolbarn i Nora med övervikt; insatsen erbjöds",
              "value": {"kommun": "Nora", "age_months": 96, "needs": ["overvikt_fetma"],
@@ -115,7 +138,7 @@ EXAMPLES = {
     responses={**ERROR_RESPONSES, 201: {"description": "Registrerad", "content": {"application/json": {
         "example": {"period": "2026"}}}}, 503: {"model": ErrorBody}},
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/Family"}, "examples": EXAMPLES}}}},
+        "schema": Registrering.model_json_schema(), "examples": EXAMPLES}}}},
 )
 async def register(request: Request) -> Response:
     data = parse_json(await request.body())
@@ -135,9 +158,6 @@ async def register(request: Request) -> Response:
     reg = cells.build(pack, kommun=normalized.kommun, age_months=normalized.age_months,
                       expecting=normalized.expecting, needs=sorted(normalized.needs), period=period,
                       recommendations=body["recommendations"], erbjudna=erbjudna)
-    if not db.configured():
-        raise error(503, "uppfoljning", "uppföljningen har ingen databas (ange DATABASE_URL)",
-                    "the follow-up has no database (set DATABASE_URL)")
     counters = counters_of(request.app)
     if counters.healthy is None:
         await asyncio.to_thread(counters.ping)
@@ -169,11 +189,9 @@ async def get_report(request: Request, period: str | None = None, kommun: str | 
         if code is None:
             raise ApiError(422, [ErrorItem(field="kommun", sv="okänd kommun (ange namn eller 4-siffrig kommunkod)",
                                            en="unknown kommun")])
-    if not db.configured():
-        raise error(503, "uppfoljning", "uppföljningen har ingen databas (ange DATABASE_URL)",
-                    "the follow-up has no database (set DATABASE_URL)")
+    url = database_of(request.app)
     try:
-        body = await asyncio.to_thread(report.build_report, pack, period, code)
+        body = await asyncio.to_thread(report.build_report, pack, period, code, None, url)
     except Exception:  # noqa: BLE001 - the database: Swedish 503, no details
         raise error(503, "uppfoljning", "uppföljningens databas svarar inte just nu; försök igen senare",
                     "the follow-up database is not available") from None
