@@ -104,6 +104,8 @@ def _token(request: Request, data: dict) -> str | None:
     key = raw if raw is not None else header
     if key is None:
         return None
+    if header is not None and raw is None:
+        errors.refuse_personnummer(header, ("Idempotency-Key",))
     if not isinstance(key, str) or not _TOKEN.match(key):
         field = "registrering" if raw is not None else "Idempotency-Key"
         raise error(422, field, "ska vara en slumpad nyckel med 8–80 tecken (A–Z, a–z, 0–9, - och _)",

@@ -59,6 +59,8 @@ def test_idempotency_key_counts_once(migrated):
         assert c.post("/v1/uppfoljning", json={**NORA_8, "registrering": "a1b2c3d4e5f6"}).status_code == 201
         assert c.post("/v1/uppfoljning", json=NORA_8, headers={"Idempotency-Key": "hdr-123456789"}).status_code == 201
     assert c.post("/v1/uppfoljning", json={**NORA_8, "registrering": "kort"}).status_code == 422
+    r = c.post("/v1/uppfoljning", json=NORA_8, headers={"Idempotency-Key": "198112189876"})
+    assert r.status_code == 422 and "personnummer" in r.json()["errors"][0]["sv"] and "19811218" not in r.text
     flush(c)
     assert sum(row.antal for row in totals(migrated)["assessments"]) == 2
     stored = repr(every_row(migrated))
@@ -143,3 +145,27 @@ def test_cds_hooks_never_counts(migrated):
     c.post("/cds-services/foraldraskapsstod", json=body)
     assert not hasattr(c.app.state, "uppf_counters")
     assert totals(migrated)["cells"] == []
+
+
+def test_unmet_need_cells_and_indicator(migrated, tmp_path):
+    """An insats the kommun lacks counts as `saknas`; the unmet need per 100 assessments is shown
+    when none of its cells is protected."""
+    import shutil
+
+    from service.app import create_app
+    from fastapi.testclient import TestClient
+    from engine.loader import DEFAULT_PACK
+
+    pack = shutil.copytree(DEFAULT_PACK, tmp_path / "pack")
+    with open(pack / "tillganglighet.yaml", "a", encoding="utf-8") as f:
+        f.write("\n  - basis: antagande\n    reason: testets antagande\n    status: saknas\n"
+                "    kommuner: [Nora]\n    insatser: [icdp]\n")
+    c = TestClient(create_app(pack))
+    for i in range(10):
+        assert c.post("/v1/uppfoljning", json={**NORA_8, "erbjudna": ["bvc"]}).status_code == 201
+    flush(c)
+    body = c.get("/v1/uppfoljning", params={"kommun": "Nora"}).json()
+    icdp = [x for x in body["celler"] if x["insats_id"] == "icdp"]
+    assert [(x["utfall"], x["antal"]) for x in icdp] == [("saknas", 10)]
+    unmet = next(i for i in body["indikatorer"] if i["id"] == "ej_tillgodosett_behov_per_100")
+    assert unmet["varde"] == 100.0 and unmet["kalla"]["section"].startswith("5. Målområde 2")
