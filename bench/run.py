@@ -237,6 +237,9 @@ def run(quick: bool = False, skip_http: bool = False, out: Path = DEFAULT_OUT, l
     results["targets"] = evaluate_targets(results)
     results["publish"] = __import__("bench.publish").publish.run(quick=quick, log=log)  # issue 13
     results["targets"] += results["publish"].pop("targets")
+    log("uppföljning: decisions with a registration after each vs without; the national län report ...")
+    results["uppfoljning"] = _in_fresh_process(__import__("bench.uppfoljning").uppfoljning.measure, quick)  # issue 20
+    results["targets"] += __import__("bench.uppfoljning").uppfoljning.targets(results["uppfoljning"])
     results["meta"]["loadavg_end"] = _loadavg()
     results["meta"]["duration_s"] = round(time.time() - started, 1)
     out.parent.mkdir(parents=True, exist_ok=True)

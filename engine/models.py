@@ -160,6 +160,7 @@ class Need(_Provenance):
     age_months: AgeRange | None = Field(
         default=None, description="Åldrar där behovet kan finnas (kartläggningen); utelämnat: alla")
     expecting: bool = Field(default=True, description="Kan behovet finnas innan barnet är fött?")
+    sensitive: bool = Field(default=False, description="Skyddsbehov: räknas i uppföljningen bara i en summa för hela länet")
 
 
 class Insats(_Provenance):

@@ -115,6 +115,7 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
     app.include_router(hsds.router)
     app.include_router(web.router)
     app.include_router(redaktion.router)  # /redaktion, the rule pack workspace (issue 13)
+    app.include_router(__import__("service.uppfoljning.routes").uppfoljning.routes.router)  # issue 20
     app.openapi = _openapi(app)
     # outermost first at call time: access log, then the body limit, then FastAPI
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)

@@ -276,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("extra", nargs="*", help="extra argument till pytest")
     t.set_defaults(func=cmd_test)
     __import__("service.cli_workspace").cli_workspace.register(sub)  # db, user, pack, audit (issue 13)
+    __import__("service.uppfoljning.cli").uppfoljning.cli.register(sub)  # uppfoljning (issue 20)
     return p
 
 

@@ -49,7 +49,7 @@ def test_main_help_is_swedish(capsys):
 
 
 @pytest.mark.parametrize("name", ["serve", "recommend", "behov", "check", "coverage", "test",
-                                  "db", "user", "pack", "audit"])
+                                  "db", "user", "pack", "audit", "uppfoljning"])
 def test_every_subcommand_help_is_swedish(name, capsys):
     assert name in subcommands()
     text = help_text([name, "--help"], capsys)
@@ -95,7 +95,8 @@ def test_subparsers_made_by_others_are_swedish(capsys):
     (["recommend", "--kommun", "Nora", "--age-months", "8", "--expecting"],
      "foraldrastod recommend: fel: argumentet --expecting går inte att kombinera med --age-months"),
     (["recomend"], "foraldrastod: fel: argumentet KOMMANDO: ogiltigt val: 'recomend' (välj bland 'serve', "
-                   "'recommend', 'behov', 'check', 'coverage', 'test', 'db', 'user', 'pack', 'audit') – menade du "
+                   "'recommend', 'behov', 'check', 'coverage', 'test', 'db', 'user', 'pack', 'audit', "
+                   "'uppfoljning') – menade du "
                    "'recommend'?"),
     (["check", "a", "b"], "foraldrastod: fel: okända argument: b"),
     (["coverage", "--format", "pdf"], "foraldrastod coverage: fel: argumentet --format: ogiltigt val: 'pdf'"),

@@ -15,7 +15,8 @@ from engine.loader import DEFAULT_PACK
 from service.app import create_app
 
 app = create_app(DEFAULT_PACK)
-schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+# /v1/uppfoljning needs a database (503 without one): tests/uppfoljning/test_schema_uppf.py runs it with one
+schema = schemathesis.openapi.from_asgi("/openapi.json", app).exclude(path_regex="^/v1/uppfoljning")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
