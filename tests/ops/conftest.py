@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import itertools
 import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from service.workspace import db
-from tests.http_support import bump_edition
 
-from .support import PASSWORD, RestartablePostgres
+from .support import RestartablePostgres, populate
 
 _counter = itertools.count()
-BVC_V1 = "name: Barnavårdscentral (BVC)\n"
-BVC_V2 = "name: Barnavårdscentral (BVC) – utgåva för driftproven\n"
 
 
 @dataclass
@@ -46,28 +41,8 @@ def _dispose(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def populated(ops_pg) -> Populated:
-    from service.workspace import store
-
     url = ops_pg.create_database("ops_template")
-    db.upgrade(url)
-    with db.session_scope(url) as s:
-        store.ensure_seeded(s)
-        for name, role in (("rut", "redaktor"), ("greta", "granskare"), ("ada", "admin")):
-            store.add_user(s, name, role, PASSWORD, actor="kommandoraden")
-    with tempfile.TemporaryDirectory() as tmp, db.session_scope(url) as s:
-        target = Path(tmp) / "v2"
-        store.export(s, 1, target)
-        bump_edition(target, "2026.drift")
-        insatser = target / "insatser.yaml"  # a visible change: a mixed answer would show it
-        text = insatser.read_text(encoding="utf-8")
-        assert BVC_V1 in text
-        insatser.write_text(text.replace(BVC_V1, BVC_V2), encoding="utf-8")
-        rut, greta = store.active_user(s, "rut"), store.active_user(s, "greta")
-        draft = store.import_draft(s, target, rut, "Ny utgåva för driftproven")
-        v2 = store.approve(s, draft.id, greta, features=False)
-        v1 = store.publish(s, 1, greta, "Tillbaka till version 1 inför proven")
-        store.create_draft(s, rut, "Ett öppet utkast som säkerhetskopian ska ha med")
-        versions = (v1.version, v2.version)
+    versions = populate(url)
     _dispose(url)
     assert versions[0] != versions[1]
     return Populated(url, *versions)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.http_support import BIN, ROOT, Server, free_port
+from tests.http_support import BIN, ROOT, Server, bump_edition, free_port
 from tests.workspace.pg import PostgresServer
 
 PASSWORD = "ett-langt-losenord-for-drift"
@@ -192,3 +192,34 @@ def csrf_of(html: str) -> str:
     m = re.search(r'name="csrf" value="([^"]+)"', html)
     assert m, "no CSRF field on the page"
     return m.group(1)
+
+
+BVC_V1 = "name: Barnavårdscentral (BVC)\n"
+BVC_V2 = "name: Barnavårdscentral (BVC) – utgåva för driftproven\n"
+
+
+def populate(url: str) -> tuple[str, str]:
+    """Version 1 (the embedded pack, current), version 2 (another edition with a visible change:
+    BVC's name), three accounts, an open draft, and the audit trail of all that. Returns the
+    version strings of 1 and 2."""
+    from service.workspace import db, store
+
+    db.upgrade(url)
+    with db.session_scope(url) as s:
+        store.ensure_seeded(s)
+        for name, role in (("rut", "redaktor"), ("greta", "granskare"), ("ada", "admin")):
+            store.add_user(s, name, role, PASSWORD, actor="kommandoraden")
+    with tempfile.TemporaryDirectory() as tmp, db.session_scope(url) as s:
+        target = Path(tmp) / "v2"
+        store.export(s, 1, target)
+        bump_edition(target, "2026.drift")
+        insatser = target / "insatser.yaml"  # a visible change: a mixed answer would show it
+        text = insatser.read_text(encoding="utf-8")
+        assert BVC_V1 in text
+        insatser.write_text(text.replace(BVC_V1, BVC_V2), encoding="utf-8")
+        rut, greta = store.active_user(s, "rut"), store.active_user(s, "greta")
+        draft = store.import_draft(s, target, rut, "Ny utgåva för driftproven")
+        v2 = store.approve(s, draft.id, greta, features=False)
+        v1 = store.publish(s, 1, greta, "Tillbaka till version 1 inför proven")
+        store.create_draft(s, rut, "Ett öppet utkast som säkerhetskopian ska ha med")
+        return v1.version, v2.version
