@@ -53,7 +53,7 @@ class RestartablePostgres(PostgresServer):
 class DbServer(Server):
     """`foraldrastod serve --workers 1` on DATABASE_URL (no FORALDRASTOD_RULES: the database mode)."""
 
-    def __init__(self, url: str, workers: int = 1, extra_env: dict[str, str] | None = None):
+    def __init__(self, url: str, workers: int = 1, extra_env: dict[str, str] | None = None, wait: bool = True):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.tmp = tempfile.TemporaryDirectory(prefix="foraldrastod-ops-")
@@ -64,12 +64,26 @@ class DbServer(Server):
         self.proc = subprocess.Popen([str(BIN), "serve", "--port", str(self.port), "--workers", str(workers)],
                                      env=env, stdout=subprocess.DEVNULL, stderr=self.log, cwd=ROOT,
                                      start_new_session=True)
-        self.wait_ready(timeout=60)
+        if wait:
+            self.wait_ready(timeout=90)
 
     def stop(self) -> str:
         out = super().stop() if self.proc.poll() is None else ""
         self.tmp.cleanup()
         return out
+
+
+def start_servers(url: str, count: int) -> list[DbServer]:
+    """`count` servers on one database, started side by side (then each waited for)."""
+    servers = [DbServer(url, wait=False) for _ in range(count)]
+    try:
+        for server in servers:
+            server.wait_ready(timeout=90)
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
+    return servers
 
 
 def cli(url: str, *args: str, password: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

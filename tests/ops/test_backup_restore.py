@@ -4,7 +4,6 @@ docs/drift-kubernetes.md says. Each restore goes into a fresh database, which mu
 versions, drafts, audit log and accounts, and a server started on it serves the same version."""
 from __future__ import annotations
 
-import json
 import subprocess
 
 import httpx
@@ -12,6 +11,8 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.engine import make_url
 
+from service.workspace.backup import BackupRefused
+from service.workspace.backup import backup as backup_db
 from service.workspace.models import Base
 from tests.workspace.pg import find_bin
 
@@ -35,18 +36,27 @@ def _rows(url: str) -> dict[str, list[tuple]]:
     return out
 
 
-def _cli_json(url: str, *args: str):
-    r = cli(url, *args, "--json")
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
+def _listed(url: str) -> tuple[list[dict], list[dict]]:
+    """What `pack versions --json` and `audit --json` print (the same store functions)."""
+    from service.workspace import db, store
+
+    try:
+        with db.session_scope(url) as s:
+            current = store.current_version(s)
+            return ([store.version_info(v, current.id) for v in store.versions(s)],
+                    [store.audit_info(e) for e in store.audit(s)])
+    finally:
+        for key, engine in list(db._engines.items()):
+            if key[1] == url:
+                engine.dispose()
+                db._engines.pop(key, None)
 
 
 def _same_content(original: str, restored: str) -> dict:
     a, b = _rows(original), _rows(restored)
     for name in COMPARED:
         assert a[name] == b[name], f"{name} differs after the restore"
-    assert _cli_json(original, "pack", "versions") == _cli_json(restored, "pack", "versions")
-    assert _cli_json(original, "audit") == _cli_json(restored, "audit")
+    assert _listed(original) == _listed(restored)
     counts = {name: len(rows) for name, rows in a.items()}
     assert counts["ws_user"] == 3 and counts["ws_pack_version"] == 2 and counts["ws_draft"] == 2
     assert counts["ws_audit"] >= 6
@@ -76,8 +86,8 @@ def test_sqlite_online_backup_while_serving_and_restore(tmp_path):
     assert backup.returncode == 0, backup.stderr
     assert "Säkerhetskopian" in backup.stdout
     assert figures(load.samples)["errors"] == 0
-    again = cli(original, "db", "backup", str(tmp_path / "kopia.db"))
-    assert again.returncode == 1 and "finns redan" in again.stderr  # never overwritten
+    with pytest.raises(BackupRefused, match="finns redan"):  # never overwritten
+        backup_db(original, tmp_path / "kopia.db")
 
     restored_path = tmp_path / "aterlast" / "foraldrastod.db"  # restore = put the copy in place
     restored_path.parent.mkdir()
@@ -95,10 +105,10 @@ def test_backup_refuses_postgresql_and_points_at_pg_dump(fresh_db, tmp_path):
     assert not (tmp_path / "x.db").exists()
 
 
-def test_postgresql_pg_dump_and_pg_restore_into_a_fresh_database(fresh_db, ops_pg, tmp_path):
+def test_postgresql_pg_dump_and_pg_restore_into_a_fresh_database(fresh_db, ops_pg, populated, tmp_path):
     pg_dump, pg_restore = find_bin("pg_dump"), find_bin("pg_restore")
     assert pg_dump and pg_restore, "pg_dump/pg_restore come with PostgreSQL's client package"
-    served = _served_version(fresh_db)
+    served = populated.v1  # the template's current version (test_faults checks servers serve it)
     dbname = make_url(fresh_db).database
     env = ops_pg.psql_env()
     dump = tmp_path / "foraldrastod.dump"

@@ -17,7 +17,7 @@ import time
 import httpx
 import pytest
 
-from .support import DbServer, Load, Redaktion, figures, reference_bodies
+from .support import Load, Redaktion, figures, reference_bodies, start_servers
 
 pytestmark = pytest.mark.slow
 
@@ -30,10 +30,8 @@ def _report(title: str, **rows) -> None:
 
 @pytest.fixture
 def two_servers(fresh_db):
-    servers = []
+    servers = start_servers(fresh_db, 2)
     try:
-        servers.append(DbServer(fresh_db))
-        servers.append(DbServer(fresh_db))
         yield servers
     finally:
         for s in servers:
