@@ -254,7 +254,8 @@ class EngineState:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001
-                self.source_problem = self.source_problem or source_problem(self.source, exc)  # /readyz
+                problem = source_problem(self.source, exc)  # for /readyz: the latest error, since the first
+                self.source_problem = {**problem, "sedan": (self.source_problem or problem)["sedan"]}
                 log_event("bevakning", limit_key=type(exc).__name__, ok=False, errors=[type(exc).__name__])
 
     # ------------------------------------------------------------------ reloads
