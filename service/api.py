@@ -294,7 +294,11 @@ def readyz(request: Request) -> Response:
     state = state_of(request)
     if not state.ready:
         raise error(503, "regelpaket", "inget regelpaket är inläst ännu", "no rule pack loaded yet")
-    return json_response(orjson.dumps({"status": "redo", "ruleset": ruleset_of(state.engine.pack)}))
+    body = {"status": "redo", "ruleset": ruleset_of(state.engine.pack)}
+    if getattr(state, "source_problem", None):  # still ready: decisions go on from the loaded pack
+        body["varning"] = {**state.source_problem, "följd": "besluten ges med det inlästa regelpaketet; "
+                           "nya publiceringar och /redaktion väntar tills databasen svarar igen"}
+    return json_response(orjson.dumps(body))
 
 
 @router.get("/metrics", tags=["Drift"], summary="Mätvärden (Prometheus)", response_class=PlainTextResponse,

@@ -63,6 +63,12 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    from service.workspace.backup import cmd_db_backup as backup  # issue 21: online SQLite copy
+
+    return backup(args)
+
+
 def _password() -> str | None:
     if os.environ.get(PASSWORD_ENV):
         return os.environ[PASSWORD_ENV]
@@ -208,6 +214,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     dsub = d.add_subparsers(dest="db_command", required=True, metavar="KOMMANDO", help="vad som ska göras med databasen")
     up = dsub.add_parser("upgrade", help="skapa eller uppgradera databasens schema")
     up.set_defaults(func=cmd_db_upgrade)
+    bk = dsub.add_parser("backup", help="skriv en kopia av SQLite-databasen medan servrarna kör (PostgreSQL: pg_dump)")
+    bk.add_argument("file", metavar="FIL", help="en ny fil för kopian")
+    bk.set_defaults(func=cmd_db_backup)
 
     u = sub.add_parser("user", help="konton i redaktionen")
     usub = u.add_subparsers(dest="user_command", required=True, metavar="KOMMANDO", help="vad som ska göras med kontona")

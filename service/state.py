@@ -124,6 +124,7 @@ class EngineState:
         self._reload_lock = threading.Lock()
         self._failed: dict[str, float] = {}
         self.reloads = 0
+        self.source_problem: dict | None = None  # set by watch() while the source cannot be read
         self._acknowledge(token)
         metrics.pack_switched(None, _info(engine))
 
@@ -249,9 +250,12 @@ class EngineState:
             try:
                 if self.source.current() != self.serving.token:
                     await asyncio.to_thread(self.poll)
+                self.source_problem = None
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001
+                problem = source_problem(self.source, exc)  # for /readyz: the latest error, since the first
+                self.source_problem = {**problem, "sedan": (self.source_problem or problem)["sedan"]}
                 log_event("bevakning", limit_key=type(exc).__name__, ok=False, errors=[type(exc).__name__])
 
     # ------------------------------------------------------------------ reloads
@@ -298,6 +302,20 @@ class EngineState:
 
     def close(self) -> None:
         self.serving.engine.close()
+
+
+def source_problem(source, exc: Exception) -> dict:
+    """What /readyz says while the pack source cannot be read (issue 21): decisions go on from
+    the loaded pack, the newest publication cannot reach this worker."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    if hasattr(source, "url"):
+        from .workspace.db import describe_url
+
+        where = f"databasen {describe_url(source.url)}"
+    else:
+        where = "regelpaketets källa"
+    return {"fel": f"{where} går inte att läsa: {reason[0] if reason else type(exc).__name__}",
+            "sedan": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
 
 
 def _info(engine: Engine) -> dict:

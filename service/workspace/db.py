@@ -109,7 +109,10 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
 
     url = url or database_url()
     make_engine(url)  # creates var/ for SQLite
-    command.upgrade(alembic_config(url), revision)
+    from .dblock import migration_lock
+
+    with migration_lock(url):  # one migrator at a time (PostgreSQL advisory lock, SQLite flock)
+        command.upgrade(alembic_config(url), revision)
 
 
 def schema_revision(url: str | None = None) -> str | None:

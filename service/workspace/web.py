@@ -29,6 +29,7 @@ import yaml
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from engine.models import looks_like_personnummer
 
@@ -93,12 +94,16 @@ def guarded(fn):
             return _problem_page(request, p.status, p.message, p.details)
         except store.Refused as r:
             return _problem_page(request, getattr(r, "status", 403), r.message, getattr(r, "details", []))
+        except DBAPIError:  # the database is away (restart, network): 503, never a 500 (issue 21)
+            return _problem_page(request, 503, "Databasen för redaktionen svarar inte just nu. Beslutsstödet "
+                                 "fungerar som vanligt; försök igen om en stund.")
 
     return wrapper
 
 
 def _problem_page(request: Request, status: int, text: str, details: list[str] | None = None):
-    title = {403: "Inte tillåtet", 404: "Finns inte", 409: "Krock", 422: "Kontrollen underkände", 429: "Vänta"}.get(
+    title = {403: "Inte tillåtet", 404: "Finns inte", 409: "Krock", 422: "Kontrollen underkände", 429: "Vänta",
+             503: "Databasen svarar inte"}.get(
         status, "Det gick inte")
     ctx = getattr(request.state, "redaktion", None)
     main = (f"<h1>{e(title)}</h1>" + views.message(text, "fel", details)

@@ -1,0 +1,1 @@
+"""Operations tests (issue 21): faults with real processes, migrations, backups, deployment files."""
