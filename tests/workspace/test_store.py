@@ -313,6 +313,7 @@ def test_migrations_match_the_models(session, db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    import service.uppfoljning.models  # noqa: F401  (its tables live on the same Base)
     from service.workspace.models import Base
 
     with db.make_engine(db_url).connect() as conn:
