@@ -16,11 +16,14 @@ from fastapi.openapi.utils import get_openapi
 
 from engine import Family
 
-from . import api, cds, cds_auth, errors, hsds, metrics, web
-from .limits import MAX_BODY_BYTES, BodyLimit, StrictHeaders
-from .logs import AccessLog, install_repeat_filter, log_event
-from .state import EngineState
-from .workspace import web as redaktion
+from service.api import routes as api
+from service.integrations import cds, cds_auth, hsds
+from service.core import errors, metrics
+from service.pages import web
+from service.core.limits import MAX_BODY_BYTES, BodyLimit, StrictHeaders
+from service.core.logs import AccessLog, install_repeat_filter, log_event
+from service.core.state import EngineState
+from service.workspace import web as redaktion
 
 DESCRIPTION = """\
 Beslutsstöd för föräldraskapsstöd i kommunerna, byggt på *Regional strategi för

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from service import features_runner
+from service.cli import features as features_runner
 
 ROOT = Path(__file__).resolve().parent.parent
 

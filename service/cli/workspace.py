@@ -167,7 +167,7 @@ def cmd_pack_export(args: argparse.Namespace) -> int:
 def cmd_pack_test(args: argparse.Namespace) -> int:
     """`pack test VERSION` or `pack test --utkast N`: the version's or draft's own features
     against its own pack, summarised as `foraldrastod test` does."""
-    from service import features_runner
+    from service.cli import features as features_runner
     from service.workspace import packfiles, store
 
     def work(s):

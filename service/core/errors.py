@@ -155,7 +155,7 @@ def find_personnummer(value: Any, loc: tuple = ()) -> tuple | None:
 def refuse_personnummer(data: Any, prefix: Sequence[Any] = ()) -> None:
     loc = find_personnummer(data)
     if loc is not None:
-        from . import metrics
+        from service.core import metrics
 
         metrics.personnummer_refused()
         raise error(422, field_path([*prefix, *loc]), PERSONNUMMER_SV, PERSONNUMMER_EN)
@@ -245,7 +245,7 @@ async def internal_error_handler(request: Request, exc: Exception) -> Response:
 
 
 async def body_timeout_handler(request: Request, exc: Exception) -> Response:
-    from .limits import BODY_TIMEOUT
+    from service.core.limits import BODY_TIMEOUT
 
     items = [ErrorItem(field=BODY, sv=f"kroppen kom inte fram inom {BODY_TIMEOUT:g} s",
                        en=f"request body not received within {BODY_TIMEOUT:g} s")]
@@ -254,7 +254,7 @@ async def body_timeout_handler(request: Request, exc: Exception) -> Response:
 
 
 def install(app) -> None:
-    from .limits import BodyTimeout
+    from service.core.limits import BodyTimeout
 
     app.add_exception_handler(BodyTimeout, body_timeout_handler)
     app.add_exception_handler(ApiError, api_error_handler)

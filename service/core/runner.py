@@ -14,9 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import packsource
-from .packsource import RUN_DIR_ENV, DirectorySource, ReloadFailed
-from .server import connection_cap, raise_fd_limit
+from service.core import packsource
+from service.core.packsource import RUN_DIR_ENV, DirectorySource, ReloadFailed
+from service.core.server import connection_cap, raise_fd_limit
 
 DEFAULT_KEEP_ALIVE = 5
 DEFAULT_LIMIT_CONCURRENCY = 4096
@@ -28,7 +28,7 @@ def _err(msg: str) -> None:
 
 
 def _log(event: str, **fields) -> None:
-    from .logs import log_event
+    from service.core.logs import log_event
 
     log_event(event, **fields)
 
@@ -53,11 +53,11 @@ def serve(args: argparse.Namespace) -> int:
     metrics_dir = run_dir / "metrics"
     metrics_dir.mkdir()
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
-    from .workspace.source import serve_source
+    from service.workspace.source import serve_source
 
     database = serve_source(getattr(args, "rules", None))  # the database unless --rules DIR is given
     source = database or DirectorySource(directory, run_dir)
-    from .state import quiet_gc  # after PROMETHEUS_MULTIPROC_DIR is set: it imports the metrics
+    from service.core.state import quiet_gc  # after PROMETHEUS_MULTIPROC_DIR is set: it imports the metrics
 
     try:  # fail fast, in Swedish, before uvicorn starts workers
         if database is None:
@@ -84,7 +84,7 @@ def serve(args: argparse.Namespace) -> int:
         log_level="warning",
         access_log=False,  # service.app logs method, route template, status and latency; never bodies
         server_header=False,
-        http="service.server:HardenedH11Protocol",
+        http="service.core.server:HardenedH11Protocol",
         timeout_keep_alive=getattr(args, "timeout_keep_alive", None) or DEFAULT_KEEP_ALIVE,
         limit_concurrency=limit,
         h11_max_incomplete_event_size=H11_MAX_INCOMPLETE,

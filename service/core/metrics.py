@@ -70,7 +70,7 @@ def forget_dead_workers(directory: str | None = None) -> list[int]:
     their totals still count. Returns the pids forgotten."""
     from prometheus_client import multiprocess
 
-    from .packsource import alive
+    from service.core.packsource import alive
 
     directory = directory or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not directory or not os.path.isdir(directory):

@@ -17,10 +17,10 @@ from starlette.responses import PlainTextResponse, Response
 from engine import Decision, EngineError, Family, FamilyInvalid
 from engine.loader import Pack
 
-from . import errors, metrics
-from .logs import log_event
-from .errors import ERROR_RESPONSES, ErrorBody, error, parse_json, refuse_personnummer
-from .state import EngineState, ReloadFailed
+from service.core import errors, metrics
+from service.core.logs import log_event
+from service.core.errors import ERROR_RESPONSES, ErrorBody, error, parse_json, refuse_personnummer
+from service.core.state import EngineState, ReloadFailed
 
 router = APIRouter()
 JSON = "application/json"
@@ -282,7 +282,7 @@ def healthz(request: Request) -> Response:
 
 
 def _cds_health(request: Request) -> dict[str, Any]:
-    from .cds import cds_health  # H-interop: whether CDS calls are authenticated
+    from service.integrations.cds import cds_health  # H-interop: whether CDS calls are authenticated
 
     return cds_health(getattr(request.app.state, "cds_verifier", None))
 

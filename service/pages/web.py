@@ -25,10 +25,11 @@ from engine.coverage import AGE_BANDS, compute_coverage
 from engine.lint import lint_pack
 from engine.models import Level
 
-from . import coverage as coverage_render
-from . import strategi
-from . import answer, api  # noqa: I001  (kept apart: fewer merge conflicts)
-from .errors import ApiError
+from service.pages import coverage as coverage_render
+from service.pages import strategi
+from service.api import routes as api
+from service.pages import answer  # noqa: I001  (kept apart: fewer merge conflicts)
+from service.core.errors import ApiError
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -69,7 +70,7 @@ def current_pack(request: Request) -> Pack:
         engine = getattr(value, "engine", None)
         if isinstance(engine, Engine):
             return engine.pack
-    from .state import rules_dir  # the same env variable the API reads
+    from service.core.state import rules_dir  # the same env variable the API reads
 
     with _fallback_lock:
         return _fallback_pack(str(rules_dir()))

@@ -23,7 +23,7 @@ import httpx
 import jwt
 from jwt import PyJWK, PyJWKSet
 
-from .errors import ApiError, ErrorItem
+from service.core.errors import ApiError, ErrorItem
 
 ALGORITHMS = ("ES384", "RS384")
 JWKS_TTL = 300.0
@@ -228,7 +228,7 @@ def verifier_at_start() -> Verifier | None:
     try:
         return verifier_from_env()
     except ConfigError as exc:
-        from .logs import log_event
+        from service.core.logs import log_event
 
         log_event("start_failed", message=str(exc))
         raise SystemExit(f"foraldrastod: {exc}") from None

@@ -29,10 +29,11 @@ from starlette.responses import Response
 
 from engine import Family, FamilyInvalid
 
-from . import errors, fhir
-from .api import decide_async, json_response, state_of
-from .cds_auth import Verifier, public_url
-from .errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem, error, parse_json, refuse_personnummer
+from service.core import errors
+from service.integrations import fhir
+from service.api.routes import decide_async, json_response, state_of
+from service.integrations.cds_auth import Verifier, public_url
+from service.core.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem, error, parse_json, refuse_personnummer
 
 router = APIRouter(tags=["CDS Hooks"])
 

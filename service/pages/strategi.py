@@ -15,7 +15,7 @@ from pathlib import Path
 from gherkin.errors import ParserError
 from gherkin.parser import Parser
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STRATEGY_TAG = re.compile(r"^@?strategi-(.+)$")
 SOURCE_TAGS = {  # other tags that name where a scenario comes from
     "presentation": "Presentationen 2022",

@@ -22,7 +22,7 @@ import tempfile
 from collections import OrderedDict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FEATURES = ROOT / "features"  # the repository's features and the step library
 STEP_LIBRARY = ("conftest.py", "test_strategi.py")  # copied beside materialised features
 DEFAULT_RULES = ROOT / "rules" / "orebro-lan"
@@ -188,7 +188,7 @@ def pack_problems(rules: Path) -> list[str]:
 
 def main(args: argparse.Namespace | list[str] | None = None) -> int:
     if args is None or isinstance(args, list):
-        from .cli_sv import SvArgumentParser
+        from service.cli.sv import SvArgumentParser
 
         parser = SvArgumentParser(prog="foraldrastod test")
         parser.add_argument("--rules", metavar="DIR", help="regelpaket (standard: rules/orebro-lan)")

@@ -30,9 +30,9 @@ from starlette.responses import HTMLResponse, Response
 from engine.loader import Pack
 from engine.models import Availability, Insats
 
-from .api import json_response, state_of
-from .cds_auth import public_url
-from .errors import ApiError, ErrorBody, ErrorItem, error
+from service.api.routes import json_response, state_of
+from service.integrations.cds_auth import public_url
+from service.core.errors import ApiError, ErrorBody, ErrorItem, error
 
 router = APIRouter(tags=["Open Referral HSDS"])
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .cli_sv import SvArgumentParser
+from service.cli.sv import SvArgumentParser
 
 LEVEL_TITLES = {
     "universell": "Universell nivå – för alla föräldrar",
@@ -41,7 +41,7 @@ def _option(loc) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .runner import serve  # uvicorn options, limits, run directory: service/runner.py
+    from service.core.runner import serve  # uvicorn options, limits, run directory: service/runner.py
 
     return serve(args)
 
@@ -212,13 +212,13 @@ def _check_sources(pack_dir, sources_dir: str) -> int:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    from service import coverage
+    from service.pages import coverage
 
     return coverage.main(args)
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from service import features_runner
+    from service.cli import features as features_runner
 
     return features_runner.main(args)
 
@@ -275,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--rules", metavar="DIR", help="regelpaket (standard: rules/orebro-lan)")
     t.add_argument("extra", nargs="*", help="extra argument till pytest")
     t.set_defaults(func=cmd_test)
-    __import__("service.cli_workspace").cli_workspace.register(sub)  # db, user, pack, audit (issue 13)
+    __import__("service.cli.workspace").cli.workspace.register(sub)  # db, user, pack, audit (issue 13)
     return p
 
 

@@ -26,9 +26,9 @@ from typing import Any
 
 from engine import Engine, EngineClosed, Family, decision_json
 
-from . import metrics, packsource
-from .logs import log_event
-from .packsource import DirectorySource, PackSource, ReloadFailed, source_from_env, validate_pack
+from service.core import metrics, packsource
+from service.core.logs import log_event
+from service.core.packsource import DirectorySource, PackSource, ReloadFailed, source_from_env, validate_pack
 
 __all__ = ["BODY_CACHE_SIZE", "EngineState", "ReloadFailed", "Serving"]
 
