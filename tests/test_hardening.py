@@ -233,7 +233,7 @@ def test_wrong_admin_tokens_are_throttled_and_audited(monkeypatch, tmp_path, cap
 
 
 def test_throttle_is_per_client():
-    from service.api.routes import TokenThrottle
+    from service.api.admin import TokenThrottle
 
     t = TokenThrottle()
     for _ in range(5):

@@ -41,9 +41,10 @@ def _option(loc) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from service.core.runner import serve  # uvicorn options, limits, run directory: service/runner.py
+    from service.core.runner import serve  # uvicorn options, limits, run directory
+    from service.workspace.source import serve_source  # the database, unless --rules DIR is given
 
-    return serve(args)
+    return serve(args, database_source=serve_source)
 
 
 def availability_words(rec: dict) -> str:

@@ -22,6 +22,7 @@ itself and the token lives in memory.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 import os
 import shutil
 import tempfile
@@ -256,17 +257,17 @@ def _copy_errors(directory: Path, exc: Exception) -> list[str]:
     return [f"{name}:1: filen kan inte läsas ({type(exc).__name__})"]
 
 
-def source_from_env(directory: str | Path | None = None) -> PackSource:
-    """The source `serve` configured: the database when `serve` chose it, else a directory (the
+def source_from_env(directory: str | Path | None = None,
+                    database: Callable[[], PackSource | None] | None = None) -> PackSource:
+    """The source `serve` configured: the database when `serve` chose it (`database()`, given by
+    the app factory: the workspace knows the database, core does not), else a directory (the
     default pack unless FORALDRASTOD_RULES or `directory` names another), with the run directory
     from FORALDRASTOD_RUN_DIR if set."""
     from engine.loader import DEFAULT_PACK
 
-    if directory is None:
-        from service.workspace.source import from_env  # the database, when `serve` chose it
-
-        database = from_env()
-        if database is not None:
-            return database
+    if directory is None and database is not None:
+        found = database()
+        if found is not None:
+            return found
     target = Path(directory) if directory else Path(os.environ.get("FORALDRASTOD_RULES") or DEFAULT_PACK)
     return DirectorySource(target, os.environ.get(RUN_DIR_ENV) or None)

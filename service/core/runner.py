@@ -8,6 +8,7 @@ files. It is created at start and removed at exit.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 import os
 import shutil
 import sys
@@ -15,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from service.core import packsource
-from service.core.packsource import RUN_DIR_ENV, DirectorySource, ReloadFailed
+from service.core.packsource import RUN_DIR_ENV, DirectorySource, PackSource, ReloadFailed
 from service.core.server import connection_cap, raise_fd_limit
 
 DEFAULT_KEEP_ALIVE = 5
@@ -37,7 +38,9 @@ def workers_of(args: argparse.Namespace) -> int:
     return max(1, getattr(args, "workers", 1) or 1)
 
 
-def serve(args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace, database_source: Callable[[str | None], PackSource | None] | None = None) -> int:
+    """`foraldrastod serve`: `database_source(rules)` is the database source when serving from
+    it (the command line gives the workspace's; None serves the directory)."""
     import uvicorn
 
     if getattr(args, "rules", None):
@@ -53,9 +56,8 @@ def serve(args: argparse.Namespace) -> int:
     metrics_dir = run_dir / "metrics"
     metrics_dir.mkdir()
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
-    from service.workspace.source import serve_source
-
-    database = serve_source(getattr(args, "rules", None))  # the database unless --rules DIR is given
+    # the database unless --rules DIR is given
+    database = database_source(getattr(args, "rules", None)) if database_source else None
     source = database or DirectorySource(directory, run_dir)
     from service.core.state import quiet_gc  # after PROMETHEUS_MULTIPROC_DIR is set: it imports the metrics
 

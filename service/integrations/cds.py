@@ -31,7 +31,7 @@ from engine import Family, FamilyInvalid
 
 from service.core import errors
 from service.integrations import fhir
-from service.api.routes import decide_async, json_response, state_of
+from service.core.deciding import decide_async, json_response, state_of
 from service.integrations.cds_auth import Verifier, public_url
 from service.core.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem, error, parse_json, refuse_personnummer
 

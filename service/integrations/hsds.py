@@ -30,7 +30,7 @@ from starlette.responses import HTMLResponse, Response
 from engine.loader import Pack
 from engine.models import Availability, Insats
 
-from service.api.routes import json_response, state_of
+from service.core.deciding import json_response, state_of
 from service.integrations.cds_auth import public_url
 from service.core.errors import ApiError, ErrorBody, ErrorItem, error
 

@@ -27,7 +27,7 @@ from engine.models import Level
 
 from service.pages import coverage as coverage_render
 from service.pages import strategi
-from service.api import routes as api
+from service.core import deciding
 from service.pages import answer  # noqa: I001  (kept apart: fewer merge conflicts)
 from service.core.errors import ApiError
 
@@ -211,8 +211,8 @@ async def index_post(request: Request) -> Response:
     body: dict[str, Any] | None = None
     if not errors:
         try:
-            family = api.family_from(data)
-            body = orjson.loads(await api.decide_async(api.state_of(request), family))
+            family = deciding.family_from(data)
+            body = orjson.loads(await deciding.decide_async(deciding.state_of(request), family))
         except ApiError as exc:
             if fragment:
                 items = [{"field": i.field, "sv": i.sv, "en": i.en} for i in exc.items]
