@@ -15,7 +15,6 @@ kommun id: stable across restarts and reloads. Unknown values are left out, neve
 from __future__ import annotations
 
 import datetime as dt
-import html
 import math
 import re
 import unicodedata
@@ -31,6 +30,7 @@ from engine.loader import Pack
 from engine.models import Availability, Insats
 
 from service.core.deciding import json_response, state_of
+from service.core.templating import html_response
 from service.integrations.cds_auth import public_url
 from service.core.errors import ApiError, ErrorBody, ErrorItem, error
 
@@ -359,47 +359,9 @@ def get_organization(organization_id: str, request: Request) -> Response:
     return json_response(orjson.dumps({**org, "services": cat.services_of_org[org["id"]]}))
 
 
-PROFILE_HTML = """<!doctype html>
-<html lang="sv"><head><meta charset="utf-8"><title>HSDS-profil: föräldraskapsstöd</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5">
-<h1>HSDS-profil: föräldraskapsstöd i {region}</h1>
-<p>Det här API:et följer Open Referral HSDS {version} (Human Services Data Specification, en Open
-Referral-resurs, <a href="https://openreferral.org/">openreferral.org</a>) utan egna tillägg.</p>
-<ul>
-<li><strong>Tjänst (service)</strong> = en insats för föräldraskapsstöd i regelpaketet {pack}.</li>
-<li><strong>Tjänstens användare är föräldern</strong> (eller blivande föräldrar). <code>minimum_age</code> och
-<code>maximum_age</code> är <em>barnets</em> ålder i hela år, inte förälderns. Utelämnas när insatsen inte
-har någon åldersgräns för barnet (t.ex. mödrahälsovård för blivande föräldrar).</li>
-<li><code>eligibility_description</code> anger preventionsnivå (universell, selektiv, indikerad) och de behov
-insatsen rekommenderas vid.</li>
-<li><code>service_areas</code> = de kommuner där regelpaketet säger att insatsen finns; en kommun där det är
-okänt eller där insatsen saknas är inte med.</li>
-<li><code>organization</code> = utföraren enligt regelpaketets organisationskatalog.</li>
-<li>Id är UUID (version 5) som inte ändras mellan omstarter. <code>last_modified</code> är när regelpaketets
-filer senast ändrades. Okända värden utelämnas, aldrig <code>null</code>.</li>
-<li>Filter: <code>search</code>, <code>organization_id</code>, <code>modified_after</code>, <code>full</code>,
-<code>format</code> (json, ndjson), <code>page</code>, <code>per_page</code>; de verkar tillsammans. Andra
-filter (t.ex. <code>taxonomy_id</code>) ger 400.</li>
-</ul>
-<h2 lang="en">In English</h2>
-<div lang="en">
-<p>This API follows Open Referral HSDS {version} with no extensions. A <strong>service</strong> is a parenting
-support intervention (insats). <strong>The service user is the parent</strong> (or expecting parents):
-<code>minimum_age</code> and <code>maximum_age</code> are the <em>child's</em> age in whole years, not the
-parent's, and are left out when the intervention has no age limit for the child.
-<code>service_areas</code> are the municipalities (kommuner) where the rule pack says the service is available.
-Ids are stable version 5 UUIDs; unknown values are omitted, never <code>null</code>; <code>last_modified</code>
-is when the rule pack's files last changed. Filters are cumulative; unsupported ones answer 400.</p>
-</div>
-</body></html>
-"""
-
-
 @router.get("/hsds/profile", response_class=HTMLResponse, summary="HSDS 3: profilen",
             description="Vad posterna betyder här (svenska och engelska): åldrarna är barnets, användaren är föräldern.")
 def profile(request: Request) -> HTMLResponse:
     pack = state_of(request).engine.pack
-    body = PROFILE_HTML.format(region=html.escape(pack.meta.region), version=HSDS_VERSION,
-                               pack=html.escape(pack.meta.title))
-    return HTMLResponse(body)
+    return html_response("hsds_profile.html", region=pack.meta.region, version=HSDS_VERSION,
+                         pack=pack.meta.title)

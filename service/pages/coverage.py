@@ -1,16 +1,17 @@
 """`foraldrastod coverage`: the kartläggning as text, CSV, a standalone HTML page or a PNG.
 
-The HTML functions are also used by the /kartlaggning page (service/web.py).
+The words of the HTML (counts, tables, legend, findings) are also what the /kartlaggning page
+shows (service/pages/web.py); the HTML itself is in templates/macros/coverage.html.
 """
 from __future__ import annotations
 
 import argparse
 import csv
-import html
 import io
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engine.coverage import AGE_BANDS, LEVELS, NO_NEED, Cell, CellStatus, CoverageMatrix, compute_coverage, csv_rows
 from engine.lint import Finding, lint_pack
@@ -81,28 +82,17 @@ def findings_text(findings: list[Finding]) -> str:
 
 
 # --------------------------------------------------------------------------- html
-e = html.escape
-
-
-def _cell_html(cell: Cell | None, context: str) -> str:
+# What the kartläggning's HTML shows, in words; the HTML is in templates/macros/coverage.html.
+def _cell(cell: Cell | None, context: str) -> dict[str, Any] | None:
     if cell is None:
-        return '<td class="cell ej-aktuell"><span aria-hidden="true">–</span><span class="sr-only">ej aktuellt</span></td>'
-    cls = STATUS_CLASS[cell.status]
-    word = STATUS_TEXT[cell.status]
-    if cell.insatser:
-        items = []
-        for i in cell.insatser:
-            basis = f" ({e(i.basis.value)}{': ' + e(i.reason) if i.reason else ''})" if i.basis else ""
-            verified = f", kontrollerad {e(i.verified.isoformat())}" if i.verified else ", inte kontrollerad"
-            items.append(f'<li><span class="insats-namn">{e(i.name)}</span>: {e(AVAIL_WORDS[i.availability])}'
-                         f"{basis}{verified}</li>")
-        body = f'<ul class="cell-insatser">{"".join(items)}</ul>'
-    else:
-        body = '<p class="cell-insatser">Reglerna rekommenderar ingen insats här.</p>'
-    level = f'<p class="cell-niva">Nivå: {e(cell.level.value)}</p>' if cell.level else ""
-    return (f'<td class="cell status-{cls}" data-status="{e(cell.status.value)}">'
-            f'<details><summary>{e(word)}<span class="sr-only"> – {e(context)}</span></summary>'
-            f'<div class="cell-detalj">{level}{body}</div></details></td>')
+        return None
+    return {
+        "cls": STATUS_CLASS[cell.status], "status": cell.status.value, "word": STATUS_TEXT[cell.status],
+        "context": context, "level": cell.level.value if cell.level else "",
+        "insatser": [{"name": i.name, "availability": AVAIL_WORDS[i.availability],
+                      "basis": i.basis.value if i.basis else "", "reason": i.reason or "",
+                      "verified": i.verified.isoformat() if i.verified else ""} for i in cell.insatser],
+    }
 
 
 def _bands(filters: Filters):
@@ -124,22 +114,14 @@ def _kept_kommuner(matrix: CoverageMatrix, filters: Filters):
 
 
 def _table(caption: str, first_header: str, rows: list[tuple[str, str, list[tuple[Cell | None, str]]]],
-           bands, table_id: str) -> str:
-    head = "".join(f'<th scope="col">{e(b.label)}</th>' for b in bands)
-    body = []
-    for row_label, row_extra, cells in rows:
-        extra = f' <span class="rad-niva">{e(row_extra)}</span>' if row_extra else ""
-        tds = "".join(_cell_html(c, ctx) for c, ctx in cells)
-        body.append(f'<tr><th scope="row">{e(row_label)}{extra}</th>{tds}</tr>')
-    return (f'<div class="tabell-rulla" role="region" aria-labelledby="{table_id}-rubrik" tabindex="0">'
-            f'<table class="coverage" id="{table_id}"><caption id="{table_id}-rubrik">{e(caption)}</caption>'
-            f'<thead><tr><th scope="col" class="forsta">{e(first_header)}</th>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>')
+           bands, table_id: str) -> dict[str, Any]:
+    return {"id": table_id, "caption": caption, "first_header": first_header, "bands": [b.label for b in bands],
+            "rows": [{"label": label, "extra": extra, "cells": [_cell(c, ctx) for c, ctx in cells]}
+                     for label, extra, cells in rows]}
 
 
-def _counts_line(counts: dict[CellStatus, int]) -> str:
-    return ", ".join(f'<span class="antal antal-{STATUS_CLASS[s]}">{e(STATUS_TEXT[s])}: {n}</span>'
-                     for s, n in counts.items())
+def _counts_line(counts: dict[CellStatus, int]) -> list[dict[str, Any]]:
+    return [{"cls": STATUS_CLASS[s], "word": STATUS_TEXT[s], "n": n} for s, n in counts.items()]
 
 
 def _filtered_counts(matrix: CoverageMatrix, filters: Filters, kommun: str) -> dict[CellStatus, int]:
@@ -152,20 +134,15 @@ def _filtered_counts(matrix: CoverageMatrix, filters: Filters, kommun: str) -> d
     return out
 
 
-def counts_html(matrix: CoverageMatrix, filters: Filters = Filters()) -> str:
-    rows = []
-    for code, name in _kept_kommuner(matrix, filters):
-        c = _filtered_counts(matrix, filters, code)
-        rows.append(f'<tr><th scope="row">{e(name)}</th>'
-                    + "".join(f'<td class="antal-{STATUS_CLASS[s]}">{c[s]}</td>' for s in CellStatus) + "</tr>")
-    head = "".join(f'<th scope="col">{e(STATUS_TEXT[s])}</th>' for s in CellStatus)
-    return (f'<div class="tabell-rulla" role="region" aria-labelledby="antal-rubrik" tabindex="0">'
-            f'<table class="antal-tabell"><caption id="antal-rubrik">Antal celler per kommun i urvalet</caption>'
-            f'<thead><tr><th scope="col" class="forsta">Kommun</th>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div>')
+def counts(matrix: CoverageMatrix, filters: Filters = Filters()) -> dict[str, Any]:
+    """täckt / gap / okänd per kommun in the selection (macros/coverage.html: counts_table)."""
+    rows = [{"name": name, "counts": _counts_line(_filtered_counts(matrix, filters, code))}
+            for code, name in _kept_kommuner(matrix, filters)]
+    return {"statuses": [{"word": STATUS_TEXT[s]} for s in CellStatus], "rows": rows}
 
 
-def tables_html(matrix: CoverageMatrix, filters: Filters = Filters()) -> str:
+def tables(matrix: CoverageMatrix, filters: Filters = Filters()) -> list[dict[str, Any]]:
+    """One table per need or per kommun (macros/coverage.html: tables)."""
     bands = _bands(filters)
     needs = _kept_needs(matrix, filters)
     kommuner = _kept_kommuner(matrix, filters)
@@ -182,9 +159,8 @@ def tables_html(matrix: CoverageMatrix, filters: Filters = Filters()) -> str:
             if not rows:
                 continue  # the need cannot arise in the chosen ages
             title = f"{label}" + (f" – {level.value} nivå" if level else "")
-            out.append(f'<section class="vy-del" aria-labelledby="del-{n}"><h3 id="del-{n}">{e(title)}</h3>'
-                       + _table(f"{label}: per kommun och åldersband", "Kommun", rows, bands, f"tabell-{n}")
-                       + "</section>")
+            out.append({"n": n, "title": title, "counts": None,
+                        "table": _table(f"{label}: per kommun och åldersband", "Kommun", rows, bands, f"tabell-{n}")})
     else:
         for n, (kcode, kname) in enumerate(kommuner):
             rows = []
@@ -193,53 +169,26 @@ def tables_html(matrix: CoverageMatrix, filters: Filters = Filters()) -> str:
                 cells = [(matrix.cell(kcode, b.key, code), f"{label}, {labels[b.key]}") for b in bands]
                 if any(c is not None for c, _ctx in cells):  # not a need that cannot arise at these ages
                     rows.append((label, level.value if level else "", cells))
-            counts = _filtered_counts(matrix, filters, kcode)
-            out.append(f'<section class="vy-del" aria-labelledby="del-{n}"><h3 id="del-{n}">{e(kname)}</h3>'
-                       f'<p class="antal-rad">{_counts_line(counts)}</p>'
-                       + _table(f"{kname}: behov per åldersband", "Behov", rows, bands, f"tabell-{n}")
-                       + "</section>")
-    if not out:
-        return "<p>Inget i urvalet. Ändra filtren.</p>"
-    return "".join(out)
+            out.append({"n": n, "title": kname, "counts": _counts_line(_filtered_counts(matrix, filters, kcode)),
+                        "table": _table(f"{kname}: behov per åldersband", "Behov", rows, bands, f"tabell-{n}")})
+    return out
 
 
-def legend_html() -> str:
-    items = "".join(
-        f'<li><span class="swatch status-{STATUS_CLASS[s]}" aria-hidden="true"></span>{e(LEGEND[s])}</li>'
-        for s in CellStatus)
-    return f'<ul class="legend">{items}</ul>'
+def legend() -> list[tuple[str, str]]:
+    return [(STATUS_CLASS[s], LEGEND[s]) for s in CellStatus]
 
 
-def findings_html(findings: list[Finding]) -> str:
-    if not findings:
-        return "<p>Inga anmärkningar på regelpaketet.</p>"
-    items = []
-    for f in findings:
-        where = f' <span class="where">({e(f.where())})</span>' if f.where() else ""
-        items.append(f'<li class="finding finding-{e(f.severity)}"><strong>{e(f.severity.capitalize())}:</strong> '
-                     f"{e(f.message)}{where}</li>")
-    return f'<ul class="findings">{"".join(items)}</ul>'
+def findings(items: list[Finding]) -> list[dict[str, str]]:
+    return [{"severity": f.severity, "message": f.message, "where": f.where() or ""} for f in items]
 
 
-def standalone_html(matrix: CoverageMatrix, findings: list[Finding]) -> str:
+def standalone_html(matrix: CoverageMatrix, found: list[Finding]) -> str:
+    """`foraldrastod coverage --html`: one file with its styles inline (templates/kartlaggning_fil.html)."""
+    from service.core.templating import render
+
     css = (Path(__file__).parent / "static" / "kartlaggning.css").read_text(encoding="utf-8")
-    return f"""<!doctype html>
-<html lang="sv">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Kartläggning av föräldraskapsstöd – {e(matrix.pack_name)}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:1.5rem;color:#1a1a1a}}{css}</style></head>
-<body><main>
-<h1>Kartläggning av föräldraskapsstöd</h1>
-<p>Regelpaket {e(matrix.pack_name)} {e(matrix.pack_version)}, gäller {e(matrix.day.isoformat())}.
-En cell är kommun × åldersband × behov.</p>
-{legend_html()}
-{counts_html(matrix)}
-<h2>Per kommun</h2>
-{tables_html(matrix)}
-<h2>Anmärkningar på regelpaketet</h2>
-{findings_html(findings)}
-</main></body></html>
-"""
+    return render("kartlaggning_fil.html", matrix=matrix, css=css, legend=legend(), counts=counts(matrix),
+                  tables=tables(matrix), findings=findings(found)) + "\n"
 
 
 # --------------------------------------------------------------------------- png

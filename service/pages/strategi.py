@@ -6,6 +6,7 @@ artifacts/feature-results.json). Pure data: service/web.py renders it.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -208,3 +209,72 @@ def living_documentation(directory: Path | None = None, results: Results | None 
             features.append(parse_feature(path, path.relative_to(directory).as_posix()))
     _attach(features, results)
     return features, results
+
+
+# --------------------------------------------------------------------------- the page
+STATUS_CLASS = {"passed": "godkand", "failed": "underkand", None: "ej-kord"}
+
+
+def _unique(items) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def expected_runs(sc: ScenarioDoc) -> int:
+    """How many scenarios `foraldrastod test` runs for this one: one per example row of an outline."""
+    rows = sum(max(len(table) - 1, 0) for table in sc.examples)
+    return rows or 1
+
+
+def run_counts(features: list[FeatureDoc]) -> dict:
+    """Scenario counts the way `foraldrastod test` counts them (outline rows one by one)."""
+    counts = {"total": 0, "passed": 0, "failed": 0, "not_run": 0}
+    for f in features:
+        for sc in f.scenarios:
+            expected = expected_runs(sc)
+            counts["total"] += expected
+            if sc.status is None:
+                counts["not_run"] += expected
+            elif sc.status == "passed":
+                counts["passed"] += expected
+            else:  # some rows failed: count the rows that ran and did not pass
+                failed = max(1, min(expected, sc.failed_runs or 1))
+                counts["failed"] += failed
+                counts["passed"] += max(expected - failed, 0)
+    return counts
+
+
+def swedish_timestamp(value: str) -> str:
+    """'2026-11-24T01:50:00+00:00' -> '24 november 2026 kl. 01.50 (UTC)'."""
+    from service.pages.answer import swedish_date
+
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    zone = " (UTC)" if moment.utcoffset() == dt.timedelta(0) else ""
+    return f"{swedish_date(moment)} kl. {moment:%H.%M}{zone}"
+
+
+def page_view(features: list[FeatureDoc], results: Results) -> dict:
+    """What /strategi shows (templates/strategi.html), in words."""
+    if results.generated:
+        rs = results.ruleset or {}
+        run = (f"Senaste körning {swedish_timestamp(str(results.generated))} mot regelpaket "
+               f"{rs.get('name', '?')} {rs.get('version', '?')}.")
+    else:
+        run = "Beteendetesterna har inte körts här ännu (ingen resultatfil)."
+    if results.error:
+        run += f" Obs: {results.error}."
+    shown = []
+    for feat in features:
+        # a feature without tags of its own is shown with the parts its scenarios name
+        scenarios = [{"name": sc.name, "status_class": STATUS_CLASS[sc.status], "status_text": STATUS_TEXT[sc.status],
+                      "sections": [s for s in sc.sections if s not in feat.sections],
+                      "sources": [s for s in sc.sources if s not in feat.sources],
+                      "steps": sc.steps, "examples": sc.examples} for sc in feat.scenarios]
+        shown.append({"name": feat.name, "file": feat.file, "error": feat.error, "description": feat.description,
+                      "background": feat.background, "scenarios": scenarios,
+                      "runs": sum(expected_runs(sc) for sc in feat.scenarios),
+                      "sections": feat.sections or _unique(s for sc in feat.scenarios for s in sc.sections),
+                      "sources": feat.sources or _unique(s for sc in feat.scenarios for s in sc.sources)})
+    return {"run": run, "counts": run_counts(features), "features": shown}

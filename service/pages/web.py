@@ -1,18 +1,18 @@
 """The staff web pages: `/` (the form), `/kartlaggning` (gaps per kommun), `/strategi` (living
-documentation), /docs and /redoc (offline), and their static files. Plain HTML rendered here from
-the pack. The form on / posts to / (form-encoded, never in the URL) and gets the answer rendered by
-service/answer.py through the same decision path as the JSON API; app.js sends the same form and
-shows the same HTML without reloading. No personal data fields; nothing is stored.
+documentation), /docs and /redoc (offline), and their static files: the routes and what each page
+shows; the HTML is in templates/ (Jinja2, autoescaped; base.html and the macros in
+service/templates/). The form on / posts to / (form-encoded, never in the URL) and gets the answer
+rendered by answer.py through the same decision path as the JSON API (service.core.deciding);
+app.js sends the same form and shows the same HTML without reloading. No personal data fields;
+nothing is stored.
 """
 from __future__ import annotations
 
 import datetime as dt
-import html
 import threading
-from functools import lru_cache
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
-from string import Template
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -25,17 +25,15 @@ from engine.coverage import AGE_BANDS, compute_coverage
 from engine.lint import lint_pack
 from engine.models import Level
 
-from service.pages import coverage as coverage_render
-from service.pages import strategi
 from service.core import deciding
-from service.pages import answer  # noqa: I001  (kept apart: fewer merge conflicts)
 from service.core.errors import ApiError
+from service.core.staticfiles import STATIC_TYPES, static_file
+from service.core.templating import html_response
+from service.pages import answer, strategi
+from service.pages import coverage as coverage_render
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
-TEMPLATES_DIR = HERE / "templates"
-STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                ".svg": "image/svg+xml"}
 # Our pages have no inline scripts or styles: everything comes from /static.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; base-uri 'none'; "
@@ -47,7 +45,6 @@ SECURITY_HEADERS = {
 NAV = (("/", "Rekommendation"), ("/kartlaggning", "Kartläggning"), ("/strategi", "Strategin i tester"))
 
 router = APIRouter(include_in_schema=False)
-e = html.escape
 
 
 # --------------------------------------------------------------------------- the pack
@@ -77,43 +74,19 @@ def current_pack(request: Request) -> Pack:
 
 
 # --------------------------------------------------------------------------- rendering
-@lru_cache(maxsize=8)
-def _template(name: str) -> Template:
-    return Template((TEMPLATES_DIR / name).read_text(encoding="utf-8"))
+def page(template: str, title: str, pack: Pack, path: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A staff page: `template` extends base.html (the menu, the footer with the pack)."""
+    return html_response(template, status=status, headers=SECURITY_HEADERS, title=title, nav=NAV, path=path,
+                         ruleset=f"{pack.name} {pack.version}", **context)
 
 
-def page(title: str, main: str, pack: Pack, path: str) -> HTMLResponse:
-    current = ' aria-current="page"'
-    nav = "".join(
-        f'<li><a href="{href}"{current if href == path else ""}>{e(label)}</a></li>' for href, label in NAV)
-    body = _template("layout.html").substitute(
-        title=e(title), nav=nav, main=main, head="", ruleset=e(f"{pack.name} {pack.version}"))
-    return HTMLResponse(body, headers=SECURITY_HEADERS)
-
-
-def _kommun_options(pack: Pack, selected: str = "") -> str:
-    kommuner = sorted(pack.kommuner.values(), key=lambda k: k.name)
-    return "\n".join(
-        f'      <option value="{e(k.code)}"{" selected" if k.code == selected else ""}>{e(k.name)}</option>'
-        for k in kommuner)
-
-
-def _needs_groups(pack: Pack, checked: frozenset[str] | set[str] = frozenset()) -> str:
+def _need_groups(pack: Pack) -> list[tuple[str, list]]:
     groups: dict[str, list] = {}
     for need in pack.needs.values():
         groups.setdefault(need.group, []).append(need)
-    out = []
-    for gi, (group, needs) in enumerate(groups.items()):
-        boxes = "".join(
-            f'<div class="kryss"><input type="checkbox" id="behov-{e(n.code)}" name="needs" value="{e(n.code)}"'
-            f'{" checked" if n.code in checked else ""}>'
-            f'<label for="behov-{e(n.code)}">{e(n.label)}</label></div>'
-            for n in needs)
-        out.append(f'    <fieldset class="behovsgrupp" id="behovsgrupp-{gi}"><legend>{e(group)}</legend>{boxes}</fieldset>')
-    return "\n".join(out)
+    return list(groups.items())
 
 
-EMPTY_ANSWER = '<p class="tom">Fyll i formuläret för att se rekommendationer.</p>'
 # which error box on the form shows an error for an API field
 ERROR_BOX = {"kommun": "kommun", "age_months": "alder", "expecting": "alder", "needs": "behov"}
 
@@ -122,27 +95,13 @@ def _index_page(request: Request, pack: Pack, form: Mapping[str, Any] | None = N
                 errors: Mapping[str, str] | None = None, answer: str = "", status: int = 200) -> HTMLResponse:
     form = form or {}
     errors = errors or {}
-    values: dict[str, str] = {
-        "kommun_options": _kommun_options(pack, form.get("kommun", "")),
-        "needs_groups": _needs_groups(pack, set(form.get("needs", ()))),
-        "alder_ar": e(form.get("alder_ar", "")),
-        "alder_man": e(form.get("alder_man", "0") or "0"),
-        "vantar_checked": " checked" if form.get("vantar") else "",
-        "answer": answer or EMPTY_ANSWER,
-        "kommun_invalid": ' aria-invalid="true"' if "kommun" in errors else "",
-        "alder_invalid": ' aria-invalid="true"' if "alder" in errors else "",
-    }
-    for box in ("formular", "kommun", "alder", "behov"):
-        values[f"{box}_error"] = e(errors.get(box, ""))
-        values[f"{box}_error_hidden"] = "" if box in errors else " hidden"
-    values["form_error"], values["form_error_hidden"] = values.pop("formular_error"), values.pop("formular_error_hidden")
-    main = _template("index.html").substitute(values)
-    # prefill.js first: it fills the form from a journal system's link (URL fragment), then app.js
-    scripts = ('\n<script src="/static/prefill.js" defer></script>'
-               '\n<script src="/static/app.js" defer></script>')
-    response = page("Rekommendation", main + scripts, pack, "/")
-    response.status_code = status
-    return response
+    kommuner = [(k.code, k.name) for k in sorted(pack.kommuner.values(), key=lambda k: k.name)]
+    values = {"kommun": form.get("kommun", ""), "needs": set(form.get("needs", ())),
+              "alder_ar": form.get("alder_ar", ""), "alder_man": form.get("alder_man", "0") or "0",
+              "vantar": bool(form.get("vantar"))}
+    shown = {box: errors.get(box, "") for box in ("formular", "kommun", "alder", "behov")}
+    return page("index.html", "Rekommendation", pack, "/", status=status, form=values, errors=shown,
+                kommuner=kommuner, need_groups=_need_groups(pack), answer=answer)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -255,54 +214,19 @@ def kartlaggning(request: Request, vy: str = "kommun", kommun: str = "", alder: 
     )
     total = matrix.counts()
     summary = ", ".join(f"{coverage_render.STATUS_TEXT[s]}: {n}" for s, n in total.items())
-
-    def options(pairs, chosen) -> str:
-        return "".join(f'<option value="{e(v)}"{" selected" if v == chosen else ""}>{e(label)}</option>'
-                       for v, label in pairs)
-
-    kommun_opts = options([("", "Alla kommuner"), *((c, n) for c, n in matrix.kommuner)], filters.kommun or "")
-    band_opts = options([("", "Alla åldrar"), *((b.key, b.label) for b in AGE_BANDS)], filters.band or "")
-    level_opts = options([("", "Alla nivåer"), *((lv.value, lv.value.capitalize()) for lv in Level)],
-                         filters.level.value if filters.level else "")
-    view_opts = options([("kommun", "Per kommun"), ("behov", "Per behov")], filters.view)
-    view_title = "Per behov" if filters.view == "behov" else "Per kommun"
-    main = f"""
-<link rel="stylesheet" href="/static/kartlaggning.css">
-<h1>Kartläggning: var finns stödet, och var finns gapen?</h1>
-<p class="ingress">För varje kommun, åldersband och behov: rekommenderar reglerna en insats, och finns
-den i kommunen? Bygger på regelpaketets tillgångsuppgifter ({e(matrix.day.isoformat())}).
-Alla celler – {e(summary)}. Öppna en cell för att se insatserna, grunden för uppgiften och när den
-kontrollerades.</p>
-<details class="metod"><summary>Så räknas en cell</summary>
-<p>En cell är en kommun, ett åldersband och ett behov (eller inget särskilt behov, det universella
-stödet). <strong>täckt</strong>: minst en av insatserna som reglerna rekommenderar där finns i
-kommunen. <strong>gap</strong>: reglerna rekommenderar ingenting där, eller alla insatserna saknas i
-kommunen. <strong>okänd</strong>: annars – någon insats rekommenderas men det är inte känt om kommunen
-har den. Ett streck betyder att behovet inte kan finnas i åldern (till exempel barnets behov innan
-barnet är fött). Åldrar i hela år: "3–5 år" är från 3-årsdagen till 6-årsdagen.</p></details>
-<form class="kart-filter" method="get" action="/kartlaggning" aria-label="Filter för kartläggningen">
-  <div><label for="f-vy">Visa</label><select id="f-vy" name="vy">{view_opts}</select></div>
-  <div><label for="f-kommun">Kommun</label><select id="f-kommun" name="kommun">{kommun_opts}</select></div>
-  <div><label for="f-alder">Åldersband</label><select id="f-alder" name="alder">{band_opts}</select></div>
-  <div><label for="f-niva">Nivå</label><select id="f-niva" name="niva">{level_opts}</select></div>
-  <div><button type="submit">Visa urvalet</button></div>
-</form>
-{coverage_render.legend_html()}
-<p><a href="/kartlaggning.csv">Ladda ner hela kartläggningen som CSV</a> (en rad per kommun, åldersband och behov).</p>
-<section aria-labelledby="antal-h"><h2 id="antal-h">Täckt, gap och okänd per kommun</h2>
-{coverage_render.counts_html(matrix, filters)}</section>
-<section class="vy" aria-labelledby="vy-h"><h2 id="vy-h">{e(view_title)}</h2>
-{coverage_render.tables_html(matrix, filters)}</section>
-<section aria-labelledby="karta-rubrik"><h2 id="karta-rubrik">Värmekarta</h2>
-<img class="heatmap" src="/kartlaggning.png" width="1760" height="{_png_height(len(matrix.kommuner))}"
-     alt="Värmekarta: sämsta cellen per kommun, åldersband och nivå. Samma uppgifter finns i tabellerna ovan.">
-</section>
-<section class="anmarkningar" aria-labelledby="anm-rubrik">
-  <h2 id="anm-rubrik">Anmärkningar på regelpaketet ({len(findings)})</h2>
-  {coverage_render.findings_html(findings)}
-</section>
-"""
-    return page("Kartläggning", main, pack, "/kartlaggning")
+    filter_form = {
+        "views": [("kommun", "Per kommun"), ("behov", "Per behov")], "view": filters.view,
+        "kommuner": [("", "Alla kommuner"), *matrix.kommuner], "kommun": filters.kommun or "",
+        "bands": [("", "Alla åldrar"), *((b.key, b.label) for b in AGE_BANDS)], "band": filters.band or "",
+        "levels": [("", "Alla nivåer"), *((lv.value, lv.value.capitalize()) for lv in Level)],
+        "level": filters.level.value if filters.level else "",
+    }
+    return page("kartlaggning.html", "Kartläggning", pack, "/kartlaggning", day=matrix.day.isoformat(),
+                summary=summary, filter=filter_form, legend=coverage_render.legend(),
+                counts=coverage_render.counts(matrix, filters),
+                view_title="Per behov" if filters.view == "behov" else "Per kommun",
+                tables=coverage_render.tables(matrix, filters), png_height=_png_height(len(matrix.kommuner)),
+                findings=coverage_render.findings(findings))
 
 
 @router.get("/kartlaggning.csv")
@@ -330,122 +254,11 @@ def kartlaggning_png(request: Request) -> Response:
 
 
 # --------------------------------------------------------------------------- strategi
-STATUS_CLASS = {"passed": "godkand", "failed": "underkand", None: "ej-kord"}
-
-
-def _steps_html(steps) -> str:
-    return "".join(f'<li><span class="nyckelord">{e(s.keyword)}</span> {e(s.text)}</li>' for s in steps)
-
-
-def _unique(items) -> list[str]:
-    return list(dict.fromkeys(items))
-
-
-def _sections_html(sections: list[str], sources: list[str]) -> str:
-    badges = [f'<span class="avsnitt">Strategin, {e(s)}</span>' for s in sections]
-    badges += [f'<span class="kalla">{e(s)}</span>' for s in sources]
-    return " ".join(badges) if badges else '<span class="avsnitt saknas">ingen källa angiven</span>'
-
-
-def _expected_runs(sc) -> int:
-    """How many scenarios `foraldrastod test` runs for this one: one per example row of an outline."""
-    rows = sum(max(len(table) - 1, 0) for table in sc.examples)
-    return rows or 1
-
-
-def _run_counts(features) -> dict:
-    """Scenario counts the way `foraldrastod test` counts them (outline rows one by one)."""
-    counts = {"total": 0, "passed": 0, "failed": 0, None: 0}
-    for f in features:
-        for sc in f.scenarios:
-            expected = _expected_runs(sc)
-            counts["total"] += expected
-            if sc.status is None:
-                counts[None] += expected
-            elif sc.status == "passed":
-                counts["passed"] += expected
-            else:  # some rows failed: count the rows that ran and did not pass
-                failed = max(1, min(expected, sc.failed_runs or 1))
-                counts["failed"] += failed
-                counts["passed"] += max(expected - failed, 0)
-    return counts
-
-
-def swedish_timestamp(value: str) -> str:
-    """'2026-11-24T01:50:00+00:00' -> '24 november 2026 kl. 01.50 (UTC)'."""
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    zone = " (UTC)" if moment.utcoffset() == dt.timedelta(0) else ""
-    return f"{answer.swedish_date(moment)} kl. {moment:%H.%M}{zone}"
-
-
 @router.get("/strategi", response_class=HTMLResponse)
 def strategi_page(request: Request) -> HTMLResponse:
     pack = current_pack(request)
     features, results = strategi.living_documentation()
-    counts = _run_counts(features)
-    if results.generated:
-        rs = results.ruleset or {}
-        run = (f"Senaste körning {e(swedish_timestamp(str(results.generated)))} mot regelpaket "
-               f"{e(str(rs.get('name', '?')))} {e(str(rs.get('version', '?')))}.")
-    else:
-        run = "Beteendetesterna har inte körts här ännu (ingen resultatfil)."
-    if results.error:
-        run += f" Obs: {e(results.error)}."
-    summary = (f"{counts['total']} scenarier – godkända: {counts['passed']}, underkända: {counts['failed']}, "
-               f"inte körda: {counts[None]}. Ett scenario med en exempeltabell räknas en gång per rad, "
-               f"som när <code>foraldrastod test</code> kör dem.")
-    parts = [f"""
-<h1>Strategin i tester</h1>
-<p class="ingress">Varje beteendebeskrivning nedan (Gherkin, på svenska) kodar en del av
-<cite>Regional strategi för föräldraskapsstöd 2024–2030</cite> och körs mot regelpaketet. {run}</p>
-<p class="sammanfattning">{summary}</p>"""]
-    if not features:
-        parts.append("<p>Inga beteendebeskrivningar hittades.</p>")
-    else:
-        items = "".join(
-            f'<li><a href="#egenskap-{fi}">{e(feat.name)}</a> '
-            f'<span class="antal">({sum(_expected_runs(sc) for sc in feat.scenarios)} scenarier)</span></li>'
-            for fi, feat in enumerate(features))
-        parts.append(f'<nav class="innehall" aria-labelledby="innehall-rubrik"><h2 id="innehall-rubrik">Innehåll</h2>'
-                     f'<ol>{items}</ol></nav>')
-    for fi, feat in enumerate(features):
-        parts.append(f'<section class="egenskap" aria-labelledby="egenskap-{fi}">')
-        parts.append(f'<h2 id="egenskap-{fi}">{e(feat.name)}</h2>')
-        # a feature without tags of its own is shown with the parts its scenarios name
-        sections = feat.sections or _unique(s for sc in feat.scenarios for s in sc.sections)
-        sources = feat.sources or _unique(s for sc in feat.scenarios for s in sc.sources)
-        parts.append(f'<p class="meta">{_sections_html(sections, sources)} '
-                     f'<span class="fil">{e(feat.file)}</span></p>')
-        if feat.error:
-            parts.append(f'<p class="fel-text">Filen kunde inte tolkas: {e(feat.error)}</p>')
-        if feat.description:
-            parts.append(f"<p>{e(feat.description)}</p>")
-        if feat.background:
-            parts.append(f'<div class="bakgrund"><h3>Bakgrund</h3><ul class="steg">{_steps_html(feat.background)}</ul></div>')
-        for si, sc in enumerate(feat.scenarios):
-            status = strategi.STATUS_TEXT[sc.status]
-            own = [s for s in sc.sections if s not in feat.sections]
-            own_sources = [s for s in sc.sources if s not in feat.sources]
-            parts.append('<article class="scenario">')
-            parts.append(f'<h3>{e(sc.name)} <span class="resultat resultat-{STATUS_CLASS[sc.status]}">'
-                         f'{e(status)}</span></h3>')
-            if own or own_sources:
-                parts.append(f'<p class="meta">{_sections_html(own, own_sources)}</p>')
-            parts.append(f'<ul class="steg">{_steps_html(sc.steps)}</ul>')
-            for ti, table in enumerate(sc.examples):
-                head = "".join(f'<th scope="col">{e(c)}</th>' for c in table[0])
-                body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in table[1:])
-                label = f"exempel-{fi}-{si}-{ti}"
-                parts.append(f'<div class="tabell-rulla" role="region" aria-labelledby="{label}" tabindex="0">'
-                             f'<table class="exempel"><caption id="{label}">Exempel ({len(table) - 1} rader)</caption>'
-                             f'<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
-            parts.append("</article>")
-        parts.append('<p class="till-innehall"><a href="#innehall-rubrik">Till innehållet</a></p>')
-        parts.append("</section>")
-    return page("Strategin i tester", "\n".join(parts), pack, "/strategi")
+    return page("strategi.html", "Strategin i tester", pack, "/strategi", **strategi.page_view(features, results))
 
 
 # --------------------------------------------------------------------------- API documentation
@@ -460,48 +273,18 @@ except ImportError:  # pragma: no cover - a pinned runtime dependency
 DOCS_FILES = {"swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"}
 
 
-def _docs_page(title: str, head: str, body: str, csp: str | None = None) -> HTMLResponse:
-    return HTMLResponse(f"""<!doctype html>
-<html lang="sv">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(title)} – Beslutsstöd för föräldraskapsstöd</title>
-<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
-{head}
-</head>
-<body>
-{body}
-</body>
-</html>""", headers={**SECURITY_HEADERS, **({"Content-Security-Policy": csp} if csp else {})})
-
-
 @router.get("/docs", response_class=HTMLResponse)
 def swagger_ui() -> HTMLResponse:
-    return _docs_page(
-        "API-dokumentation",
-        '<link rel="stylesheet" href="/static/docs/swagger-ui.css">\n'
-        '<link rel="stylesheet" href="/static/docs.css">',
-        '<header class="docs-header"><p><a href="/">Beslutsstöd för föräldraskapsstöd</a> · '
-        '<a href="/redoc">Samma dokumentation som ReDoc</a></p></header>\n'
-        '<main id="swagger-ui" aria-label="API-dokumentation"></main>\n'
-        '<script src="/static/docs/swagger-ui-bundle.js"></script>\n'
-        '<script src="/static/docs-a11y.js"></script>\n'
-        '<script src="/static/docs-swagger.js"></script>')
+    return html_response("docs.html", headers=SECURITY_HEADERS, title="API-dokumentation", swagger=True)
 
 
 @router.get("/redoc", response_class=HTMLResponse)
 def redoc() -> HTMLResponse:
-    return _docs_page(
-        "API-dokumentation (ReDoc)",
-        '<link rel="stylesheet" href="/static/docs.css">',
-        '<main id="redoc" aria-label="API-dokumentation"></main>\n'
-        '<script src="/static/docs/redoc.standalone.js"></script>\n'
-        '<script src="/static/docs-a11y.js"></script>\n'
-        '<script src="/static/docs-redoc.js"></script>',
-        # ReDoc writes its styles into <style> elements (styled-components): only here inline
-        # styles are allowed; scripts stay 'self' only
-        csp=SECURITY_HEADERS["Content-Security-Policy"] + "; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:")
+    # ReDoc writes its styles into <style> elements (styled-components): only here inline
+    # styles are allowed; scripts stay 'self' only
+    csp = SECURITY_HEADERS["Content-Security-Policy"] + "; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:"
+    return html_response("docs.html", headers={**SECURITY_HEADERS, "Content-Security-Policy": csp},
+                         title="API-dokumentation (ReDoc)", swagger=False)
 
 
 @router.get("/static/docs/{name}")
@@ -514,16 +297,6 @@ def docs_asset(name: str) -> Response:
 
 
 # --------------------------------------------------------------------------- static
-def static_file(directory: Path, name: str) -> Response:
-    """A CSS, JS or image file straight from `directory` (no sub-paths, no hidden files)."""
-    path = directory / name
-    media = STATIC_TYPES.get(path.suffix)
-    if media is None or "/" in name or name.startswith(".") or not path.is_file():
-        return Response("Finns inte", status_code=404, media_type="text/plain; charset=utf-8")
-    return Response(path.read_bytes(), media_type=media,
-                    headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
-
-
 @router.get("/static/{name}")
 def static(name: str) -> Response:
     return static_file(STATIC_DIR, name)
