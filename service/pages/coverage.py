@@ -184,9 +184,12 @@ def findings(items: list[Finding]) -> list[dict[str, str]]:
 
 def standalone_html(matrix: CoverageMatrix, found: list[Finding]) -> str:
     """`foraldrastod coverage --html`: one file with its styles inline (templates/kartlaggning_fil.html)."""
+    from markupsafe import Markup
+
     from service.core.templating import render
 
-    css = (Path(__file__).parent / "static" / "kartlaggning.css").read_text(encoding="utf-8")
+    # our own stylesheet, not data: inline as it is (escaping would break its quotes and `>`)
+    css = Markup((Path(__file__).parent / "static" / "kartlaggning.css").read_text(encoding="utf-8"))
     return render("kartlaggning_fil.html", matrix=matrix, css=css, legend=legend(), counts=counts(matrix),
                   tables=tables(matrix), findings=findings(found)) + "\n"
 
