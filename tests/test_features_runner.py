@@ -1,4 +1,4 @@
-"""`foraldrastod test`: the Swedish summary and the exit code of service.features_runner."""
+"""`foraldrastod test`: the Swedish summary and the exit code of service.cli.features."""
 from __future__ import annotations
 
 import argparse

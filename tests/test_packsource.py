@@ -1,4 +1,4 @@
-"""service/packsource.py: the PackSource interface, DirectorySource with a run directory
+"""service/core/packsource.py: the PackSource interface, DirectorySource with a run directory
 (validated copies, one generation token, acknowledgements)."""
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Use `SvArgumentParser` in place of `argparse.ArgumentParser`. Subcommands made with
 `parser.add_subparsers(...).add_parser(...)` are of the same class, so a module that registers
-its own subcommands (e.g. service/cli_workspace.py's `register(subparsers)`) gets Swedish help
+its own subcommands (e.g. service/cli/workspace.py's `register(subparsers)`) gets Swedish help
 and errors without doing anything. Help strings are written in Swedish where they are declared.
 """
 from __future__ import annotations

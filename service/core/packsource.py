@@ -3,7 +3,7 @@
 `PackSource` is the interface (shared with the workspace's DatabaseSource):
 
 * `current()` names the pack to serve now with a cheap token; every worker polls it about once
-  a second (service/state.py) and switches when it changes.
+  a second (service/core/state.py) and switches when it changes.
 * `materialize(token)` gives a directory with that pack's files, which `Engine.load` reads.
 * `describe()` says in Swedish where packs come from (logs, /healthz).
 

@@ -2,7 +2,7 @@
 the workers, and a supervisor that turns SIGHUP into a pack publication instead of restarts.
 
 The run directory (FORALDRASTOD_RUN_DIR) holds the validated pack copies and the generation
-token (service/packsource.py), each worker's acknowledgement, and the Prometheus multiprocess
+token (service/core/packsource.py), each worker's acknowledgement, and the Prometheus multiprocess
 files. It is created at start and removed at exit.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The engine a worker serves, and how it follows its PackSource (service/packsource.py).
+"""The engine a worker serves, and how it follows its PackSource (service/core/packsource.py).
 
 Each worker polls `source.current()` about once a second (`watch`, started by the app's
 lifespan). When the token changes it loads and compiles the new pack in a thread, never on the

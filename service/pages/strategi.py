@@ -2,7 +2,7 @@
 
 Reads features/*.feature (any language Gherkin knows, Swedish here) and the results file the
 features' conftest writes (env FORALDRASTOD_FEATURE_RESULTS, default
-artifacts/feature-results.json). Pure data: service/web.py renders it.
+artifacts/feature-results.json). Pure data: service/pages/web.py and templates/strategi.html show it.
 """
 from __future__ import annotations
 

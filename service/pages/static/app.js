@@ -122,7 +122,7 @@
     });
   }
 
-  /* The answer comes from the server as HTML (service/answer.py renders it for both ways the
+  /* The answer comes from the server as HTML (service/pages/answer.py renders it for both ways the
      form is sent), so the page shows exactly what the form gives without JavaScript. */
   function showAnswer(html) {
     result.innerHTML = html;
