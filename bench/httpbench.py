@@ -86,11 +86,11 @@ class Server:
                    "--port", str(self.port), "--workers", str(workers), "--rules", str(DEFAULT_RULES)]
         else:
             # served exactly like `foraldrastod serve`: same uvicorn settings, including the
-            # TCP_NODELAY protocol class (service/server.py) that fixes uvicorn's 40 ms stall
+            # TCP_NODELAY protocol class (service/core/server.py) that fixes uvicorn's 40 ms stall
             # with several workers
             launch = ("import uvicorn; uvicorn.run('baseline_app:app', app_dir=%r, host='127.0.0.1', "
                       "port=%d, workers=%d, log_level='warning', access_log=False, server_header=False, "
-                      "http='service.server:NoDelayH11Protocol')" % (str(SHARED_BENCH), self.port, workers))
+                      "http='service.core.server:NoDelayH11Protocol')" % (str(SHARED_BENCH), self.port, workers))
             cmd = [str(BIN / "python"), "-c", launch]
         self.log_path = log_dir / f"{kind}-{workers}-{self.port}.log"
         self._log = open(self.log_path, "wb")

@@ -6,7 +6,7 @@ every worker answers with the new version. Two ways, both reported:
 * `server`: `foraldrastod serve --workers 2` with DATABASE_URL set and no --rules; "every worker"
   = 30 consecutive /healthz answers on fresh connections all naming the new version (a worker
   still on the old one would show up in 30 draws with probability 1 - 2^-30). Runs only when
-  `serve` takes its pack from the database (service/packsource.py wired to DatabaseSource);
+  `serve` takes its pack from the database (service/core/packsource.py wired to DatabaseSource);
   otherwise `server_wired` is false and the reason is given.
 * `sources`: two worker processes, each polling DatabaseSource.current() every second like the
   service's watcher, loading the new version with Engine.load when the token changes. This

@@ -1,127 +1,48 @@
-"""The HTTP service: `create_app()` is the factory uvicorn runs (`foraldrastod serve`).
-
-Thin over engine/: parsing and validation of requests, serialisation of answers, reloads.
+"""The composition root: `create_app()` is the factory uvicorn runs (`foraldrastod serve`). It
+builds the app of `service.core` and puts every surface into it: the v1 API, CDS Hooks and
+HSDS, the staff pages and /redaktion. The only module that imports them all; nothing imports it
+(uvicorn finds it by name, tests call it).
 """
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 from engine import Family
 
-from . import api, cds, cds_auth, errors, hsds, metrics, web
-from .limits import MAX_BODY_BYTES, BodyLimit, StrictHeaders
-from .logs import AccessLog, install_repeat_filter, log_event
-from .state import EngineState
-from .workspace import web as redaktion
-
-DESCRIPTION = """\
-Beslutsstöd för föräldraskapsstöd i kommunerna, byggt på *Regional strategi för
-föräldraskapsstöd 2024–2030* (Region Örebro län). Ange kommun, barnets ålder i månader eller att
-familjen väntar barn, och identifierade behov; svaret rekommenderar insatser på **universell**,
-**selektiv** och **indikerad** nivå med motivering och källa, och säger om insatsen finns i kommunen.
-
-Skicka aldrig personnummer eller andra personuppgifter: sådant avvisas (422) och tjänsten sparar
-eller loggar aldrig begärans innehåll. Fel besvaras på svenska först, engelska efter, och nämner
-fältet. Kroppar större än 16 KiB avvisas med 413.
-
-Även som HL7 CDS Hooks 2.0 (`/cds-services`) och Open Referral HSDS 3 (`/hsds/services`).
-"""
-
-TAGS = [
-    {"name": "Beslutsstöd", "description": "Rekommendationer för en familj"},
-    {"name": "Katalog", "description": "Regelpaketets behov, insatser, kommuner och regler"},
-    {"name": "CDS Hooks", "description": "HL7 CDS Hooks 2.0 för journalsystem"},
-    {"name": "Open Referral HSDS", "description": "Insatskatalogen som HSDS 3"},
-    {"name": "Drift", "description": "Hälsokontroll och omladdning av regelpaketet"},
-]
-
-# request models whose schemas the hand-parsed endpoints refer to
-_BODY_MODELS = (Family, cds.CdsRequest, cds.Feedback)
-
-
-def _openapi(app: FastAPI):
-    def build() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                             routes=app.routes, tags=TAGS)
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in _BODY_MODELS:
-            s = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            for name, sub in s.pop("$defs", {}).items():
-                components.setdefault(name, sub)
-            components[model.__name__] = s
-        app.openapi_schema = schema
-        return schema
-
-    return build
-
-
-def _install_sighup(state: EngineState) -> bool:
-    """SIGHUP reloads the pack (in a worker thread, so the event loop keeps serving)."""
-    try:
-        loop = asyncio.get_running_loop()
-
-        def on_hup() -> None:
-            loop.run_in_executor(None, state.reload_logged, "SIGHUP")
-
-        loop.add_signal_handler(signal.SIGHUP, on_hup)
-        return True
-    except (ValueError, RuntimeError, NotImplementedError, AttributeError):
-        return False  # not the main thread (e.g. TestClient): no signal handling
+from service import api
+from service.core import health
+from service.core.app import add_middleware, build_app
+from service.core.logs import log_event
+from service.core.packsource import source_from_env
+from service.core.state import EngineState
+from service.integrations import cds, cds_auth, hsds
+from service.pages import web
+from service.uppfoljning import routes as uppfoljning_routes
+from service.workspace import source as workspace_source
+from service.workspace import web as redaktion
 
 
 def create_app(rules: str | Path | None = None, state: EngineState | None = None) -> FastAPI:
-    """The app for the pack in `rules` (default: FORALDRASTOD_RULES, else rules/orebro-lan)."""
-    state = state or EngineState(rules)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        installed = _install_sighup(state)
-        install_repeat_filter()
-        watcher = asyncio.get_running_loop().create_task(state.watch())  # follow the pack source
-        try:
-            yield
-        finally:
-            watcher.cancel()
-            if installed:
-                try:
-                    asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
-                except (ValueError, RuntimeError):
-                    pass
-
-    app = FastAPI(
-        title="Beslutsstöd för föräldraskapsstöd",
-        docs_url=None, redoc_url=None,  # served offline by service/web.py
-        version="1",
-        description=DESCRIPTION,
-        openapi_tags=TAGS,
-        lifespan=lifespan,
-    )
-    app.state.engine_state = state
+    """The app for the pack in `rules` (default: the database when `serve` chose it, else
+    FORALDRASTOD_RULES, else rules/orebro-lan)."""
+    if state is None:
+        source = None if rules is not None else source_from_env(database=workspace_source.from_env)
+        state = EngineState(rules, source=source)
+    app = build_app(state, body_models=(Family, cds.CdsRequest, cds.Feedback))
     app.state.cds_verifier = cds_auth.verifier_at_start()  # CDS Hooks JWT (H-interop)
-    errors.install(app)
+    health.register(app, "cds", lambda: cds.cds_health(app.state.cds_verifier))
     app.include_router(api.router)
     api.add_admin_route(app, enabled=api.admin_token() is not None)
     app.include_router(cds.router)
     app.include_router(hsds.router)
     app.include_router(web.router)
     app.include_router(redaktion.router)  # /redaktion, the rule pack workspace (issue 13)
-    app.include_router(__import__("service.uppfoljning.routes").uppfoljning.routes.router)  # issue 20
-    app.openapi = _openapi(app)
-    # outermost first at call time: access log, then the body limit, then FastAPI
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
-    app.add_middleware(StrictHeaders)  # 415 for non-JSON POSTs; nosniff, no-store
-    app.add_middleware(AccessLog, observe=metrics.observe_request)
+    app.include_router(uppfoljning_routes.router)  # /v1/uppfoljning (issue 20)
+    add_middleware(app)
     app.add_middleware(cds.CdsCors, origins=cds.cors_origins(os.environ.get("FORALDRASTOD_CORS_ORIGINS")))
     log_event("start", ruleset={"name": state.engine.pack.name, "version": state.engine.version},
-              cds=cds.cds_health(app.state.cds_verifier))
+              **health.parts(app))
     return app

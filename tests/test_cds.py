@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine.loader import DEFAULT_PACK
-from service import fhir
+from service.integrations import fhir
 from service.app import create_app
 from tests.cds_support import (FhirServer, Signer, born_months_ago, hook_request, issuers_file, personnummer,
                                swedish_patient)

@@ -16,7 +16,7 @@ import uuid
 import httpx
 import pytest
 
-from service import fhir
+from service.integrations import fhir
 from tests.cds_support import FhirServer, Signer, born_months_ago, issuers_file, swedish_patient
 from tests.http_support import DEFAULT_PACK, Server
 

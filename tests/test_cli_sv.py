@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from service.cli import build_parser
-from service.cli_sv import SvArgumentParser, swedish_error
+from service.cli.sv import SvArgumentParser, swedish_error
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGLISH = ("usage:", "positional arguments", "options:", "optional arguments", "show this help",

@@ -17,7 +17,7 @@ import yaml
 from engine import load_pack
 from engine.coverage import AGE_BANDS, NO_NEED, CellStatus, compute_coverage, rule_reaches_band, rule_serves
 from engine.models import Rule
-from service import coverage as cov
+from service.pages import coverage as cov
 from service.cli import main as cli_main
 
 MINI = Path(__file__).parent / "packs" / "mini"

@@ -1,10 +1,10 @@
-"""`foraldrastod test`: the Swedish summary and the exit code of service.features_runner."""
+"""`foraldrastod test`: the Swedish summary and the exit code of service.cli.features."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from service import features_runner
+from service.cli import features as features_runner
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from engine import looks_like_personnummer
 from service.app import create_app
-from service.errors import parse_json
+from service.core.errors import parse_json
 from tests.http_support import MINI, copy_pack
 from tests.pnr_cases import NOT_PERSONNUMMER, PERSONNUMMER_NUMBERS, PERSONNUMMER_SPELLINGS, PNR_DIGITS
 
@@ -199,7 +199,7 @@ def test_logs_name_the_route_template_not_the_path(client, capfd):
 def test_a_repeating_error_line_is_rate_limited(capfd):
     import logging
 
-    from service.logs import RepeatFilter, RateLimiter
+    from service.core.logs import RepeatFilter, RateLimiter
 
     logger = logging.getLogger("test.flood")
     handler = logging.StreamHandler()
@@ -233,7 +233,7 @@ def test_wrong_admin_tokens_are_throttled_and_audited(monkeypatch, tmp_path, cap
 
 
 def test_throttle_is_per_client():
-    from service.api import TokenThrottle
+    from service.api.admin import TokenThrottle
 
     t = TokenThrottle()
     for _ in range(5):
@@ -306,7 +306,7 @@ def test_readyz_is_503_when_the_engine_is_closed(tmp_path):
 
 # --------------------------------------------------------------------------- 5. decisions off the loop
 def test_decisions_do_not_run_on_the_event_loop(monkeypatch):
-    from service import state as state_mod
+    from service.core import state as state_mod
 
     seen = []
     original = state_mod.Serving.compute

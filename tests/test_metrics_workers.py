@@ -10,12 +10,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 CHILD = """
-from service import metrics
+from service.core import metrics
 metrics.pack_switched(None, {"name": "paket", "version": "gammal+1"})
 """
 
 RENDER = """
-from service import metrics
+from service.core import metrics
 print(metrics.exposition()[0].decode())
 """
 

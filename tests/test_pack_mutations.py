@@ -148,7 +148,7 @@ def test_the_loader_itself_raises_only_pack_invalid(work):
 
 def test_check_and_test_give_file_line_errors_for_every_mutant(work):
     from service.cli import main as cli_main
-    from service.features_runner import main as test_main
+    from service.cli.features import main as test_main
 
     invalid = 0
     cases = [(rel, what, text) for rel, what, text in MUTANTS] + [(rel, "mapp", None) for rel in pack_files()]

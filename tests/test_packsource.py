@@ -1,4 +1,4 @@
-"""service/packsource.py: the PackSource interface, DirectorySource with a run directory
+"""service/core/packsource.py: the PackSource interface, DirectorySource with a run directory
 (validated copies, one generation token, acknowledgements)."""
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from service.packsource import DirectorySource, PackSource, ReloadFailed, live_workers
-from service.state import EngineState
+from service.core.packsource import DirectorySource, PackSource, ReloadFailed, live_workers
+from service.core.state import EngineState
 from tests.http_support import MINI, bump_edition, copy_pack
 
 
@@ -65,7 +65,7 @@ def test_state_follows_the_source_and_acknowledges(tmp_path):
 
 
 def test_a_worker_that_has_not_loaded_yet_counts_as_not_switched(tmp_path, monkeypatch):
-    from service.packsource import RUN_DIR_ENV, set_configured_workers
+    from service.core.packsource import RUN_DIR_ENV, set_configured_workers
 
     pack = copy_pack(MINI, tmp_path / "pack")
     run = tmp_path / "run"

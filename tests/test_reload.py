@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
-from service.state import EngineState
+from service.core.state import EngineState
 from tests.http_support import MINI, Server, bump_edition, copy_pack
 
 TOKEN = "hemlig-token-123"

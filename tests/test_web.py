@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine import load_pack
-from service import strategi
+from service.pages import strategi
 from service.app import create_app
 
 MINI = Path(__file__).parent / "packs" / "mini"

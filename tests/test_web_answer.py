@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine import load_pack
-from service import answer
+from service.pages import answer
 from service.app import create_app
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}

@@ -23,7 +23,7 @@ from typing import Any
 from engine.coverage import AGE_BANDS, AgeBand
 from engine.loader import Pack
 
-from service.errors import ApiError, ErrorItem
+from service.core.errors import ApiError, ErrorItem
 
 SAFEGUARDING_NEEDS = frozenset({"vald_eller_omsorgssvikt"})
 UTFALL = ("erbjuden", "saknas", "ej_erbjuden")

@@ -39,7 +39,7 @@ def _pack(rules: str | None):
 
 def cmd_uppfoljning(args: argparse.Namespace) -> int:
     from engine import PackInvalid
-    from service.errors import looks_like_personnummer
+    from service.core.errors import looks_like_personnummer
     from service.workspace import db
 
     from . import report

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from service.logs import log_event
+from service.core.logs import log_event
 from service.workspace import db
 
 from .cells import Registration

@@ -24,8 +24,8 @@ from pydantic import Field
 from starlette.responses import Response
 
 from engine import Family
-from service import api, errors
-from service.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem, error, parse_json
+from service.core import deciding as api, errors
+from service.core.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem, error, parse_json
 from service.workspace import db
 
 from . import cells, report

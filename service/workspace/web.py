@@ -1766,6 +1766,6 @@ def mapping_save(request: Request, kommun: str, form: dict = Depends(form_body))
 # --------------------------------------------------------------------------- static
 @router.get("/static/{name}")
 def static(name: str) -> Response:
-    from service.web import static_file
+    from service.core.staticfiles import static_file
 
     return static_file(STATIC, name)

@@ -248,7 +248,7 @@ def test_publish_reaches_the_staff_page_within_5_s_and_rollback_restores_it(ctx,
         assert every_worker_serves(version), (
             f"beslutsstödet svarar fortfarande med {served_version(ws_server)} {PUBLISH_DEADLINE_S} s efter "
             f"publiceringen av {version} (serve ska tjäna databasen: service.workspace.source.serve_source "
-            "och bevakningen av PackSource i service/state.py)")
+            "och bevakningen av PackSource i service/core/state.py)")
         # every worker: a few fresh answers through the staff page itself
         for _ in range(4):
             assert staff_page_shows(staff, "ABC 0–2", age) is abc_0_2_shown
