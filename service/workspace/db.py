@@ -111,7 +111,7 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     make_engine(url)  # creates var/ for SQLite
     from .dblock import migration_lock
 
-    with migration_lock(url):  # one migrator at a time (PostgreSQL advisory lock, SQLite flock)
+    with migration_lock(url, make_engine):  # one migrator at a time (PostgreSQL advisory lock, SQLite flock)
         command.upgrade(alembic_config(url), revision)
 
 

@@ -28,13 +28,12 @@ def _waiting(log) -> None:
 
 
 @contextlib.contextmanager
-def migration_lock(url: str, log=lambda msg: print(msg, file=sys.stderr)) -> Iterator[bool]:
-    """Hold the migration lock for `url`. Yields True when it had to wait for another migrator."""
+def migration_lock(url: str, make_engine, log=lambda msg: print(msg, file=sys.stderr)) -> Iterator[bool]:
+    """Hold the migration lock for `url` (`make_engine(url)` gives the database's engine). Yields
+    True when it had to wait for another migrator."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "postgresql":
-        from .db import make_engine
-
         with make_engine(url).connect() as conn:
             waited = not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar()
             if waited:

@@ -127,3 +127,8 @@ class OidcLogin(Base):
     code_verifier: Mapped[str] = mapped_column(String(128))
     next_url: Mapped[str] = mapped_column(String(500))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+def identity(user: User) -> tuple[str, str]:
+    """Who a user is, for four eyes: (issuer, subject), or ('lokal', name) for a local account."""
+    return (user.issuer, user.subject) if user.issuer else ("lokal", user.name)

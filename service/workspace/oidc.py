@@ -30,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from engine.models import looks_like_personnummer
 
 from . import views
-from .models import ROLES, AuditEvent, OidcLogin, User, utcnow
+from .models import ROLES, AuditEvent, OidcLogin, User, identity, utcnow  # noqa: F401 (identity: re-exported)
 
 router = APIRouter(prefix="/oidc", include_in_schema=False)  # included by web.router (/redaktion)
 
@@ -199,11 +199,6 @@ def account_name(issuer: str, subject: str) -> str:
     Unique per (issuer, subject): the issuer's hash is added if the subject alone is taken."""
     text = _subject_text(subject)
     return f"sso:{text}" if len(text) <= 60 else "sso:" + _digest(f"{issuer}\n{subject}")[:32]
-
-
-def identity(user: User) -> tuple[str, str]:
-    """Who a user is, for four eyes: (issuer, subject), or ('lokal', name) for a local account."""
-    return (user.issuer, user.subject) if user.issuer else ("lokal", user.name)
 
 
 def _claim_values(value: Any) -> list[str]:

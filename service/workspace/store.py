@@ -655,7 +655,7 @@ def approve(s: Session, draft_id: int, user: User, features: bool = True) -> Pac
     """Granskare, not an author of the draft: check it and publish it as a new version."""
     require_role(user, "granskare")
     draft = get_draft(s, draft_id)
-    from .oidc import identity  # four eyes compare who people are: (issuer, subject) or the local account
+    from .models import identity  # four eyes compare who people are: (issuer, subject) or the local account
 
     authors = {identity(u) for u in s.scalars(select(User).where(User.name.in_(_contributors(s, draft))))}
     if identity(user) in authors or user.name in _contributors(s, draft):
