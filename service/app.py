@@ -21,6 +21,7 @@ from .limits import MAX_BODY_BYTES, BodyLimit, StrictHeaders
 from .logs import AccessLog, install_repeat_filter, log_event
 from .state import EngineState
 from .workspace import web as redaktion
+from .workspace.errorpages import WorkspaceErrorPages
 
 DESCRIPTION = """\
 Beslutsstöd för föräldraskapsstöd i kommunerna, byggt på *Regional strategi för
@@ -118,6 +119,7 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
     app.openapi = _openapi(app)
     # outermost first at call time: access log, then the body limit, then FastAPI
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(WorkspaceErrorPages)  # /redaktion errors as Swedish pages (413, 500 …); HSTS over https
     app.add_middleware(StrictHeaders)  # 415 for non-JSON POSTs; nosniff, no-store
     app.add_middleware(AccessLog, observe=metrics.observe_request)
     app.add_middleware(cds.CdsCors, origins=cds.cors_origins(os.environ.get("FORALDRASTOD_CORS_ORIGINS")))

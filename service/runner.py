@@ -40,6 +40,8 @@ def workers_of(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from .workspace import forwarded
+
     if getattr(args, "rules", None):
         os.environ["FORALDRASTOD_RULES"] = str(Path(args.rules).resolve())
     if getattr(args, "header_timeout", None) is not None:
@@ -89,6 +91,7 @@ def serve(args: argparse.Namespace) -> int:
         limit_concurrency=limit,
         h11_max_incomplete_event_size=H11_MAX_INCOMPLETE,
         timeout_graceful_shutdown=10,
+        **forwarded.uvicorn_options(),  # X-Forwarded-* only from FORALDRASTOD_TRUSTED_PROXIES
     )
     _log("serve", workers=workers, limit_concurrency=limit, nofile=soft,
          source=source.describe(), header_timeout=float(os.environ.get("FORALDRASTOD_HEADER_TIMEOUT", "10")))

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from engine.models import looks_like_personnummer
 
-from . import checks, featurefiles, forms, views
+from . import checks, featurefiles, forms, forwarded, views
 from .views import e
 
 router = APIRouter(prefix="/redaktion", include_in_schema=False)
@@ -41,6 +41,9 @@ SESSION_COOKIE = "redaktion_session"
 LOGIN_COOKIE = "redaktion_inloggning"  # double-submit CSRF token of the login form
 SESSION_HOURS = 8
 EDITABLE = ("utkast", "aterskickad")
+MAX_FORM_BYTES = 2 * 1024 * 1024  # the body limit of /redaktion/ (service/limits.py PATH_LIMITS)
+LIMIT_TEXT = ("Högst 2 MiB per fil (ungefär två miljoner tecken). Är texten större sparas den inte; "
+              "redaktionen säger till innan den skickas, och texten finns kvar.")
 STATIC = Path(__file__).resolve().parent / "static"
 AVAILABILITY_FILE = "tillganglighet-kommuner.yaml"
 TARGET_GROUPS = (
@@ -180,6 +183,7 @@ class Who:
     name: str
     role: str
     kommun: str | None
+    kommun_name: str | None = None  # what the page says: "Nora", not 1884
 
 
 @dataclass
@@ -200,15 +204,19 @@ def login(request: Request, s, roles: tuple[str, ...] = (), form: dict | None = 
     if found is None:
         raise LoginRequired()
     user, row = found
+    kommun_name = None
     try:
         serving = _store().current_version(s)
         serving_text = f"version {serving.number} ({serving.version})"
+        if user.kommun:
+            kommun_name = _kommun_name(serving.files, user.kommun)
     except Exception:  # noqa: BLE001 - the footer only
         serving_text = "–"
-    ctx = Ctx(user=user, who=Who(user.name, user.role, user.kommun), csrf=row.csrf_token,
+    ctx = Ctx(user=user, who=Who(user.name, user.role, user.kommun, kommun_name), csrf=row.csrf_token,
               token_hash=row.token_hash, serving=serving_text)
     request.state.redaktion = ctx
     if request.method == "POST":
+        _same_origin(request)
         sent = one(form or {}, "csrf").encode()
         if not sent or not hmac.compare_digest(sent, row.csrf_token.encode()):
             raise Problem(403, "Formuläret saknar giltig säkerhetskod (CSRF-skydd). Ladda om sidan och försök igen.")
@@ -216,6 +224,13 @@ def login(request: Request, s, roles: tuple[str, ...] = (), form: dict | None = 
         wanted = " eller ".join(views.ROLE_TEXT[r] for r in roles)
         raise Problem(403, f"Sidan kräver rollen {wanted}. Du är {views.ROLE_TEXT.get(user.role, user.role)}.")
     return ctx
+
+
+def _same_origin(request: Request) -> None:
+    """The second wall beside the CSRF token: a form post must come from the workspace's own pages."""
+    if not forwarded.same_origin_post(request):
+        raise Problem(403, "Formuläret skickades från en annan webbplats än redaktionen och togs inte emot. "
+                           "Öppna sidan i redaktionen och skicka formuläret därifrån.")
 
 
 def render(ctx: Ctx, title: str, main: str, path: str = "", status: int = 200):
@@ -261,6 +276,7 @@ Personal som söker stöd för en familj använder <a href="/">beslutsstödet</a
 def login_post(request: Request, form: dict = Depends(form_body)):
     from . import auth
 
+    _same_origin(request)
     cookie = request.cookies.get(LOGIN_COOKIE, "")
     sent = one(form, "csrf")
     if not cookie or not sent or not hmac.compare_digest(cookie.encode(), sent.encode()):
@@ -271,8 +287,10 @@ def login_post(request: Request, form: dict = Depends(form_body)):
     with database() as s:
         try:
             user = store.authenticate(s, name, password, client)
-        except store.Refused as r:  # throttled
-            return _login_response(request, secrets.token_urlsafe(24), nasta, r.message, status=429, name=name)
+        except store.Throttled as r:
+            resp = _login_response(request, secrets.token_urlsafe(24), nasta, r.message, status=429, name=name)
+            resp.headers["Retry-After"] = str(r.retry_after)
+            return resp
         if user is None:
             return _login_response(request, secrets.token_urlsafe(24), nasta,
                                    "Fel användarnamn eller lösenord.", status=401, name=name)
@@ -313,8 +331,13 @@ def can_view(user, draft) -> bool:
 
 
 def can_edit(user, draft, path: str | None = None) -> bool:
-    """Files of a draft: redaktör and granskare (a samordnare uses the kartläggning form)."""
-    return draft.status in EDITABLE and user.role in ("redaktor", "granskare")
+    """Files of a draft: redaktör and granskare (a samordnare uses the kartläggning form), and of
+    those only the files the draft's kind may change (`path`; None: the draft as a whole)."""
+    return (draft.status in EDITABLE and user.role in ("redaktor", "granskare")
+            and (path is None or _store().may_change_path(draft, path)))
+
+
+ANY_FEATURE = featurefiles.PREFIX + "*" + featurefiles.SUFFIX  # the kind check for the features of a draft
 
 
 def viewable_draft(s, ctx: Ctx, draft_id: int):
@@ -329,8 +352,11 @@ def editable_draft(s, ctx: Ctx, draft_id: int, path: str | None = None):
     draft = viewable_draft(s, ctx, draft_id)
     if draft.status not in EDITABLE:
         raise Problem(409, f"Utkastet är {views.STATUS_TEXT.get(draft.status, draft.status)} och kan inte ändras nu.")
-    if not can_edit(ctx.user, draft, path):
+    if not can_edit(ctx.user, draft):
         raise Problem(403, "Din roll får inte ändra filerna i utkastet (en samordnare använder formuläret för kartläggning).")
+    if path is not None and not can_edit(ctx.user, draft, path):
+        raise Problem(403, f"Utkast {draft.id} är en kommuns kartläggning: i det får bara tillgången "
+                           f"({AVAILABILITY_FILE}) ändras. Skapa ett eget utkast för att ändra regelpaketet.")
     return draft
 
 
@@ -401,7 +427,7 @@ def overview(request: Request):
         drafts = [d for d in _store().drafts(s, user) if can_view(user, d)]
         rows = []
         for d in drafts:
-            what = views.KIND_TEXT.get(d.kind, d.kind) + (f", kommun {d.kommun}" if d.kommun else "")
+            what = views.KIND_TEXT.get(d.kind, d.kind) + (f", {_kommun_name(d.files, d.kommun)}" if d.kommun else "")
             rows.append([f'<a href="/redaktion/utkast/{d.id}">Utkast {d.id}</a>', e(d.reason), e(what), e(d.author),
                          f'<span class="status-etikett">{e(views.STATUS_TEXT.get(d.status, d.status))}</span>',
                          e(views.when(d.updated_at))])
@@ -448,6 +474,18 @@ def new_draft(request: Request, form: dict = Depends(form_body)):
     return redirect(f"/redaktion/utkast/{draft_id}")
 
 
+PERSONAL = "ser ut att innehålla ett personnummer. Skriv aldrig uppgifter om en enskild familj eller person här."
+
+
+def personal_errors(form: dict[str, list[str]]) -> forms.FieldErrors | None:
+    """A personnummer in any field of a form, as an error at that field (nothing is saved)."""
+    errs = forms.FieldErrors()
+    for name, values in form.items():
+        if name not in ("csrf", "revision") and any(looks_like_personnummer(v) for v in values):
+            errs.add(name, f"Fältet {PERSONAL}")
+    return errs or None
+
+
 def refuse_personal(text: str, label: str) -> None:
     if looks_like_personnummer(text):
         raise Problem(422, f"{label} ser ut att innehålla ett personnummer. Skriv aldrig personuppgifter här.")
@@ -469,7 +507,7 @@ def _draft_page(s, ctx: Ctx, d, sparat: str = "", new_name: str = "", new_error:
     editable = can_edit(ctx.user, d)
     parts = [f"<h1>Utkast {d.id}: {e(d.reason)}</h1>",
              f'<p class="ingress">Gäller {e(views.KIND_TEXT.get(d.kind, d.kind))}'
-             f'{", kommun " + e(_kommun_name(files, d.kommun)) if d.kommun else ""}. '
+             f'{" för " + e(_kommun_name(files, d.kommun)) if d.kommun else ""}. '
              f'Skrivet av {e(d.author)}. Status: <strong>{e(views.STATUS_TEXT.get(d.status, d.status))}</strong>. '
              f'Revision {d.revision}, senast ändrat {e(views.when(d.updated_at))}.</p>']
     if sparat:
@@ -495,7 +533,7 @@ def _draft_page(s, ctx: Ctx, d, sparat: str = "", new_name: str = "", new_error:
         rows.append([f'<span class="fil">{e(rel)}</span>', "ändrad" if rel in changed else "",
                      " · ".join(links)])
     parts.append('<h2>Filer</h2>' + views.table(["Fil", "Ändrad i utkastet", "Öppna"], rows))
-    parts.append(_features_section(ctx, d, base, files, editable, new_name, new_error))
+    parts.append(_features_section(ctx, d, base, files, can_edit(ctx.user, d, ANY_FEATURE), new_name, new_error))
     parts.append('<h2>Innan granskning</h2><div class="knappar">'
                  f'<form method="post" action="/redaktion/utkast/{d.id}/kontrollera">{views.csrf_field(ctx.csrf)}'
                  '<button class="knapp" type="submit" id="kontrollera">Kontrollera</button></form>'
@@ -537,11 +575,11 @@ def _text_page(ctx: Ctx, draft, path: str, text: str, revision: int, notes: str 
 <p><a href="/redaktion/utkast/{draft.id}">Tillbaka till utkastet</a></p>
 {notes}
 <div class="regel-layout">{side}
-<form class="yaml-form" method="post" action="/redaktion/utkast/{draft.id}/text?sokvag={urllib.parse.quote(path)}">
+<form class="yaml-form" method="post" action="/redaktion/utkast/{draft.id}/text?sokvag={urllib.parse.quote(path)}" data-max-bytes="{MAX_FORM_BYTES}">
 {views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">
 <label for="yaml" class="etikett">Filens text (YAML)</label>
 <p class="hjalp" id="yaml-hjalp">Samma format som i regelpaketets mapp. Fel visas med radnummer, som
-<code>foraldrastod check</code> skriver dem.</p>
+<code>foraldrastod check</code> skriver dem. {e(LIMIT_TEXT)}</p>
 <textarea id="yaml" name="text" spellcheck="false" aria-describedby="yaml-hjalp"{ro}>{e(text)}</textarea>
 {button}</form></div>"""
     return render(ctx, f"{path} – utkast {draft.id}", main, status=status)
@@ -579,6 +617,10 @@ def text_save(request: Request, draft_id: int, sokvag: str, form: dict = Depends
             return _text_page(ctx, d, path, text, int(one(form, "revision", "0") or 0), notes, status=422)
         try:
             _save(s, ctx, d, path, text, one(form, "revision"))
+        except store.Invalid as exc:  # a personnummer, say: the text stays in the editor
+            notes = views.message("Inte sparat. Rätta texten och spara igen; din text finns kvar nedan.", "fel",
+                                  [exc.message, *exc.details])
+            return _text_page(ctx, d, path, text, int(one(form, "revision", "0") or 0), notes, status=422)
         except store.Conflict:
             s.refresh(d)
             theirs = d.files.get(path, "")
@@ -680,12 +722,12 @@ def _feature_page(ctx: Ctx, draft, path: str, text: str, revision: int, notes: s
 <a href="/redaktion/utkast/{draft.id}/kontrollera">Kontrollera utkastet</a></p>
 {notes}
 <div class="regel-layout">{_steps_aside()}
-<div><form class="yaml-form" method="post" action="{e(url)}">
+<div><form class="yaml-form" method="post" action="{e(url)}" data-max-bytes="{MAX_FORM_BYTES}">
 {views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">
 <div class="falt{cls}"><label for="gherkin" class="etikett">Beteendetestets text (Gherkin på svenska)</label>
 <p class="hjalp" id="gherkin-hjalp">Första raden är <code># language: sv</code>, sedan <code>Egenskap:</code> och ett
 eller flera <code>Scenario:</code> med taggen för strategins avsnitt (till exempel <code>@strategi-avsnitt-4</code>).
-Fel i texten visas med radnummer; det du skrivit finns kvar.</p>{err_html}
+Fel i texten visas med radnummer; det du skrivit finns kvar. {e(LIMIT_TEXT)}</p>{err_html}
 <textarea id="gherkin" name="text" spellcheck="false" aria-describedby="{described}"{invalid}{ro}>{e(text)}</textarea></div>
 {buttons}</form>
 {remove}</div></div>"""
@@ -737,7 +779,7 @@ def feature_page(request: Request, draft_id: int, namn: str):
 def feature_save(request: Request, draft_id: int, namn: str, form: dict = Depends(form_body)):
     with database() as s:
         ctx = login(request, s, form=form)
-        d = editable_draft(s, ctx, draft_id)
+        d = editable_draft(s, ctx, draft_id, ANY_FEATURE)
         path = _feature_path(d, namn)
         return _feature_save(s, ctx, d, path, form)
 
@@ -748,7 +790,7 @@ def feature_new(request: Request, draft_id: int, form: dict = Depends(form_body)
     store = _store()
     with database() as s:
         ctx = login(request, s, form=form)
-        d = editable_draft(s, ctx, draft_id)
+        d = editable_draft(s, ctx, draft_id, ANY_FEATURE)
         name = one(form, "namn").strip()
         try:
             path = featurefiles.path_of(name)
@@ -775,7 +817,7 @@ def feature_remove(request: Request, draft_id: int, namn: str, form: dict = Depe
     store = _store()
     with database() as s:
         ctx = login(request, s, form=form)
-        d = editable_draft(s, ctx, draft_id)
+        d = editable_draft(s, ctx, draft_id, ANY_FEATURE)
         path = _feature_path(d, namn)
         try:
             expected = int(one(form, "revision"))
@@ -923,6 +965,9 @@ def rule_save(request: Request, draft_id: int, sokvag: str, nr: str = "ny", form
         values = {**forms.form_from_rule({}), **values}
         revision = int(one(form, "revision", "0") or 0)
         kommun_names = {c: n for c, n in catalog(d.files)["kommuner"]}
+        personal = personal_errors(form)
+        if personal:
+            return _rule_page(ctx, d, path, index, values, revision, personal, status=422)
         try:
             rule = forms.rule_from_form(form, kommun_names, original=items[index].data if index is not None else None)
         except forms.FormError as fe:
@@ -955,6 +1000,11 @@ def _store_item(s, ctx: Ctx, d, path: str, form: dict, new_text: str, start: int
                     status=422)
     try:
         _save(s, ctx, d, path, new_text, one(form, "revision"))
+    except _store().Invalid as exc:  # the store's own refusal: at the form, nothing lost
+        errs = forms.FieldErrors()
+        for m in [exc.message, *exc.details]:
+            errs.add(None, m)
+        return page(int(one(form, "revision", "0") or 0), errs, status=422)
     except _store().Conflict:
         s.refresh(d)
         notes = views.message(f"Någon annan har sparat utkastet sedan du öppnade formuläret (nu revision {d.revision}). "
@@ -1083,6 +1133,9 @@ def item_save(request: Request, draft_id: int, sokvag: str, nr: str = "ny", form
         values["expecting"] = one(form, "expecting", "")  # an unticked box is not sent
         revision = int(one(form, "revision", "0") or 0)
         original = items[index].data if index is not None else None
+        personal = personal_errors(form)
+        if personal:
+            return _item_page(ctx, d, path, index, values, revision, personal, status=422)
         try:
             item = forms.item_from_form(specs, form, original)
         except forms.FormError as fe:
@@ -1614,7 +1667,7 @@ def _samordnare(s, request: Request, kommun: str | None, form: dict | None = Non
     ctx = login(request, s, ("samordnare",), form)
     own = ctx.user.kommun
     if kommun is not None and kommun != own:
-        raise Problem(403, f"Du är samordnare för kommun {own} och kan bara rapportera för den kommunen.")
+        raise Problem(403, f"Du är samordnare för {ctx.who.kommun_name or own} och kan bara rapportera för den kommunen.")
     return ctx, own
 
 

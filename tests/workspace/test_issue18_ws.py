@@ -330,3 +330,10 @@ def test_an_unknown_tag_is_reported_when_the_feature_is_saved_and_the_text_kept(
     assert r.status_code == 422
     assert "stratgi-avsnitt-4" in " ".join(field_errors(r.text).get("gherkin", []))
     assert form(r.text, "/beteendetest?")["values"]["text"][0] == bad
+
+
+def test_the_editors_limit_is_the_body_limit():
+    from service.limits import PATH_LIMITS
+    from service.workspace.web import MAX_FORM_BYTES
+
+    assert dict(PATH_LIMITS)["/redaktion/"] == MAX_FORM_BYTES
