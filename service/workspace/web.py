@@ -1200,14 +1200,57 @@ def _status_box(url: str, state: checks.JobState, what: str) -> str:
             f'<noscript><p><a href="">Uppdatera sidan</a> för att se hur det går.</p></noscript></div>')
 
 
-def check_html(report: checks.CheckReport, heading: int = 2, draft=None) -> str:
-    h = f"h{heading}"
+def _published_number(s, d) -> int | None:
+    from .models import PackVersion
 
-    def where(file: str) -> str:  # a behaviour test of the draft opens in its editor
-        cell = f'<span class="fil">{e(file)}</span>'
+    pv = s.get(PackVersion, d.published_version_id) if d.published_version_id else None
+    return pv.number if pv else None
+
+
+_PLACE = re.compile(r"^\s*(features/[^\s:]+\.feature(?::\d+)?):\s*")
+_QUOTED_CODE = re.compile(r"(insatsen|insatser|behovet|behov)\s+'([a-z0-9_\-]+)'")
+
+
+def _names(cat: dict | None) -> dict[str, str]:
+    cat = cat or {}
+    names = {code: label for code, label, _ in cat.get("needs", []) if label}
+    names.update({iid: name for iid, name, _ in cat.get("insatser", []) if name})
+    return names
+
+
+def _scenario_message(message: str | None, cat: dict | None) -> tuple[str, str]:
+    """(the message in words staff read, the file:line it came from for editors): codes in quotes
+    become the pack's Swedish names, and the leading path moves to the second part."""
+    text = message or ""
+    place = ""
+    m = _PLACE.match(text)
+    if m:
+        place, text = m.group(1), text[m.end():]
+    names = _names(cat)
+    text = _QUOTED_CODE.sub(lambda mm: f"{mm.group(1)} {names.get(mm.group(2), mm.group(2))}", text)
+    return text, place
+
+
+def _readable_codes(text: str, cat: dict | None) -> str:
+    """'behov: alkohol_narkotika_ungdom; familjecentral' with the pack's names for the codes."""
+    names = _names(cat)
+    return re.sub(r"[a-z0-9][a-z0-9_\-]*[a-z0-9]", lambda m: names.get(m.group(0), m.group(0)), text)
+
+
+def check_html(report: checks.CheckReport, heading: int = 2, draft=None, catalog_: dict | None = None) -> str:
+    h = f"h{heading}"
+    if catalog_ is None and draft is not None:
+        catalog_ = catalog(dict(draft.files))
+
+    def where(file: str, place: str = "") -> str:  # a behaviour test of the draft opens in its editor
+        cell = f'<span class="liten fil">{e(place or file)}</span>'
         if draft is not None and featurefiles.is_feature(file) and file in draft.files:
             return f'<a href="{e(_feature_url(draft.id, file))}">{cell}</a>'
         return cell
+
+    def said(message: str | None, file: str) -> str:
+        text, place = _scenario_message(message, catalog_)
+        return f'{e(text)}<br>{where(file, place)}' if text else where(file, place)
 
     parts = []
     kind = "ok" if report.ok else "fel"
@@ -1215,12 +1258,13 @@ def check_html(report: checks.CheckReport, heading: int = 2, draft=None) -> str:
     if report.errors:
         parts.append(f"<{h}>Fel i regelpaketet</{h}><ul>" + "".join(f"<li><code>{e(x)}</code></li>" for x in report.errors) + "</ul>")
     if report.changes:
-        rows = [[e(c.scenario), where(c.file), e(c.text), e(c.message or "")] for c in report.changes]
+        rows = [[e(c.scenario), e(c.text), said(c.message, c.file)] for c in report.changes]
         parts.append(f'<{h} id="andrade-scenarier">Scenarier som ändrat resultat</{h}>'
-                     + views.table(["Scenario", "Fil", "Förändring", "Meddelande"], rows))
+                     + views.table(["Scenario", "Förändring", "Varför (och var i beteendetesterna)"], rows))
     if report.failed:
-        rows = [[e(sc.scenario), where(sc.file), e(sc.message or "")] for sc in report.failed]
-        parts.append(f'<{h} id="underkanda">Underkända scenarier</{h}>' + views.table(["Scenario", "Fil", "Varför"], rows))
+        rows = [[e(sc.scenario), said(sc.message, sc.file)] for sc in report.failed]
+        parts.append(f'<{h} id="underkanda">Underkända scenarier</{h}>'
+                     + views.table(["Scenario", "Varför (och var i beteendetesterna)"], rows))
     if report.lint:
         parts.append(f"<{h}>Anmärkningar (lint)</{h}><ul>" + "".join(f"<li>{e(x)}</li>" for x in report.lint) + "</ul>")
     if report.scenarios:
@@ -1473,25 +1517,41 @@ def review_page(request: Request, draft_id: int, klart: str = ""):
         base = _base_files(s, d)
         files = dict(d.files)
         current = _store().current_version(s)
+        note = _store().submit_note(s, d)
         parts = [f"<h1>Granskning av utkast {d.id}</h1>",
                  f'<p><a href="/redaktion/utkast/{d.id}">Till utkastet</a></p>',
                  f'<p class="ingress">{e(d.reason)} – skrivet av {e(d.author)}. Status: '
                  f'<strong id="utkast-status">{e(views.STATUS_TEXT.get(d.status, d.status))}</strong>.</p>']
+        if note and note.strip() != (d.reason or "").strip():
+            parts.append(f'<p>Skrivet vid inskickningen: <span id="inskickat-skal">{e(note)}</span></p>')
         if klart:
             parts.append(views.message(klart, "ok"))
         if d.base_version_id != current.id and d.status != "publicerad":
             parts.append(views.message(f"Den publicerade versionen har ändrats sedan utkastet skapades (nu version "
                                        f"{current.number}). Ändringarna nedan jämförs med utkastets utgångsläge; "
                                        "publiceras utkastet ersätter det hela den publicerade versionen."))
-        # check results, when computed for this content
-        key, _, _ = _check_key(s, d)
-        state = checks.job_state("kontroll", key)
+        # the check's result before anyone presses approve: started here when missing
         parts.append('<h2>Kontroll</h2>')
-        if state.state == "done" and checks.job_result("kontroll", key):
-            parts.append(check_html(checks.job_result("kontroll", key), heading=3, draft=d))
+        check_ok = False
+        if d.status == "publicerad":
+            number = _published_number(s, d)
+            parts.append(views.message("Kontrollen kördes vid godkännandet och gick igenom"
+                                       + (f"; utkastet är publicerat som version {number}." if number else "."), "ok"))
         else:
-            parts.append(f'<p>Kontrollen är inte körd för utkastets nuvarande innehåll. '
-                         f'<a href="/redaktion/utkast/{d.id}/kontrollera">Kontrollera</a> (godkännandet kör den också).</p>')
+            key, files, current_files = _check_key(s, d)
+            state = checks.job_state("kontroll", key)
+            if state.state == "missing" and d.status == "inskickad":
+                state = _start_check(key, files, current_files)
+            if state.state == "done" and checks.job_result("kontroll", key):
+                report = checks.job_result("kontroll", key)
+                check_ok = report.ok
+                parts.append(check_html(report, heading=3, draft=d, catalog_=catalog(files)))
+            elif state.state in ("running", "queued") or (state.state == "done"):
+                parts.append(_status_box(f"/redaktion/utkast/{d.id}/kontrollera/status", state, "Kontrollen"))
+            else:
+                extra = f" ({state.error})" if state.state == "failed" and state.error else ""
+                parts.append(f'<p>Kontrollen är inte körd för utkastets nuvarande innehåll{e(extra)}. '
+                             f'<a href="/redaktion/utkast/{d.id}/kontrollera">Kontrollera</a>.</p>')
         parts.append(f'<h2>Effekt</h2><p><a href="/redaktion/utkast/{d.id}/effekt">Vilka familjer får ett annat svar</a></p>')
         changed = views.changed_files(base, files)
         parts.append(f'<h2>Ändringar ({len(changed)} filer)</h2>')
@@ -1500,11 +1560,14 @@ def review_page(request: Request, draft_id: int, klart: str = ""):
             parts.append('<p class="tom">Utkastet ändrar ingenting.</p>')
         if d.status == "inskickad":
             if ctx.user.role == "granskare" and ctx.user.name != d.author:
-                parts.append(f"""<section class="kort" aria-labelledby="beslut-rubrik"><h2 id="beslut-rubrik">Beslut</h2>
-<p>Godkännande kör valideringen och alla beteendetester igen (det tar en stund) och publicerar sedan utkastet: inom
-några sekunder svarar beslutsstödet med den nya versionen.</p>
+                approve_form = (f"""<p>Godkännande kör valideringen och alla beteendetester igen (det tar en stund) och publicerar
+sedan utkastet: inom några sekunder svarar beslutsstödet med den nya versionen.</p>
 <form method="post" action="/redaktion/utkast/{d.id}/godkann">{views.csrf_field(ctx.csrf)}
-<button class="knapp" type="submit" id="godkann">Godkänn och publicera</button></form>
+<button class="knapp" type="submit" id="godkann">Godkänn och publicera</button></form>""" if check_ok else
+                                "<p>Utkastet kan godkännas när kontrollen ovan har gått igenom. Går den inte igenom: "
+                                "skicka tillbaka utkastet med en kommentar.</p>")
+                parts.append(f"""<section class="kort" aria-labelledby="beslut-rubrik"><h2 id="beslut-rubrik">Beslut</h2>
+{approve_form}
 <form class="enkel-form" method="post" action="/redaktion/utkast/{d.id}/skicka-tillbaka">{views.csrf_field(ctx.csrf)}
 <div class="falt"><label for="kommentar">Kommentar till den som skrev utkastet</label>
 <textarea id="kommentar" name="kommentar" required></textarea></div>
@@ -1696,8 +1759,12 @@ def _mapping_page(ctx: Ctx, code: str, files: dict[str, str], values: dict[str, 
             age_days = (today - verified).days
             old = (f' Senast verifierad {verified.isoformat()}'
                    + (" – äldre än 24 månader, räknas som inte verifierad." if age_days > 730 else "."))
-        basis = v.get("basis")
-        basis_text = f' Nuvarande uppgift: {e(v.get("status", "okänd"))}' + (f" ({e(str(basis))})" if basis else "") + "." if v else ""
+        basis_text = e(_current_text(v)) if v else ""
+        confirm = ""
+        if v and not v.get("in_draft") and v.get("status", "okänd") != "okänd":
+            confirm = (f'<div class="kryss"><input type="checkbox" id="bekrafta-{e(ins_id)}" name="bekrafta-{e(ins_id)}" '
+                       f'value="ja"{" checked" if v.get("confirm") else ""}><label for="bekrafta-{e(ins_id)}">'
+                       f'Uppgiften stämmer: spara den som kommunens uppgift ({today.isoformat()})</label></div>')
         groups = "".join(
             f'<div class="kryss"><input type="checkbox" id="m-{e(ins_id)}-{g}" name="malgrupp-{e(ins_id)}" value="{e(label)}"'
             f'{" checked" if label in v.get("target_groups", []) else ""}><label for="m-{e(ins_id)}-{g}">{e(label)}</label></div>'
@@ -1713,11 +1780,13 @@ def _mapping_page(ctx: Ctx, code: str, files: dict[str, str], values: dict[str, 
 <input type="date" id="fran-{e(ins_id)}" name="fran-{e(ins_id)}" value="{e(planned.isoformat() if isinstance(planned, dt.date) else str(planned or ''))}"></div>
 <div><label for="kontakt-{e(ins_id)}">Kontaktväg till enheten</label>
 <input type="text" id="kontakt-{e(ins_id)}" name="kontakt-{e(ins_id)}" value="{e(v.get('contact', ''))}" size="40"></div></div>
-<details><summary>Målgrupper som nås</summary><div class="kolumner">{groups}</div></details></fieldset>""")
+{confirm}<details><summary>Målgrupper som nås</summary><div class="kolumner">{groups}</div></details></fieldset>""")
     main = f"""<h1>Kartläggning: {e(name)}</h1>
-<p class="ingress">Ange för varje insats i katalogen om den finns i {e(name)}. Uppgifterna sparas som
-<strong>kommunens uppgift</strong> med dagens datum ({today.isoformat()}) och blir ett utkast som en granskare godkänner.
-Strategin följer upp vartannat år: uppgifter äldre än 24 månader räknas som inte verifierade.</p>
+<p class="ingress">Ange för varje insats i katalogen om den finns i {e(name)}. Det du <strong>ändrar</strong>, eller
+bekräftar med rutan <em>Uppgiften stämmer</em>, sparas som <strong>kommunens uppgift</strong> med dagens datum
+({today.isoformat()}) och blir ett utkast som en granskare godkänner. En insats du lämnar som den är behåller sin
+uppgift, sin grund och sitt datum. Strategin följer upp vartannat år: uppgifter äldre än 24 månader räknas som inte
+verifierade.</p>
 <p class="hjalp">Kontaktväg: enhetens telefonnummer, webbadress eller e-tjänst – aldrig en enskild persons
 namn, e-post eller personnummer. "Vet ej" ändrar inte det som står i dag.</p>
 {notes}
@@ -1727,25 +1796,54 @@ namn, e-post eller personnummer. "Vet ej" ändrar inte det som står i dag.</p>
     return render(ctx, f"Kartläggning {name}", main, "/redaktion/kartlaggning", status=status)
 
 
+BASIS_TEXT = {"källa": "en källa säger det", "antagande": "bygger på ett antagande",
+              "kommunens uppgift": "kommunens uppgift"}
+STATUS_TEXT = {"finns": "finns", "saknas": "saknas", "planeras": "planeras", "okänd": "okänt om den finns"}
+
+
+def _current_text(v: dict) -> str:
+    """'Nuvarande uppgift: finns, bygger på ett antagande.' in words, never an enum's repr."""
+    basis = v.get("basis")
+    basis = getattr(basis, "value", basis)
+    status = STATUS_TEXT.get(str(v.get("status", "okänd")), str(v.get("status", "okänd")))
+    if v.get("in_draft"):
+        return f" I ditt utkast: {status}, kommunens uppgift."
+    return f" Nuvarande uppgift: {status}" + (f", {BASIS_TEXT.get(str(basis), str(basis))}" if basis else "") + "."
+
+
+def _mapping_values(s, ctx: Ctx, code: str, files: dict[str, str]) -> tuple[dict[str, dict], str]:
+    """What the form shows for each insats: the pack's entry, or the samordnare's open draft's."""
+    store = _store()
+    values = _availability_now(files, code)
+    notes = ""
+    for draft in store.drafts(s, ctx.user, statuses=EDITABLE):
+        if draft.kind == "tillganglighet" and draft.kommun == code and draft.author == ctx.user.name:
+            for entry in store.reported_entries(draft, code):
+                values[str(entry.get("insats"))] = {
+                    "status": str(entry.get("status", "okänd")), "contact": entry.get("contact") or "",
+                    "basis": "kommunens uppgift", "in_draft": True, "verified": entry.get("verified"),
+                    "planned_from": entry.get("planned_from"), "target_groups": entry.get("target_groups") or []}
+            notes = views.message(f"Du har ett öppet utkast ({draft.id}); formuläret visar det du rapporterat där. "
+                                  "Sparar du igen uppdateras samma utkast.")
+            break
+    return values, notes
+
+
+def _as_shown(v: dict) -> tuple[str, str, str, list[str]]:
+    """A row's values as the form shows them, to tell a change from a row left as it was."""
+    planned = v.get("planned_from")
+    planned = planned.isoformat() if isinstance(planned, dt.date) else str(planned or "")
+    return (str(v.get("status", "okänd")), str(v.get("contact") or "").strip(), planned,
+            sorted(v.get("target_groups") or []))
+
+
 @router.get("/kartlaggning/{kommun}")
 @guarded
 def mapping_page(request: Request, kommun: str):
     with database() as s:
         ctx, code = _samordnare(s, request, kommun)
-        store = _store()
-        files = dict(store.current_version(s).files)
-        values = _availability_now(files, code)
-        notes = ""
-        for draft in store.drafts(s, ctx.user, statuses=EDITABLE):
-            if draft.kind == "tillganglighet" and draft.kommun == code and draft.author == ctx.user.name:
-                for entry in store.reported_entries(draft, code):
-                    values[str(entry.get("insats"))] = {
-                        "status": str(entry.get("status", "okänd")), "contact": entry.get("contact") or "",
-                        "basis": "kommunens uppgift i ditt utkast", "verified": entry.get("verified"),
-                        "planned_from": entry.get("planned_from"), "target_groups": entry.get("target_groups") or []}
-                notes = views.message(f"Du har ett öppet utkast ({draft.id}); formuläret visar det du rapporterat där. "
-                                      "Sparar du igen uppdateras samma utkast.")
-                break
+        files = dict(_store().current_version(s).files)
+        values, notes = _mapping_values(s, ctx, code, files)
         return _mapping_page(ctx, code, files, values, {}, notes=notes)
 
 
@@ -1756,13 +1854,21 @@ def mapping_save(request: Request, kommun: str, form: dict = Depends(form_body))
     with database() as s:
         ctx, code = _samordnare(s, request, kommun, form)
         files = dict(_store().current_version(s).files)
-        entries, values, errors = [], {}, {}
+        shown, _ = _mapping_values(s, ctx, code, files)
+        entries, values, errors, keep = [], {}, {}, []
         for ins_id, _, _ in catalog(files)["insatser"]:
             status = one(form, f"status-{ins_id}", "okänd")
             contact = one(form, f"kontakt-{ins_id}").strip()
             planned = one(form, f"fran-{ins_id}").strip()
             groups = [g for g in form.get(f"malgrupp-{ins_id}", []) if g in {label for _, label in TARGET_GROUPS}]
-            values[ins_id] = {"status": status, "contact": contact, "planned_from": planned, "target_groups": groups}
+            confirmed = one(form, f"bekrafta-{ins_id}") == "ja"
+            before = shown.get(ins_id, {})
+            values[ins_id] = {**before, "status": status, "contact": contact, "planned_from": planned,
+                              "target_groups": groups, "confirm": confirmed}
+            if not confirmed and (status, contact, planned, sorted(groups)) == _as_shown(before or {}):
+                if before.get("in_draft"):
+                    keep.append(ins_id)  # reported earlier in this draft: stays as reported
+                continue  # left as it was: keeps its basis and its date, nothing becomes the kommun's word
             if status == "okänd" and not contact and not groups:
                 continue  # "vet ej" leaves what the pack says today
             if planned:
@@ -1796,12 +1902,15 @@ def mapping_save(request: Request, kommun: str, form: dict = Depends(form_body))
         if errors:
             notes = views.message(f"Inte sparat: {len(errors)} uppgifter behöver rättas. Allt du skrev finns kvar.", "fel")
             return _mapping_page(ctx, code, files, values, errors, status=422, notes=notes)
-        if not entries:
-            return _mapping_page(ctx, code, files, values, {}, status=422,
-                                 notes=views.message("Inget att spara: alla insatser står som vet ej.", "fel"))
-        draft = _store().report_availability(s, ctx.user, code, entries)
+        if not entries and not any(v.get("in_draft") for v in shown.values()):
+            return _mapping_page(ctx, code, files, values, {}, status=422, notes=views.message(
+                "Inget att spara: du har inte ändrat eller bekräftat någon uppgift. Ändra det som inte stämmer, "
+                "eller kryssa i Uppgiften stämmer för det som stämmer.", "fel"))
+        draft = _store().report_availability(s, ctx.user, code, entries, keep=keep)
         draft_id = draft.id
-    return redirect(f"/redaktion/utkast/{draft_id}?sparat={urllib.parse.quote('kartläggningen som utkast')}")
+        saved = (f"kartläggningen för {_kommun_name(files, code)} som utkast: "
+                 f"{views.count(len(entries) + len(keep), 'insats', 'insatser')} som kommunens uppgift")
+    return redirect(f"/redaktion/utkast/{draft_id}?sparat={urllib.parse.quote(saved)}")
 
 
 # --------------------------------------------------------------------------- static
