@@ -423,6 +423,11 @@ def _base_files(s, draft) -> dict[str, str]:
 def overview(request: Request):
     with database() as s:
         ctx = login(request, s)
+        return _overview(s, ctx)
+
+
+def _overview(s, ctx: Ctx, reason: str = "", error: str = "", status: int = 200):
+    if True:
         user = ctx.user
         drafts = [d for d in _store().drafts(s, user) if can_view(user, d)]
         rows = []
@@ -433,13 +438,17 @@ def overview(request: Request):
                          e(views.when(d.updated_at))])
         parts = [f"<h1>Redaktionen</h1><p class=\"ingress\">Publicerad version: {e(ctx.serving)}.</p>"]
         if user.role in ("redaktor", "granskare"):
+            cls, aria, err = field_error("anledning", error)
+            if error:
+                aria = aria.replace('aria-describedby="', 'aria-describedby="anledning-hjalp ')
+                aria = aria.replace(' aria-describedby="anledning-hjalp fel', ' aria-describedby="anledning-hjalp fel')
             parts.append(f"""<section class="kort" aria-labelledby="nytt-rubrik"><h2 id="nytt-rubrik">Nytt utkast</h2>
 <p>Ett utkast börjar som en kopia av den publicerade versionen. Inget ändras för personalen förrän en
 granskare har godkänt det.</p>
 <form class="enkel-form" method="post" action="/redaktion/utkast">{views.csrf_field(ctx.csrf)}
-<div class="falt"><label for="anledning">Varför ändras regelpaketet?</label>
-<p class="hjalp" id="anledning-hjalp">Syns i loggen och för granskaren. Skriv aldrig något om en enskild familj.</p>
-<input type="text" id="anledning" name="anledning" required aria-describedby="anledning-hjalp"></div>
+<div class="falt{cls}"><label for="anledning">Varför ändras regelpaketet?</label>
+<p class="hjalp" id="anledning-hjalp">Syns i loggen och för granskaren. Skriv aldrig något om en enskild familj.</p>{err}
+<input type="text" id="anledning" name="anledning" value="{e(reason)}" required aria-describedby="anledning-hjalp"{aria}></div>
 <div><button class="knapp" type="submit" id="nytt-utkast">Skapa utkast</button></div></form></section>""")
         if user.role == "samordnare":
             parts.append('<p><a class="knapp" href="/redaktion/kartlaggning">Rapportera vad kommunen erbjuder</a></p>')
@@ -457,7 +466,7 @@ granskare har godkänt det.</p>
             parts.append('<h2>Utkast</h2>')
             parts.append(views.table(["Utkast", "Anledning", "Gäller", "Skrivet av", "Status", "Ändrat"], rows)
                          if rows else '<p class="tom">Inga utkast ännu.</p>')
-        return render(ctx, "Översikt", "\n".join(parts), "/redaktion")
+        return render(ctx, "Översikt", "\n".join(parts), "/redaktion", status=status)
 
 
 @router.post("/utkast")
@@ -466,9 +475,9 @@ def new_draft(request: Request, form: dict = Depends(form_body)):
     with database() as s:
         ctx = login(request, s, ("redaktor", "granskare"), form)
         reason = one(form, "anledning").strip()
-        if not reason:
-            raise Problem(422, "Skriv varför regelpaketet ändras.")
-        refuse_personal(reason, "Anledningen")
+        error = "Skriv varför regelpaketet ändras." if not reason else personal_text(reason, "Anledningen")
+        if error:
+            return _overview(s, ctx, reason, error, status=422)
         draft = _store().create_draft(s, ctx.user, reason)
         draft_id = draft.id
     return redirect(f"/redaktion/utkast/{draft_id}")
@@ -486,6 +495,19 @@ def personal_errors(form: dict[str, list[str]]) -> forms.FieldErrors | None:
     return errs or None
 
 
+def field_error(field: str, message: str) -> tuple[str, str, str]:
+    """(class, aria attributes, error html) of a simple form's field with an error; empty without."""
+    if not message:
+        return "", "", ""
+    return (" falt-fel", f' aria-invalid="true" aria-describedby="fel-{field}-0"',
+            f'<p class="fel" id="fel-{field}-0">{e(message)}</p>')
+
+
+def personal_text(text: str, label: str) -> str:
+    """The error for a personnummer in a simple form's text, or ''."""
+    return f"{label} {PERSONAL}" if looks_like_personnummer(text) else ""
+
+
 def refuse_personal(text: str, label: str) -> None:
     if looks_like_personnummer(text):
         raise Problem(422, f"{label} ser ut att innehålla ett personnummer. Skriv aldrig personuppgifter här.")
@@ -501,7 +523,8 @@ def draft_page(request: Request, draft_id: int, sparat: str = ""):
         return _draft_page(s, ctx, d, sparat)
 
 
-def _draft_page(s, ctx: Ctx, d, sparat: str = "", new_name: str = "", new_error: str = "", status: int = 200):
+def _draft_page(s, ctx: Ctx, d, sparat: str = "", new_name: str = "", new_error: str = "", status: int = 200,
+                submit_text: str | None = None, submit_error: str = ""):
     base = _base_files(s, d)
     files = dict(d.files)
     editable = can_edit(ctx.user, d)
@@ -541,10 +564,12 @@ def _draft_page(s, ctx: Ctx, d, sparat: str = "", new_name: str = "", new_error:
                  '<button class="knapp" type="submit" id="effekt">Effekt</button></form>'
                  f'<a class="knapp knapp-sekundar" href="/redaktion/utkast/{d.id}/granska">Ändringar och granskning</a></div>')
     if d.status in EDITABLE and (editable or ctx.user.role == "samordnare"):
+        cls, aria, err = field_error("skal", submit_error)
         parts.append(f"""<section class="kort" aria-labelledby="skicka-rubrik"><h2 id="skicka-rubrik">Skicka in för granskning</h2>
 <form class="enkel-form" method="post" action="/redaktion/utkast/{d.id}/skicka-in">{views.csrf_field(ctx.csrf)}
-<div class="falt"><label for="skal">Vad ändras och varför?</label>
-<textarea id="skal" name="skal" required>{e(d.reason)}</textarea></div>
+<div class="falt{cls}"><label for="skal">Vad ändras och varför?</label>
+<p class="hjalp">Granskaren ser det tillsammans med utkastets anledning ("{e(d.reason)}"), som står kvar.</p>{err}
+<textarea id="skal" name="skal" required{aria}>{e(d.reason if submit_text is None else submit_text)}</textarea></div>
 <div><button class="knapp" type="submit" id="skicka-in">Skicka in</button></div></form></section>""")
     return render(ctx, f"Utkast {d.id}", "\n".join(parts), status=status)
 
@@ -1268,7 +1293,7 @@ def check_html(report: checks.CheckReport, heading: int = 2, draft=None, catalog
     if report.lint:
         parts.append(f"<{h}>Anmärkningar (lint)</{h}><ul>" + "".join(f"<li>{e(x)}</li>" for x in report.lint) + "</ul>")
     if report.scenarios:
-        parts.append(f'<p class="liten">{len(report.scenarios)} scenarier körda på {report.seconds:.1f} s. '
+        parts.append(f'<p class="liten">{views.count(len(report.scenarios), "scenario", "scenarier")} körda på {report.seconds:.1f} s. '
                      f'Utkastets version: {e(report.version or "–")}.</p>')
     return "\n".join(parts)
 
@@ -1322,6 +1347,9 @@ def _start_impact(key: str, files: dict, current: dict) -> checks.JobState:
     def run(draft_dir, cur_dir, progress):
         started = time.monotonic()
         summary = checks.impact_summary(checks.run_impact(cur_dir, draft_dir, dt.date.today(), progress))
+        from engine import load_pack
+
+        summary["texts"] = checks.text_changes(load_pack(cur_dir), load_pack(draft_dir))
         summary["seconds"] = time.monotonic() - started
         return summary
 
@@ -1352,7 +1380,7 @@ CSV_LABELS = {
 }
 
 
-def _csv_table(text: str, table_id: str, label: str, limit: int) -> tuple[str, int]:
+def _csv_table(text: str, table_id: str, label: str, limit: int, cat: dict | None = None) -> tuple[str, int]:
     import csv
     import io
 
@@ -1365,9 +1393,9 @@ def _csv_table(text: str, table_id: str, label: str, limit: int) -> tuple[str, i
         if name == "exempel" and value:  # "a | b | c": a short list, the rest in the CSV
             examples = value.split(" | ")
             more = f'<li class="liten">och {len(examples) - 3} till i CSV-filen</li>' if len(examples) > 3 else ""
-            return "<ul>" + "".join(f"<li>{e(x)}</li>" for x in examples[:3]) + more + "</ul>"
-        if name in ("behov", "insatser"):
-            return e(value.replace(";", "; "))
+            return "<ul>" + "".join(f"<li>{e(_readable_codes(x, cat))}</li>" for x in examples[:3]) + more + "</ul>"
+        if name in ("behov", "insatser", "insats"):
+            return e(_readable_codes(value.replace(";", "; "), cat))
         return e(value)
 
     table = views.table([CSV_LABELS.get(h, h) for h in header],
@@ -1380,7 +1408,7 @@ KIND_COLUMNS = (("tillagd", "tillagd"), ("borttagen", "borttagen"), ("niva_andra
                 ("tillganglighet", "ändrad tillgång"), ("meddelande", "ändrat meddelande"))
 
 
-def _cells_table(text: str, limit: int) -> tuple[str, int]:
+def _cells_table(text: str, limit: int, cat: dict | None = None) -> tuple[str, int]:
     """The kommun × åldersband × nivå summary, readable: counts per kind in one column, three examples."""
     import csv
     import io
@@ -1394,23 +1422,40 @@ def _cells_table(text: str, limit: int) -> tuple[str, int]:
         children = f"<br><span class=\"liten\">barn: {e(r['barn'])}</span>" if r.get("barn") else ""
         out.append([e(r.get("kommun", "")), e(r.get("aldersband", "")), e(r.get("niva", "")),
                     f"{e(r.get('profiler', ''))} av {e(r.get('profiler_i_aldersbandet', ''))}{children}",
-                    e(kinds), e((r.get("insatser") or "").replace(";", ", ")),
-                    "<ul>" + "".join(f"<li>{e(x)}</li>" for x in examples[:3]) + more + "</ul>"])
+                    e(kinds), e(_readable_codes((r.get("insatser") or "").replace(";", ", "), cat)),
+                    "<ul>" + "".join(f"<li>{e(_readable_codes(x, cat))}</li>" for x in examples[:3]) + more + "</ul>"])
     label = "Sammanfattning per kommun, åldersband och nivå"
     table = views.table(["Kommun", "Åldersband", "Nivå", "Profiler", "Ändringar", "Insatser", "Exempel"], out)
     table = table.replace("<table", f'<table id="effekt-celler" aria-label="{label}"', 1)
     return f'<div class="tabell-rulla" role="region" aria-label="{label}" tabindex="0">{table}</div>', len(rows)
 
 
-def impact_html(result: dict, draft_id: int, limit: int = 150) -> str:
+def _texts_html(texts: list[dict]) -> str:
+    """The texts staff read that the draft changes (a rule's motivation, an insats's name …)."""
+    if not texts:
+        return ""
+    items = "".join(f"<li>{e(t['what'])}: <del>{e(t['before'])}</del> → <ins>{e(t['after'])}</ins></li>"
+                    for t in texts[:50])
+    more = f'<p class="liten">och {len(texts) - 50} till.</p>' if len(texts) > 50 else ""
+    return (f'<h2 id="texter">Texter som personalen läser och som ändras ({views.count(len(texts), "text", "texter")})</h2>'
+            f'<ul class="texter">{items}</ul>{more}')
+
+
+def impact_html(result: dict, draft_id: int, limit: int = 150, cat: dict | None = None) -> str:
     changed, total = result.get("changed_profiles"), result.get("total_profiles")
+    texts = result.get("texts") or []
     if not changed:
+        if texts:
+            return views.message(f"Ingen profil får en annan rekommendation{f' (av {total} undersökta)' if total else ''}, "
+                                 f"men {views.count(len(texts), 'text', 'texter')} som personalen läser ändras.") \
+                + _texts_html(texts)
         return views.message(f"Inga profiler får ett annat svar med utkastet"
-                             f"{f' (av {total} undersökta)' if total else ''}.", "ok")
-    parts = [views.message(f"{changed} av {total} profiler får ett annat svar om utkastet publiceras "
-                           f"(beräknat på {result.get('seconds', 0):.1f} s).")]
+                             f"{f' (av {total} undersökta)' if total else ''}, och inga texter ändras.", "ok")
+    parts = [views.message(f"{changed} av {views.count(total or 0, 'profil', 'profiler')} får ett annat svar om "
+                           f"utkastet publiceras (beräknat på {result.get('seconds', 0):.1f} s).")]
     if result.get("kinds"):
-        parts.append("<ul>" + "".join(f"<li>{e(k)}: {n} profiler</li>" for k, n in result["kinds"].items()) + "</ul>")
+        parts.append("<ul>" + "".join(f"<li>{e(k)}: {views.count(n, 'profil', 'profiler')}</li>"
+                                      for k, n in result["kinds"].items()) + "</ul>")
     if result.get("children") is not None:
         parts.append(f"<p>Viktat med regelpaketets befolkningsuppgifter: upp till {result['children']:.0f} barn "
                      f"(varav {result.get('children_without_need') or 0:.0f} utan särskilt behov).</p>")
@@ -1421,14 +1466,15 @@ def impact_html(result: dict, draft_id: int, limit: int = 150) -> str:
                      'Ladda ner sammanfattningen (CSV)</a>')
     parts.append('<div class="knappar">' + "".join(links) + "</div>")
     if result.get("cells_csv"):
-        table, n = _cells_table(result["cells_csv"], limit)
-        parts.append(f'<h2 id="sammanfattning">Per kommun, åldersband och nivå ({n} celler)</h2>{table}')
+        table, n = _cells_table(result["cells_csv"], limit, cat)
+        parts.append(f'<h2 id="sammanfattning">Per kommun, åldersband och nivå ({views.count(n, "cell", "celler")})</h2>{table}')
         if n > limit:
             parts.append(f'<p class="liten">Visar de första {limit}; alla finns i CSV-filen.</p>')
-    table, n = _csv_table(result["profiles_csv"], "effekt-tabell", "Ändrade profiler", limit)
-    parts.append(f'<h2 id="profiler">Ändrade profiler ({n} rader)</h2>{table}')
+    table, n = _csv_table(result["profiles_csv"], "effekt-tabell", "Ändrade profiler", limit, cat)
+    parts.append(f'<h2 id="profiler">Ändrade profiler ({views.count(n, "rad", "rader")})</h2>{table}')
     if n > limit:
         parts.append(f'<p class="liten">Visar de första {limit}; alla finns i CSV-filen.</p>')
+    parts.append(_texts_html(texts))
     return "\n".join(parts)
 
 
@@ -1458,7 +1504,7 @@ def impact_page(request: Request, draft_id: int):
             body = _status_box(f"/redaktion/utkast/{d.id}/effekt/status", state, "Effektberäkningen")
         else:
             result = checks.job_result("effekt", key)
-            body = impact_html(result, d.id) if result else views.message("Resultatet saknas; beräkna igen.", "fel")
+            body = impact_html(result, d.id, cat=catalog(files)) if result else views.message("Resultatet saknas; beräkna igen.", "fel")
         return render(ctx, f"Effekt av utkast {d.id}", head + body)
 
 
@@ -1501,9 +1547,9 @@ def submit(request: Request, draft_id: int, form: dict = Depends(form_body)):
         ctx = login(request, s, ("redaktor", "granskare", "samordnare"), form)
         d = viewable_draft(s, ctx, draft_id)
         reason = one(form, "skal").strip()
-        if not reason:
-            raise Problem(422, "Skriv vad som ändras och varför.")
-        refuse_personal(reason, "Skälet")
+        error = "Skriv vad som ändras och varför." if not reason else personal_text(reason, "Skälet")
+        if error:
+            return _draft_page(s, ctx, d, status=422, submit_text=one(form, "skal"), submit_error=error)
         _store().submit(s, d.id, ctx.user, reason)
     return redirect(f"/redaktion/utkast/{draft_id}/granska")
 
@@ -1532,7 +1578,7 @@ def review_page(request: Request, draft_id: int, klart: str = ""):
                                        "publiceras utkastet ersätter det hela den publicerade versionen."))
         # the check's result before anyone presses approve: started here when missing
         parts.append('<h2>Kontroll</h2>')
-        check_ok = False
+        check_failed = False
         if d.status == "publicerad":
             number = _published_number(s, d)
             parts.append(views.message("Kontrollen kördes vid godkännandet och gick igenom"
@@ -1544,7 +1590,7 @@ def review_page(request: Request, draft_id: int, klart: str = ""):
                 state = _start_check(key, files, current_files)
             if state.state == "done" and checks.job_result("kontroll", key):
                 report = checks.job_result("kontroll", key)
-                check_ok = report.ok
+                check_failed = not report.ok
                 parts.append(check_html(report, heading=3, draft=d, catalog_=catalog(files)))
             elif state.state in ("running", "queued") or (state.state == "done"):
                 parts.append(_status_box(f"/redaktion/utkast/{d.id}/kontrollera/status", state, "Kontrollen"))
@@ -1554,7 +1600,7 @@ def review_page(request: Request, draft_id: int, klart: str = ""):
                              f'<a href="/redaktion/utkast/{d.id}/kontrollera">Kontrollera</a>.</p>')
         parts.append(f'<h2>Effekt</h2><p><a href="/redaktion/utkast/{d.id}/effekt">Vilka familjer får ett annat svar</a></p>')
         changed = views.changed_files(base, files)
-        parts.append(f'<h2>Ändringar ({len(changed)} filer)</h2>')
+        parts.append(f'<h2>Ändringar ({views.count(len(changed), "fil", "filer")})</h2>')
         parts.extend(views.diff_html(p, base.get(p), files.get(p)) for p in changed)
         if not changed:
             parts.append('<p class="tom">Utkastet ändrar ingenting.</p>')
@@ -1563,9 +1609,9 @@ def review_page(request: Request, draft_id: int, klart: str = ""):
                 approve_form = (f"""<p>Godkännande kör valideringen och alla beteendetester igen (det tar en stund) och publicerar
 sedan utkastet: inom några sekunder svarar beslutsstödet med den nya versionen.</p>
 <form method="post" action="/redaktion/utkast/{d.id}/godkann">{views.csrf_field(ctx.csrf)}
-<button class="knapp" type="submit" id="godkann">Godkänn och publicera</button></form>""" if check_ok else
-                                "<p>Utkastet kan godkännas när kontrollen ovan har gått igenom. Går den inte igenom: "
-                                "skicka tillbaka utkastet med en kommentar.</p>")
+<button class="knapp" type="submit" id="godkann">Godkänn och publicera</button></form>""" if not check_failed else
+                                "<p>Utkastet kan inte godkännas: kontrollen ovan gick inte igenom. Skicka tillbaka "
+                                "utkastet med en kommentar om vad som behöver rättas.</p>")
                 parts.append(f"""<section class="kort" aria-labelledby="beslut-rubrik"><h2 id="beslut-rubrik">Beslut</h2>
 {approve_form}
 <form class="enkel-form" method="post" action="/redaktion/utkast/{d.id}/skicka-tillbaka">{views.csrf_field(ctx.csrf)}
@@ -1613,27 +1659,55 @@ def send_back(request: Request, draft_id: int, form: dict = Depends(form_body)):
 @router.get("/versioner")
 @guarded
 def versions_page(request: Request, klart: str = ""):
-    store = _store()
     with database() as s:
         ctx = login(request, s)
+        return _versions(s, ctx, klart)
+
+
+def _republished(s) -> dict[int, tuple[str | None, Any]]:
+    """Per version number, the latest time it was published again: (reason, when)."""
+    from sqlalchemy import select
+
+    from .models import AuditEvent
+
+    out: dict[int, tuple[str | None, Any]] = {}
+    for ev in s.scalars(select(AuditEvent).where(AuditEvent.action == "version.publicerad").order_by(AuditEvent.id)):
+        m = re.match(r"version (\d+)", ev.target or "")
+        if m:
+            out[int(m.group(1))] = (ev.reason, ev.at)
+    return out
+
+
+def _versions(s, ctx: Ctx, klart: str = "", number: int | None = None, text: str = "", error: str = "",
+              status: int = 200):
+    store = _store()
+    if True:
         current = store.current_version(s)
+        again = _republished(s)
         may_publish = ctx.user.role in ("granskare", "admin")
         rows = []
         for v in store.versions(s):
             is_current = v.id == current.id
             action = "<strong>publicerad nu</strong>" if is_current else ""
             if may_publish and not is_current:
+                mine = number == v.number
+                cls, aria, err = field_error(f"skal-{v.number}", error if mine else "")
                 action = (f'<form class="rad" method="post" action="/redaktion/versioner/{v.number}/publicera">'
-                          f'{views.csrf_field(ctx.csrf)}<div><label for="skal-{v.number}">Skäl</label>'
-                          f'<input type="text" id="skal-{v.number}" name="skal" required></div>'
+                          f'{views.csrf_field(ctx.csrf)}<div class="{cls.strip()}"><label for="skal-{v.number}">Skäl</label>{err}'
+                          f'<input type="text" id="skal-{v.number}" name="skal" value="{e(text if mine else "")}" required{aria}></div>'
                           f'<button class="knapp knapp-sekundar" type="submit" id="publicera-{v.number}">Publicera igen</button></form>')
+            reason = e(v.reason)
+            if v.number in again:
+                why, at = again[v.number]
+                reason += (f'<br><span class="liten">Publicerad igen {e(views.when(at))}'
+                           + (f": {e(why)}" if why else "") + "</span>")
             rows.append([str(v.number), f'<span class="fil">{e(v.version)}</span>', e(v.author), e(v.approver or "–"),
-                         e(v.reason), e(views.when(v.published_at or v.created_at)), action])
+                         reason, e(views.when(v.published_at or v.created_at)), action])
         main = ("<h1>Versioner</h1><p class=\"ingress\">Varje publicerad version av regelpaketet, nyast först. "
                 "Att publicera en tidigare version igen (återställning) är en åtgärd och syns i loggen.</p>"
                 + (views.message(klart, "ok") if klart else "")
                 + views.table(["Nr", "Version", "Skriven av", "Godkänd av", "Skäl", "Tid", "Åtgärd"], rows))
-        return render(ctx, "Versioner", main, "/redaktion/versioner")
+        return render(ctx, "Versioner", main, "/redaktion/versioner", status=status)
 
 
 @router.post("/versioner/{number}/publicera")
@@ -1642,9 +1716,10 @@ def publish_again(request: Request, number: int, form: dict = Depends(form_body)
     with database() as s:
         ctx = login(request, s, ("granskare", "admin"), form)
         reason = one(form, "skal").strip()
-        if not reason:
-            raise Problem(422, "Skriv varför den tidigare versionen ska publiceras igen.")
-        refuse_personal(reason, "Skälet")
+        error = ("Skriv varför den tidigare versionen ska publiceras igen." if not reason
+                 else personal_text(reason, "Skälet"))
+        if error:
+            return _versions(s, ctx, number=number, text=one(form, "skal"), error=error, status=422)
         version = _store().publish(s, str(number), ctx.user, reason)
         text = f"Version {version.number} är publicerad igen."
     return redirect(f"/redaktion/versioner?klart={urllib.parse.quote(text)}")
@@ -1900,7 +1975,8 @@ def mapping_save(request: Request, kommun: str, form: dict = Depends(form_body))
                 continue
             entries.append(entry)
         if errors:
-            notes = views.message(f"Inte sparat: {len(errors)} uppgifter behöver rättas. Allt du skrev finns kvar.", "fel")
+            notes = views.message(f"Inte sparat: {views.count(len(errors), 'uppgift', 'uppgifter')} behöver rättas. "
+                                  "Allt du skrev finns kvar.", "fel")
             return _mapping_page(ctx, code, files, values, errors, status=422, notes=notes)
         if not entries and not any(v.get("in_draft") for v in shown.values()):
             return _mapping_page(ctx, code, files, values, {}, status=422, notes=views.message(

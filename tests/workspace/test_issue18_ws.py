@@ -337,3 +337,17 @@ def test_the_editors_limit_is_the_body_limit():
     from service.workspace.web import MAX_FORM_BYTES
 
     assert dict(PATH_LIMITS)["/redaktion/"] == MAX_FORM_BYTES
+
+
+def test_a_text_only_change_is_named_in_effekt(app):
+    c = client_for(app, "rut")
+    draft = new_draft(c)
+    r = post_form(c, rule_url(draft, "universell-abc-3-12-ar"), "/regel?",
+                  {"rationale": "En ny motivering som personalen läser."})
+    assert r.status_code == 303, r.text[:300]
+    post_form(c, draft, "/effekt")
+    assert wait_job(c, f"{draft}/effekt/status")["state"] == "done"
+    page = c.get(f"{draft}/effekt").text
+    assert "Inga profiler får ett annat svar" not in page
+    assert "Motiveringen för regeln universell-abc-3-12-ar" in page
+    assert "En ny motivering som personalen läser." in page
