@@ -538,7 +538,7 @@ def save_file(s: Session, draft_id: int, path: str, text: str | None, user: User
         raise Invalid(f"{path}: texten ser ut att innehålla ett personnummer. Uppgifter om en familj eller "
                       "person hör aldrig hemma i regelpaketet.")
     if text is not None and featurefiles.is_feature(path):
-        problems = featurefiles.syntax_problems(text)
+        problems = featurefiles.syntax_problems(text) or featurefiles.tag_problems(text, draft.files)
         if problems:
             raise Invalid(f"{path} sparades inte: texten är inte giltig Gherkin.", [str(p) for p in problems])
     old = dict(draft.files)

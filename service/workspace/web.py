@@ -768,7 +768,7 @@ def _feature_save(s, ctx: Ctx, d, path: str, form: dict):
         expected = int(one(form, "revision"))
     except ValueError:
         raise Problem(422, "Formuläret saknar utkastets revision. Ladda om sidan.") from None
-    problems = featurefiles.syntax_problems(text)
+    problems = featurefiles.syntax_problems(text) or featurefiles.tag_problems(text, d.files)
     if problems:
         notes = views.message("Inte sparat: texten är inte giltig Gherkin. Rätta raderna som anges vid fältet och spara "
                               "igen; din text finns kvar nedan.", "fel")

@@ -351,3 +351,11 @@ def test_a_text_only_change_is_named_in_effekt(app):
     assert "Inga profiler får ett annat svar" not in page
     assert "Motiveringen för regeln universell-abc-3-12-ar" in page
     assert "En ny motivering som personalen läser." in page
+
+
+def test_the_tag_rule_at_save_is_the_one_of_the_feature_run():
+    import features.conftest as steps
+    from service.workspace import featurefiles
+
+    assert featurefiles.TAG_PREFIXES == steps.TAG_PREFIXES
+    assert featurefiles.TAG_RE.pattern == steps.TAG_RE.pattern
