@@ -344,3 +344,35 @@ def test_redaktor_breaks_a_feature_in_the_editor_sees_it_in_kontrollera_and_fixe
     run_check(rut, draft)
     main = rut.inner_text("main")
     assert "Kontrollen godkänd" in main and "underkänt nu" not in main
+
+
+def test_samordnare_changes_one_row_and_only_that_row_becomes_kommunens_uppgift(ctx, ws_env, artifacts):
+    """Issue 18, item 5: the rows the samordnare leaves as they are keep their basis and date; the
+    granskare sees the check's result before approving; only the changed row is the kommun's word."""
+    from service.workspace import db, store
+
+    nora, greta = ctx(), ctx()
+    log_in(nora, "nora")
+    nora.goto("/redaktion/kartlaggning/1884")
+    main = nora.inner_text("main")
+    assert "AvailabilityBasis" not in main and "bygger på ett antagande" in main
+    assert nora.input_value("#status-bvc") == "finns"  # assumed, shown as it is
+    nora.select_option("#status-abc", "saknas")
+    nora.click("#spara-kartlaggning")
+    nora.wait_for_url("**/redaktion/utkast/*")
+    draft_url = nora.url.split("?")[0]
+    assert "Nora" in nora.inner_text("main") and "kommun 1884" not in nora.inner_text("main")
+    nora.fill("#skal", "Nora: ABC finns inte i kommunen")
+    nora.click("#skicka-in")
+    nora.wait_for_url("**/granska")
+    log_in(greta, "greta")
+    greta.goto(draft_url + "/granska")
+    # the check runs for the granskare and its result is on the page before the approve button is used
+    greta.wait_for_selector("text=Kontrollen godkänd", timeout=180000)
+    axe_clean(greta, artifacts, "granska-kartlaggning")
+    greta.click("#godkann")
+    greta.wait_for_selector("text=publicerat som version")
+    assert "Kontrollen är inte körd" not in greta.inner_text("main")
+    with db.session_scope(ws_env["DATABASE_URL"]) as s:
+        entries = store.reported_entries(store.current_version(s).files, "1884")
+    assert [(e["insats"], e["status"]) for e in entries] == [("abc", "saknas")]
