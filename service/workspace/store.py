@@ -716,10 +716,9 @@ def approve(s: Session, draft_id: int, user: User, features: bool = True) -> Pac
         raise CheckFailed(f"Utkast {draft.id} godkändes inte: kontrollen hittade {len(report.problems)} fel.",
                           report.problems)
     now = utcnow()
-    note = submit_note(s, draft)
-    reason = draft.reason or note or "(ingen anledning angiven)"
-    if note and note.strip() != reason.strip():
-        reason = f"{reason}: {note}"
+    # the version's reason: what the author wrote when submitting ("vad ändras och varför"); the
+    # draft keeps its own reason
+    reason = submit_note(s, draft) or draft.reason or "(ingen anledning angiven)"
     pv = PackVersion(number=_next_number(s), version=report.version, files=files, author=draft.author,
                      approver=user.name, reason=reason[:2000],
                      created_at=now, published_at=now)

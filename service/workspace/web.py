@@ -427,28 +427,27 @@ def overview(request: Request):
 
 
 def _overview(s, ctx: Ctx, reason: str = "", error: str = "", status: int = 200):
-    if True:
-        user = ctx.user
-        drafts = [d for d in _store().drafts(s, user) if can_view(user, d)]
-        rows = []
-        for d in drafts:
-            what = views.KIND_TEXT.get(d.kind, d.kind) + (f", {_kommun_name(d.files, d.kommun)}" if d.kommun else "")
-            rows.append([f'<a href="/redaktion/utkast/{d.id}">Utkast {d.id}</a>', e(d.reason), e(what), e(d.author),
-                         f'<span class="status-etikett">{e(views.STATUS_TEXT.get(d.status, d.status))}</span>',
-                         e(views.when(d.updated_at))])
-        parts = [f"<h1>Redaktionen</h1><p class=\"ingress\">Publicerad version: {e(ctx.serving)}.</p>"]
-        if user.role in ("redaktor", "granskare"):
-            cls, aria, err = field_error("anledning", error)
-            if error:
-                aria = aria.replace('aria-describedby="', 'aria-describedby="anledning-hjalp ')
-                aria = aria.replace(' aria-describedby="anledning-hjalp fel', ' aria-describedby="anledning-hjalp fel')
-            parts.append(f"""<section class="kort" aria-labelledby="nytt-rubrik"><h2 id="nytt-rubrik">Nytt utkast</h2>
+    user = ctx.user
+    drafts = [d for d in _store().drafts(s, user) if can_view(user, d)]
+    rows = []
+    names = dict(catalog(dict(_store().current_version(s).files))["kommuner"]) if any(d.kommun for d in drafts) else {}
+    for d in drafts:
+        what = views.KIND_TEXT.get(d.kind, d.kind) + (f", {names.get(d.kommun, d.kommun)}" if d.kommun else "")
+        rows.append([f'<a href="/redaktion/utkast/{d.id}">Utkast {d.id}</a>', e(d.reason), e(what), e(d.author),
+                     f'<span class="status-etikett">{e(views.STATUS_TEXT.get(d.status, d.status))}</span>',
+                     e(views.when(d.updated_at))])
+    parts = [f"<h1>Redaktionen</h1><p class=\"ingress\">Publicerad version: {e(ctx.serving)}.</p>"]
+    if user.role in ("redaktor", "granskare"):
+        cls, _, err = field_error("anledning", error)
+        aria = (' aria-invalid="true" aria-describedby="anledning-hjalp fel-anledning-0"' if error
+                else ' aria-describedby="anledning-hjalp"')
+        parts.append(f"""<section class="kort" aria-labelledby="nytt-rubrik"><h2 id="nytt-rubrik">Nytt utkast</h2>
 <p>Ett utkast börjar som en kopia av den publicerade versionen. Inget ändras för personalen förrän en
 granskare har godkänt det.</p>
 <form class="enkel-form" method="post" action="/redaktion/utkast">{views.csrf_field(ctx.csrf)}
 <div class="falt{cls}"><label for="anledning">Varför ändras regelpaketet?</label>
 <p class="hjalp" id="anledning-hjalp">Syns i loggen och för granskaren. Skriv aldrig något om en enskild familj.</p>{err}
-<input type="text" id="anledning" name="anledning" value="{e(reason)}" required aria-describedby="anledning-hjalp"{aria}></div>
+<input type="text" id="anledning" name="anledning" value="{e(reason)}" required{aria}></div>
 <div><button class="knapp" type="submit" id="nytt-utkast">Skapa utkast</button></div></form></section>""")
         if user.role == "samordnare":
             parts.append('<p><a class="knapp" href="/redaktion/kartlaggning">Rapportera vad kommunen erbjuder</a></p>')
@@ -550,9 +549,9 @@ def _draft_page(s, ctx: Ctx, d, sparat: str = "", new_name: str = "", new_error:
                          f'{"Insatser" if rel == "insatser.yaml" else "Behov"} i formulär</a>')
         if rel == AVAILABILITY_FILE and d.kind == "tillganglighet":
             links.append('<a href="/redaktion/kartlaggning">Kartläggningsformuläret</a>')
-        if can_edit(ctx.user, d, rel) or not editable:
-            links.append(f'<a href="/redaktion/utkast/{d.id}/text?sokvag={urllib.parse.quote(rel)}">'
-                         f'{"Text (YAML)" if can_edit(ctx.user, d, rel) else "Visa text"}</a>')
+        # every file can be read; only the files the draft's kind allows can be edited
+        links.append(f'<a href="/redaktion/utkast/{d.id}/text?sokvag={urllib.parse.quote(rel)}">'
+                     f'{"Text (YAML)" if can_edit(ctx.user, d, rel) else "Visa text"}</a>')
         rows.append([f'<span class="fil">{e(rel)}</span>', "ändrad" if rel in changed else "",
                      " · ".join(links)])
     parts.append('<h2>Filer</h2>' + views.table(["Fil", "Ändrad i utkastet", "Öppna"], rows))
@@ -1681,33 +1680,32 @@ def _republished(s) -> dict[int, tuple[str | None, Any]]:
 def _versions(s, ctx: Ctx, klart: str = "", number: int | None = None, text: str = "", error: str = "",
               status: int = 200):
     store = _store()
-    if True:
-        current = store.current_version(s)
-        again = _republished(s)
-        may_publish = ctx.user.role in ("granskare", "admin")
-        rows = []
-        for v in store.versions(s):
-            is_current = v.id == current.id
-            action = "<strong>publicerad nu</strong>" if is_current else ""
-            if may_publish and not is_current:
-                mine = number == v.number
-                cls, aria, err = field_error(f"skal-{v.number}", error if mine else "")
-                action = (f'<form class="rad" method="post" action="/redaktion/versioner/{v.number}/publicera">'
-                          f'{views.csrf_field(ctx.csrf)}<div class="{cls.strip()}"><label for="skal-{v.number}">Skäl</label>{err}'
-                          f'<input type="text" id="skal-{v.number}" name="skal" value="{e(text if mine else "")}" required{aria}></div>'
-                          f'<button class="knapp knapp-sekundar" type="submit" id="publicera-{v.number}">Publicera igen</button></form>')
-            reason = e(v.reason)
-            if v.number in again:
-                why, at = again[v.number]
-                reason += (f'<br><span class="liten">Publicerad igen {e(views.when(at))}'
-                           + (f": {e(why)}" if why else "") + "</span>")
-            rows.append([str(v.number), f'<span class="fil">{e(v.version)}</span>', e(v.author), e(v.approver or "–"),
-                         reason, e(views.when(v.published_at or v.created_at)), action])
-        main = ("<h1>Versioner</h1><p class=\"ingress\">Varje publicerad version av regelpaketet, nyast först. "
-                "Att publicera en tidigare version igen (återställning) är en åtgärd och syns i loggen.</p>"
-                + (views.message(klart, "ok") if klart else "")
-                + views.table(["Nr", "Version", "Skriven av", "Godkänd av", "Skäl", "Tid", "Åtgärd"], rows))
-        return render(ctx, "Versioner", main, "/redaktion/versioner", status=status)
+    current = store.current_version(s)
+    again = _republished(s)
+    may_publish = ctx.user.role in ("granskare", "admin")
+    rows = []
+    for v in store.versions(s):
+        is_current = v.id == current.id
+        action = "<strong>publicerad nu</strong>" if is_current else ""
+        if may_publish and not is_current:
+            mine = number == v.number
+            cls, aria, err = field_error(f"skal-{v.number}", error if mine else "")
+            action = (f'<form class="rad" method="post" action="/redaktion/versioner/{v.number}/publicera">'
+                      f'{views.csrf_field(ctx.csrf)}<div class="{cls.strip()}"><label for="skal-{v.number}">Skäl</label>{err}'
+                      f'<input type="text" id="skal-{v.number}" name="skal" value="{e(text if mine else "")}" required{aria}></div>'
+                      f'<button class="knapp knapp-sekundar" type="submit" id="publicera-{v.number}">Publicera igen</button></form>')
+        reason = e(v.reason)
+        if v.number in again:
+            why, at = again[v.number]
+            reason += (f'<br><span class="liten">Publicerad igen {e(views.when(at))}'
+                       + (f": {e(why)}" if why else "") + "</span>")
+        rows.append([str(v.number), f'<span class="fil">{e(v.version)}</span>', e(v.author), e(v.approver or "–"),
+                     reason, e(views.when(v.published_at or v.created_at)), action])
+    main = ("<h1>Versioner</h1><p class=\"ingress\">Varje publicerad version av regelpaketet, nyast först. "
+            "Att publicera en tidigare version igen (återställning) är en åtgärd och syns i loggen.</p>"
+            + (views.message(klart, "ok") if klart else "")
+            + views.table(["Nr", "Version", "Skriven av", "Godkänd av", "Skäl", "Tid", "Åtgärd"], rows))
+    return render(ctx, "Versioner", main, "/redaktion/versioner", status=status)
 
 
 @router.post("/versioner/{number}/publicera")

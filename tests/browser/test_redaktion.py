@@ -376,3 +376,21 @@ def test_samordnare_changes_one_row_and_only_that_row_becomes_kommunens_uppgift(
     with db.session_scope(ws_env["DATABASE_URL"]) as s:
         entries = store.reported_entries(store.current_version(s).files, "1884")
     assert [(e["insats"], e["status"]) for e in entries] == [("abc", "saknas")]
+
+
+def test_a_too_large_text_is_stopped_before_it_is_sent_and_the_text_stays(ctx):
+    """Issue 18, item 3: the editor says the 2 MiB limit and refuses a larger text before sending."""
+    rut = ctx()
+    log_in(rut, "rut")
+    rut.fill("#anledning", "Prova en för stor text")
+    rut.click("#nytt-utkast")
+    rut.wait_for_url("**/redaktion/utkast/*")
+    rut.goto(rut.url.split("?")[0] + "/text?sokvag=behov.yaml")
+    assert "2 MiB" in rut.inner_text("main")
+    big = "# " + "x" * (3 * 1024 * 1024) + "\n"
+    rut.eval_on_selector("#yaml", "(el, v) => { el.value = v; }", big)
+    rut.click("#spara-text")
+    rut.wait_for_selector(".storlek-fel")
+    assert "högst 2 MiB" in rut.inner_text(".storlek-fel")
+    assert "/text?sokvag=behov.yaml" in rut.url
+    assert rut.eval_on_selector("#yaml", "el => el.value.length") == len(big)

@@ -3,7 +3,6 @@ kommun reports that never launder assumptions, a draft's kind bounding what may 
 the audit log, forwarded headers, Origin checks, Retry-After, HSTS, and words staff understand."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 import threading
 import time
@@ -16,7 +15,7 @@ from service.workspace import checks, db, store, views
 
 from .test_web_redaktion import (ABC_FILE, abc_0_2_max, app, draft_files, new_draft, rule_url,  # noqa: F401
                                  seeded_db, till, wait_job)
-from .web_support import PASSWORD, client_for, csrf_of, field_errors, form, login, messages, post_form
+from .web_support import PASSWORD, client_for, csrf_of, field_errors, form, login, post_form
 
 PNR = "19121212-1212"
 
