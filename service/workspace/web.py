@@ -1559,70 +1559,75 @@ def review_page(request: Request, draft_id: int, klart: str = ""):
     with database() as s:
         ctx = login(request, s)
         d = viewable_draft(s, ctx, draft_id)
-        base = _base_files(s, d)
-        files = dict(d.files)
-        current = _store().current_version(s)
-        note = _store().submit_note(s, d)
-        parts = [f"<h1>Granskning av utkast {d.id}</h1>",
-                 f'<p><a href="/redaktion/utkast/{d.id}">Till utkastet</a></p>',
-                 f'<p class="ingress">{e(d.reason)} – skrivet av {e(d.author)}. Status: '
-                 f'<strong id="utkast-status">{e(views.STATUS_TEXT.get(d.status, d.status))}</strong>.</p>']
-        if note and note.strip() != (d.reason or "").strip():
-            parts.append(f'<p>Skrivet vid inskickningen: <span id="inskickat-skal">{e(note)}</span></p>')
-        if klart:
-            parts.append(views.message(klart, "ok"))
-        if d.base_version_id != current.id and d.status != "publicerad":
-            parts.append(views.message(f"Den publicerade versionen har ändrats sedan utkastet skapades (nu version "
-                                       f"{current.number}). Ändringarna nedan jämförs med utkastets utgångsläge; "
-                                       "publiceras utkastet ersätter det hela den publicerade versionen."))
-        # the check's result before anyone presses approve: started here when missing
-        parts.append('<h2>Kontroll</h2>')
-        check_failed = False
-        if d.status == "publicerad":
-            number = _published_number(s, d)
-            parts.append(views.message("Kontrollen kördes vid godkännandet och gick igenom"
-                                       + (f"; utkastet är publicerat som version {number}." if number else "."), "ok"))
+        return _review(s, ctx, d, klart)
+
+
+def _review(s, ctx: Ctx, d, klart: str = "", comment: str = "", comment_error: str = "", status: int = 200):
+    base = _base_files(s, d)
+    files = dict(d.files)
+    current = _store().current_version(s)
+    note = _store().submit_note(s, d)
+    parts = [f"<h1>Granskning av utkast {d.id}</h1>",
+             f'<p><a href="/redaktion/utkast/{d.id}">Till utkastet</a></p>',
+             f'<p class="ingress">{e(d.reason)} – skrivet av {e(d.author)}. Status: '
+             f'<strong id="utkast-status">{e(views.STATUS_TEXT.get(d.status, d.status))}</strong>.</p>']
+    if note and note.strip() != (d.reason or "").strip():
+        parts.append(f'<p>Skrivet vid inskickningen: <span id="inskickat-skal">{e(note)}</span></p>')
+    if klart:
+        parts.append(views.message(klart, "ok"))
+    if d.base_version_id != current.id and d.status != "publicerad":
+        parts.append(views.message(f"Den publicerade versionen har ändrats sedan utkastet skapades (nu version "
+                                   f"{current.number}). Ändringarna nedan jämförs med utkastets utgångsläge; "
+                                   "publiceras utkastet ersätter det hela den publicerade versionen."))
+    # the check's result before anyone presses approve: started here when missing
+    parts.append('<h2>Kontroll</h2>')
+    check_failed = False
+    if d.status == "publicerad":
+        number = _published_number(s, d)
+        parts.append(views.message("Kontrollen kördes vid godkännandet och gick igenom"
+                                   + (f"; utkastet är publicerat som version {number}." if number else "."), "ok"))
+    else:
+        key, files, current_files = _check_key(s, d)
+        state = checks.job_state("kontroll", key)
+        if state.state == "missing" and d.status == "inskickad":
+            state = _start_check(key, files, current_files)
+        if state.state == "done" and checks.job_result("kontroll", key):
+            report = checks.job_result("kontroll", key)
+            check_failed = not report.ok
+            parts.append(check_html(report, heading=3, draft=d, catalog_=catalog(files)))
+        elif state.state in ("running", "queued") or (state.state == "done"):
+            parts.append(_status_box(f"/redaktion/utkast/{d.id}/kontrollera/status", state, "Kontrollen"))
         else:
-            key, files, current_files = _check_key(s, d)
-            state = checks.job_state("kontroll", key)
-            if state.state == "missing" and d.status == "inskickad":
-                state = _start_check(key, files, current_files)
-            if state.state == "done" and checks.job_result("kontroll", key):
-                report = checks.job_result("kontroll", key)
-                check_failed = not report.ok
-                parts.append(check_html(report, heading=3, draft=d, catalog_=catalog(files)))
-            elif state.state in ("running", "queued") or (state.state == "done"):
-                parts.append(_status_box(f"/redaktion/utkast/{d.id}/kontrollera/status", state, "Kontrollen"))
-            else:
-                extra = f" ({state.error})" if state.state == "failed" and state.error else ""
-                parts.append(f'<p>Kontrollen är inte körd för utkastets nuvarande innehåll{e(extra)}. '
-                             f'<a href="/redaktion/utkast/{d.id}/kontrollera">Kontrollera</a>.</p>')
-        parts.append(f'<h2>Effekt</h2><p><a href="/redaktion/utkast/{d.id}/effekt">Vilka familjer får ett annat svar</a></p>')
-        changed = views.changed_files(base, files)
-        parts.append(f'<h2>Ändringar ({views.count(len(changed), "fil", "filer")})</h2>')
-        parts.extend(views.diff_html(p, base.get(p), files.get(p)) for p in changed)
-        if not changed:
-            parts.append('<p class="tom">Utkastet ändrar ingenting.</p>')
-        if d.status == "inskickad":
-            if ctx.user.role == "granskare" and ctx.user.name != d.author:
-                approve_form = (f"""<p>Godkännande kör valideringen och alla beteendetester igen (det tar en stund) och publicerar
+            extra = f" ({state.error})" if state.state == "failed" and state.error else ""
+            parts.append(f'<p>Kontrollen är inte körd för utkastets nuvarande innehåll{e(extra)}. '
+                         f'<a href="/redaktion/utkast/{d.id}/kontrollera">Kontrollera</a>.</p>')
+    parts.append(f'<h2>Effekt</h2><p><a href="/redaktion/utkast/{d.id}/effekt">Vilka familjer får ett annat svar</a></p>')
+    changed = views.changed_files(base, files)
+    parts.append(f'<h2>Ändringar ({views.count(len(changed), "fil", "filer")})</h2>')
+    parts.extend(views.diff_html(p, base.get(p), files.get(p)) for p in changed)
+    if not changed:
+        parts.append('<p class="tom">Utkastet ändrar ingenting.</p>')
+    if d.status == "inskickad":
+        if ctx.user.role == "granskare" and ctx.user.name != d.author:
+            c_cls, c_aria, c_err = field_error("kommentar", comment_error)
+            approve_form = (f"""<p>Godkännande kör valideringen och alla beteendetester igen (det tar en stund) och publicerar
 sedan utkastet: inom några sekunder svarar beslutsstödet med den nya versionen.</p>
 <form method="post" action="/redaktion/utkast/{d.id}/godkann">{views.csrf_field(ctx.csrf)}
 <button class="knapp" type="submit" id="godkann">Godkänn och publicera</button></form>""" if not check_failed else
-                                "<p>Utkastet kan inte godkännas: kontrollen ovan gick inte igenom. Skicka tillbaka "
-                                "utkastet med en kommentar om vad som behöver rättas.</p>")
-                parts.append(f"""<section class="kort" aria-labelledby="beslut-rubrik"><h2 id="beslut-rubrik">Beslut</h2>
+                            "<p>Utkastet kan inte godkännas: kontrollen ovan gick inte igenom. Skicka tillbaka "
+                            "utkastet med en kommentar om vad som behöver rättas.</p>")
+            parts.append(f"""<section class="kort" aria-labelledby="beslut-rubrik"><h2 id="beslut-rubrik">Beslut</h2>
 {approve_form}
 <form class="enkel-form" method="post" action="/redaktion/utkast/{d.id}/skicka-tillbaka">{views.csrf_field(ctx.csrf)}
-<div class="falt"><label for="kommentar">Kommentar till den som skrev utkastet</label>
-<textarea id="kommentar" name="kommentar" required></textarea></div>
+<div class="falt{c_cls}"><label for="kommentar">Kommentar till den som skrev utkastet</label>{c_err}
+<textarea id="kommentar" name="kommentar" required{c_aria}>{e(comment)}</textarea></div>
 <div><button class="knapp knapp-sekundar" type="submit" id="skicka-tillbaka">Skicka tillbaka</button></div></form></section>""")
-            elif ctx.user.name == d.author:
-                parts.append(views.message("Du skrev utkastet och kan därför inte godkänna det: en annan person med "
-                                           "rollen granskare måste göra det (fyra ögon)."))
-            else:
-                parts.append(views.message("Bara en granskare kan godkänna eller skicka tillbaka utkastet."))
-        return render(ctx, f"Granskning av utkast {d.id}", "\n".join(parts))
+        elif ctx.user.name == d.author:
+            parts.append(views.message("Du skrev utkastet och kan därför inte godkänna det: en annan person med "
+                                       "rollen granskare måste göra det (fyra ögon)."))
+        else:
+            parts.append(views.message("Bara en granskare kan godkänna eller skicka tillbaka utkastet."))
+    return render(ctx, f"Granskning av utkast {d.id}", "\n".join(parts), status=status)
 
 
 @router.post("/utkast/{draft_id}/godkann")
@@ -1647,9 +1652,10 @@ def send_back(request: Request, draft_id: int, form: dict = Depends(form_body)):
         ctx = login(request, s, ("granskare",), form)
         d = viewable_draft(s, ctx, draft_id)
         comment = one(form, "kommentar").strip()
-        if not comment:
-            raise Problem(422, "Skriv en kommentar som säger vad som behöver ändras.")
-        refuse_personal(comment, "Kommentaren")
+        error = ("Skriv en kommentar som säger vad som behöver ändras." if not comment
+                 else personal_text(comment, "Kommentaren"))
+        if error:
+            return _review(s, ctx, d, comment=one(form, "kommentar"), comment_error=error, status=422)
         _store().send_back(s, d.id, ctx.user, comment)
     return redirect(f"/redaktion/utkast/{draft_id}/granska?klart={urllib.parse.quote('Utkastet är skickat tillbaka.')}")
 
@@ -1741,25 +1747,43 @@ def audit_page(request: Request):
 @router.get("/anvandare")
 @guarded
 def users_page(request: Request, klart: str = ""):
+    with database() as s:
+        ctx = login(request, s, ("admin",))
+        return _users(s, ctx, klart)
+
+
+def _user_field(message: str) -> str:
+    """The field of the add-user form a store refusal is about."""
+    low = message.lower()
+    for word, name in (("lösenord", "losenord"), ("roll", "roll"), ("kommun", "kommun")):
+        if word in low and not low.startswith("användar"):
+            return name
+    return "namn"
+
+
+def _users(s, ctx: Ctx, klart: str = "", values: dict | None = None, error: str = "", status: int = 200):
     from sqlalchemy import select
 
     from .models import User
 
-    with database() as s:
-        ctx = login(request, s, ("admin",))
-        rows = [[e(u.name), e(views.ROLE_TEXT.get(u.role, u.role)), e(u.kommun or ""), "ja" if u.active else "nej"]
-                for u in s.scalars(select(User).order_by(User.name)).all()]
-        role_opts = "".join(f'<option value="{r}">{e(t)}</option>' for r, t in views.ROLE_TEXT.items())
-        main = ("<h1>Användare</h1>" + (views.message(klart, "ok") if klart else "")
-                + views.table(["Namn", "Roll", "Kommun", "Aktiv"], rows)
-                + f"""<h2>Lägg till användare</h2>
+    values = values or {}
+    where = _user_field(error) if error else ""
+    errs = {f: field_error(f"ny-{f}", error if where == f else "") for f in ("namn", "roll", "kommun", "losenord")}
+    rows = [[e(u.name), e(views.ROLE_TEXT.get(u.role, u.role)), e(u.kommun or ""), "ja" if u.active else "nej"]
+            for u in s.scalars(select(User).order_by(User.name)).all()]
+    role_opts = "".join(f'<option value="{r}"{" selected" if values.get("roll") == r else ""}>{e(t)}</option>'
+                        for r, t in views.ROLE_TEXT.items())
+    main = ("<h1>Användare</h1>" + (views.message(klart, "ok") if klart else "")
+            + (views.message("Användaren lades inte till. Rätta felet vid fältet.", "fel") if error else "")
+            + views.table(["Namn", "Roll", "Kommun", "Aktiv"], rows)
+            + f"""<h2>Lägg till användare</h2>
 <form class="enkel-form" method="post" action="/redaktion/anvandare">{views.csrf_field(ctx.csrf)}
-<div class="falt"><label for="ny-namn">Användarnamn</label><input type="text" id="ny-namn" name="namn" required autocomplete="off"></div>
-<div class="falt"><label for="ny-roll">Roll</label><select id="ny-roll" name="roll">{role_opts}</select></div>
-<div class="falt"><label for="ny-kommun">Kommunkod (bara för samordnare)</label><input type="text" id="ny-kommun" name="kommun" inputmode="numeric"></div>
-<div class="falt"><label for="ny-losenord">Lösenord (minst 12 tecken)</label><input type="password" id="ny-losenord" name="losenord" required autocomplete="new-password"></div>
+<div class="falt{errs['namn'][0]}"><label for="ny-namn">Användarnamn</label>{errs['namn'][2]}<input type="text" id="ny-namn" name="namn" value="{e(values.get('namn', ''))}" required autocomplete="off"{errs['namn'][1]}></div>
+<div class="falt{errs['roll'][0]}"><label for="ny-roll">Roll</label>{errs['roll'][2]}<select id="ny-roll" name="roll"{errs['roll'][1]}>{role_opts}</select></div>
+<div class="falt{errs['kommun'][0]}"><label for="ny-kommun">Kommunkod (bara för samordnare)</label>{errs['kommun'][2]}<input type="text" id="ny-kommun" name="kommun" value="{e(values.get('kommun', ''))}" inputmode="numeric"{errs['kommun'][1]}></div>
+<div class="falt{errs['losenord'][0]}"><label for="ny-losenord">Lösenord (minst 12 tecken)</label>{errs['losenord'][2]}<input type="password" id="ny-losenord" name="losenord" required autocomplete="new-password"{errs['losenord'][1]}></div>
 <div><button class="knapp" type="submit">Lägg till</button></div></form>""")
-        return render(ctx, "Användare", main, "/redaktion/anvandare")
+    return render(ctx, "Användare", main, "/redaktion/anvandare", status=status)
 
 
 @router.post("/anvandare")
@@ -1768,8 +1792,15 @@ def users_add(request: Request, form: dict = Depends(form_body)):
     with database() as s:
         ctx = login(request, s, ("admin",), form)
         name = one(form, "namn").strip()
-        user = _store().add_user(s, name, one(form, "roll"), one(form, "losenord"),
-                                 kommun=one(form, "kommun").strip() or None, actor=ctx.user.name)
+        values = {"namn": one(form, "namn"), "roll": one(form, "roll"), "kommun": one(form, "kommun")}
+        if looks_like_personnummer(name):
+            return _users(s, ctx, values=values, error=f"Användarnamnet {PERSONAL}", status=422)
+        try:
+            with s.begin_nested():
+                user = _store().add_user(s, name, one(form, "roll"), one(form, "losenord"),
+                                         kommun=one(form, "kommun").strip() or None, actor=ctx.user.name)
+        except _store().Refused as r:
+            return _users(s, ctx, values=values, error=r.message, status=r.status)
         text = f"Användaren {user.name} är tillagd."
     return redirect(f"/redaktion/anvandare?klart={urllib.parse.quote(text)}")
 

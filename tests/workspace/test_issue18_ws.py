@@ -358,3 +358,25 @@ def test_the_tag_rule_at_save_is_the_one_of_the_feature_run():
 
     assert featurefiles.TAG_PREFIXES == steps.TAG_PREFIXES
     assert featurefiles.TAG_RE.pattern == steps.TAG_RE.pattern
+
+
+def test_send_back_keeps_the_comment_with_the_error_at_the_field(app):
+    rut, greta = client_for(app, "rut"), client_for(app, "greta")
+    draft = new_draft(rut)
+    post_form(rut, rule_url(draft, "universell-abc-0-2-ar"), "/regel?", till(abc_0_2_max(draft) + 3))
+    post_form(rut, draft, "/skicka-in", {"skal": "Prova"})
+    typed = f"Barnet {PNR} passar inte"
+    r = post_form(greta, f"{draft}/granska", "/skicka-tillbaka", {"kommentar": typed})
+    assert r.status_code == 422 and "kommentar" in field_errors(r.text)
+    assert form(r.text, "/skicka-tillbaka")["values"]["kommentar"] == [typed]
+    with db.session_scope() as s:
+        assert store.get_draft(s, _id(draft)).status == "inskickad"
+
+
+def test_adding_a_user_keeps_the_form_with_the_error_at_the_field(app):
+    ada = client_for(app, "ada")
+    r = post_form(ada, "/redaktion/anvandare", "/redaktion/anvandare",
+                  {"namn": "ny-samordnare", "roll": "samordnare", "kommun": "1884", "losenord": "kort"})
+    assert r.status_code == 422 and "Kontrollen underkände" not in r.text
+    assert form(r.text, "/redaktion/anvandare")["values"]["namn"] == ["ny-samordnare"]
+    assert "12 tecken" in r.text
