@@ -56,7 +56,7 @@ def ws_server(ws_env):
 @pytest.fixture
 def ctx(browser, ws_server):
     """New browser contexts (one per person) at 1280 px; no console errors allowed."""
-    contexts, errors = [], []
+    contexts, errors, failed = [], [], []
 
     def new():
         c = browser.new_context(base_url=ws_server, locale="sv-SE", viewport={"width": 1280, "height": 900},
@@ -67,13 +67,14 @@ def ctx(browser, ws_server):
         # a refused or invalid form answers 403/409/422 on purpose; Chromium logs those as failed loads
         pg.on("console", lambda m: errors.append(m.text) if m.type == "error" and not re.search(
             r"status of (403|409|422)", m.text) else None)
+        pg.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         contexts.append(c)
         return pg
 
     yield new
     for c in contexts:
         c.close()
-    assert not errors, f"fel i webbläsarens konsol: {errors}"
+    assert not errors, f"fel i webbläsarens konsol: {errors} (svar med fel: {failed})"
 
 
 def axe_clean(pg, artifacts, name: str) -> None:
@@ -176,9 +177,11 @@ def test_redaktor_checks_fixes_submits_and_granskare_publishes(ctx, ws_server, a
     if impact_available():
         rut.wait_for_selector("#effekt-tabell", timeout=120000)
         table = rut.inner_text("#effekt-tabell")
-        assert "abc-0-2" in table and "tillagd" in table and f"\t{old_max + 1}\t{new_max}\t" in table
+        # the insats by its name, not its code (issue 18, item 15)
+        assert "ABC 0–2 år" in table and "tillagd" in table and f"\t{old_max + 1}\t{new_max}\t" in table
+        assert "abc-0-2" not in table
         summary = rut.inner_text("#effekt-celler")  # kommun × åldersband × nivå
-        assert all(k in summary for k in ("Nora", "Örebro", "Lekeberg")) and "abc-0-2" in summary
+        assert all(k in summary for k in ("Nora", "Örebro", "Lekeberg")) and "ABC 0–2 år" in summary
         assert "profiler får ett annat svar" in rut.inner_text("main")
     else:  # engine/impact.py is merged from another branch; until then the page says so
         assert "Effektberäkningen (engine/impact.py) finns inte" in rut.inner_text("main")
