@@ -449,23 +449,23 @@ granskare har godkänt det.</p>
 <p class="hjalp" id="anledning-hjalp">Syns i loggen och för granskaren. Skriv aldrig något om en enskild familj.</p>{err}
 <input type="text" id="anledning" name="anledning" value="{e(reason)}" required{aria}></div>
 <div><button class="knapp" type="submit" id="nytt-utkast">Skapa utkast</button></div></form></section>""")
-        if user.role == "samordnare":
-            parts.append('<p><a class="knapp" href="/redaktion/kartlaggning">Rapportera vad kommunen erbjuder</a></p>')
-        waiting = [d for d in drafts if d.status == "inskickad" and d.author != user.name]
-        if user.role == "granskare" and waiting:
-            parts.append('<section class="kort" aria-labelledby="granska-rubrik"><h2 id="granska-rubrik">'
-                         f'Väntar på granskning ({len(waiting)})</h2><ul>'
-                         + "".join(f'<li><a href="/redaktion/utkast/{d.id}/granska">Utkast {d.id}: {e(d.reason)}</a> '
-                                   f'– {e(d.author)}</li>' for d in waiting) + "</ul></section>")
-        if user.role == "admin":
-            parts.append('<p>Som administratör hanterar du <a href="/redaktion/anvandare">konton</a> och kan läsa '
-                         '<a href="/redaktion/logg">loggen</a>; innehållet ändras av redaktörer, granskare och '
-                         'samordnare.</p>')
-        else:
-            parts.append('<h2>Utkast</h2>')
-            parts.append(views.table(["Utkast", "Anledning", "Gäller", "Skrivet av", "Status", "Ändrat"], rows)
-                         if rows else '<p class="tom">Inga utkast ännu.</p>')
-        return render(ctx, "Översikt", "\n".join(parts), "/redaktion", status=status)
+    if user.role == "samordnare":
+        parts.append('<p><a class="knapp" href="/redaktion/kartlaggning">Rapportera vad kommunen erbjuder</a></p>')
+    waiting = [d for d in drafts if d.status == "inskickad" and d.author != user.name]
+    if user.role == "granskare" and waiting:
+        parts.append('<section class="kort" aria-labelledby="granska-rubrik"><h2 id="granska-rubrik">'
+                     f'Väntar på granskning ({len(waiting)})</h2><ul>'
+                     + "".join(f'<li><a href="/redaktion/utkast/{d.id}/granska">Utkast {d.id}: {e(d.reason)}</a> '
+                               f'– {e(d.author)}</li>' for d in waiting) + "</ul></section>")
+    if user.role == "admin":
+        parts.append('<p>Som administratör hanterar du <a href="/redaktion/anvandare">konton</a> och kan läsa '
+                     '<a href="/redaktion/logg">loggen</a>; innehållet ändras av redaktörer, granskare och '
+                     'samordnare.</p>')
+    else:
+        parts.append('<h2>Utkast</h2>')
+        parts.append(views.table(["Utkast", "Anledning", "Gäller", "Skrivet av", "Status", "Ändrat"], rows)
+                     if rows else '<p class="tom">Inga utkast ännu.</p>')
+    return render(ctx, "Översikt", "\n".join(parts), "/redaktion", status=status)
 
 
 @router.post("/utkast")

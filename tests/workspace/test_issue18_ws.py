@@ -380,3 +380,10 @@ def test_adding_a_user_keeps_the_form_with_the_error_at_the_field(app):
     assert r.status_code == 422 and "Kontrollen underkände" not in r.text
     assert form(r.text, "/redaktion/anvandare")["values"]["namn"] == ["ny-samordnare"]
     assert "12 tecken" in r.text
+
+
+def test_the_overview_of_every_role_is_a_whole_page(app):
+    for name, text in (("nora", "Rapportera vad kommunen erbjuder"), ("ada", "hanterar du"), ("rut", "Nytt utkast"),
+                       ("greta", "Nytt utkast")):
+        r = client_for(app, name).get("/redaktion")
+        assert r.status_code == 200 and text in r.text and "</html>" in r.text, name
