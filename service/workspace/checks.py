@@ -88,7 +88,9 @@ class CheckReport:
         if self.features_error:
             return f"Beteendetesterna kunde inte köras: {self.features_error}"
         passed = len(self.scenarios) - len(self.failed)
-        text = f"{len(self.scenarios)} scenarier: {passed} godkända, {len(self.failed)} underkända."
+        n = len(self.scenarios)
+        text = f"{n} {'scenario' if n == 1 else 'scenarier'}: {passed} {'godkänt' if passed == 1 else 'godkända'}, " \
+               f"{len(self.failed)} {'underkänt' if len(self.failed) == 1 else 'underkända'}."
         if self.changes:
             text += f" {len(self.changes)} har ändrat resultat jämfört med publicerad version."
         return text

@@ -133,7 +133,8 @@ def diff_summary(old: dict[str, str], new: dict[str, str]) -> str:
         if a == b:
             continue
         if a is None:
-            parts.append(f"ny fil {path} ({len(b.splitlines())} rader)")
+            n = len(b.splitlines())
+            parts.append(f"ny fil {path} ({n} {'rad' if n == 1 else 'rader'})")
         elif b is None:
             parts.append(f"borttagen fil {path}")
         else:
@@ -143,7 +144,7 @@ def diff_summary(old: dict[str, str], new: dict[str, str]) -> str:
                     added += 1
                 elif line.startswith("-") and not line.startswith("---"):
                     removed += 1
-            parts.append(f"{path}: +{added} −{removed} rader")
+            parts.append(f"{path}: +{added} −{removed} {'rad' if added + removed == 1 else 'rader'}")
     return "; ".join(parts) or "inga ändringar i filerna"
 
 
@@ -938,7 +939,7 @@ def report_availability(s: Session, user: User, kommun: str, entries: list[dict]
     files[AVAILABILITY_FILE] = availability_text(all_entries)
     _write_files(s, draft, files, expected_revision)
     _audit(s, user.name, "tillganglighet.rapporterad", f"utkast {draft.id}",
-           f"kommun {code}: {len(mine)} insatser ({', '.join(f'{e.insats} {e.status}' for e in parsed[:8])}"
+           f"kommun {code}: {len(mine)} {'insats' if len(mine) == 1 else 'insatser'} ({', '.join(f'{e.insats} {e.status}' for e in parsed[:8])}"
            f"{' …' if len(parsed) > 8 else ''})")
     return draft
 

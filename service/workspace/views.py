@@ -125,7 +125,7 @@ def diff_html(path: str, old: str | None, new: str | None) -> str:
                         f'<span aria-hidden="true">−</span></td><td>{e(line[1:])}</td></tr>')
         else:
             rows.append(f'<tr><td class="tecken"></td><td>{e(line[1:] if line.startswith(" ") else line)}</td></tr>')
-    return (f'<section class="kort"><h3>{e(title)}</h3><p class="liten">{added} rader tillagda, {removed} borttagna.</p>'
+    return (f'<section class="kort"><h3>{e(title)}</h3><p class="liten">{count(added, "rad", "rader")} {"tillagd" if added == 1 else "tillagda"}, {removed} {"borttagen" if removed == 1 else "borttagna"}.</p>'
             f'<table class="diff"><caption class="sr-only">Ändringar i {e(path)}</caption>'
             f'<thead class="sr-only"><tr><th scope="col">Ändring</th><th scope="col">Rad</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></section>')

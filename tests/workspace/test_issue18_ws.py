@@ -387,3 +387,12 @@ def test_the_overview_of_every_role_is_a_whole_page(app):
                        ("greta", "Nytt utkast")):
         r = client_for(app, name).get("/redaktion")
         assert r.status_code == 200 and text in r.text and "</html>" in r.text, name
+
+
+def test_one_is_singular_in_the_diff_and_the_check_summary():
+    html_ = views.diff_html("behov.yaml", "a\nb\n", "a\nc\nb\n")
+    assert "1 rad tillagd, 0 borttagna" in html_
+    report = checks.CheckReport(version="x", scenarios=[checks.Scenario("f", "features/f.feature", "s", "passed")])
+    assert report.summary().startswith("1 scenario: 1 godkänt, 0 underkända.")
+    one = store.diff_summary({"a.yaml": "x\n"}, {"a.yaml": "x\ny\n"})
+    assert "+1 −0 rad" in one and "rader" not in one, one
