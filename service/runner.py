@@ -40,7 +40,7 @@ def workers_of(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .workspace import forwarded
+    from service.workspace import forwarded
 
     if getattr(args, "rules", None):
         os.environ["FORALDRASTOD_RULES"] = str(Path(args.rules).resolve())
