@@ -23,6 +23,7 @@ from service.pages import web
 from service.uppfoljning import routes as uppfoljning_routes
 from service.workspace import source as workspace_source
 from service.workspace import web as redaktion
+from service.workspace.errorpages import WorkspaceErrorPages
 
 
 def create_app(rules: str | Path | None = None, state: EngineState | None = None) -> FastAPI:
@@ -41,7 +42,7 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
     app.include_router(web.router)
     app.include_router(redaktion.router)  # /redaktion, the rule pack workspace (issue 13)
     app.include_router(uppfoljning_routes.router)  # /v1/uppfoljning (issue 20)
-    add_middleware(app)
+    add_middleware(app, inner=(WorkspaceErrorPages,))  # /redaktion errors as Swedish pages (413, 500 …); HSTS over https
     app.add_middleware(cds.CdsCors, origins=cds.cors_origins(os.environ.get("FORALDRASTOD_CORS_ORIGINS")))
     log_event("start", ruleset={"name": state.engine.pack.name, "version": state.engine.version},
               **health.parts(app))

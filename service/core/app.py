@@ -109,8 +109,11 @@ def build_app(state: EngineState, body_models: Iterable[type] = ()) -> FastAPI:
     return app
 
 
-def add_middleware(app: FastAPI) -> None:
-    """Outermost first at call time: access log, then the body limit, then FastAPI."""
+def add_middleware(app: FastAPI, inner: tuple = ()) -> None:
+    """Outermost first at call time: access log, then the body limit, then FastAPI. `inner`: the
+    surfaces' own middleware classes, run just outside the body limit (e.g. /redaktion's error pages)."""
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    for middleware in inner:
+        app.add_middleware(middleware)
     app.add_middleware(StrictHeaders)  # 415 for non-JSON POSTs; nosniff, no-store
     app.add_middleware(AccessLog, observe=metrics.observe_request)

@@ -43,6 +43,8 @@ def serve(args: argparse.Namespace, database_source: Callable[[str | None], Pack
     it (the command line gives the workspace's; None serves the directory)."""
     import uvicorn
 
+    from service.core import forwarded
+
     if getattr(args, "rules", None):
         os.environ["FORALDRASTOD_RULES"] = str(Path(args.rules).resolve())
     if getattr(args, "header_timeout", None) is not None:
@@ -91,6 +93,7 @@ def serve(args: argparse.Namespace, database_source: Callable[[str | None], Pack
         limit_concurrency=limit,
         h11_max_incomplete_event_size=H11_MAX_INCOMPLETE,
         timeout_graceful_shutdown=10,
+        **forwarded.uvicorn_options(),  # X-Forwarded-* only from FORALDRASTOD_TRUSTED_PROXIES
     )
     _log("serve", workers=workers, limit_concurrency=limit, nofile=soft,
          source=source.describe(), header_timeout=float(os.environ.get("FORALDRASTOD_HEADER_TIMEOUT", "10")))

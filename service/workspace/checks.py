@@ -88,7 +88,9 @@ class CheckReport:
         if self.features_error:
             return f"Beteendetesterna kunde inte köras: {self.features_error}"
         passed = len(self.scenarios) - len(self.failed)
-        text = f"{len(self.scenarios)} scenarier: {passed} godkända, {len(self.failed)} underkända."
+        n = len(self.scenarios)
+        text = f"{n} {'scenario' if n == 1 else 'scenarier'}: {passed} {'godkänt' if passed == 1 else 'godkända'}, " \
+               f"{len(self.failed)} {'underkänt' if len(self.failed) == 1 else 'underkända'}."
         if self.changes:
             text += f" {len(self.changes)} har ändrat resultat jämfört med publicerad version."
         return text
@@ -228,6 +230,36 @@ def run_impact(old_dir: Path, new_dir: Path, day: dt.date,
     result = compute_impact(old, new, day, lambda f: step(max(0.02, min(0.99, float(f))), "Beräknar effekten"))
     step(1.0, "Klart")
     return result
+
+
+def text_changes(old: Pack, new: Pack) -> list[dict[str, str]]:
+    """The texts staff read that differ between two versions, which the profile comparison cannot
+    see: a rule's motivation or notice, an insats's name or description, a need's label or
+    description. [{"what": "Motiveringen för regeln x", "before": ..., "after": ...}]"""
+    out: list[dict[str, str]] = []
+
+    def diff(what: str, before: str | None, after: str | None) -> None:
+        if (before or "") != (after or ""):
+            out.append({"what": what, "before": before or "(ingen)", "after": after or "(ingen)"})
+
+    old_rules = {r.id: r for r in old.rules}
+    for rule in new.rules:
+        was = old_rules.get(rule.id)
+        if was is not None:
+            diff(f"Motiveringen för regeln {rule.id}", was.rationale, rule.rationale)
+            diff(f"Meddelandet från regeln {rule.id}", was.notice.text if was.notice else None,
+                 rule.notice.text if rule.notice else None)
+    for iid, ins in new.insatser.items():
+        was = old.insatser.get(iid)
+        if was is not None:
+            diff(f"Namnet på insatsen {was.name}", was.name, ins.name)
+            diff(f"Beskrivningen av insatsen {ins.name}", was.description, ins.description)
+    for code, need in new.needs.items():
+        was = old.needs.get(code)
+        if was is not None:
+            diff(f"Namnet på behovet {was.label}", was.label, need.label)
+            diff(f"Beskrivningen av behovet {need.label}", was.description, need.description)
+    return out
 
 
 def impact_summary(result) -> dict[str, Any]:

@@ -165,6 +165,55 @@ def syntax_problems(text: str) -> list[SyntaxProblem]:
     return problems
 
 
+# the same as features/conftest.py's (tests/workspace/test_issue18_ws.py keeps them equal): the
+# service does not import the test steps
+TAG_RE = re.compile(r"(?<![\w@])@([\w\-.åäöÅÄÖ]+)")
+TAG_PREFIXES = {
+    "strategi": "strategins text",
+    "presentation": "Region Örebro läns presentation 2022",
+    "socialtjanstlagen": "socialtjänstlagen",
+    "kontrakt": "tjänstens publika kontrakt",
+}
+
+
+def tag_prefixes(files: dict[str, str]) -> dict[str, str]:
+    """The tag prefixes a feature of this file map may use: the fixed ones of features/conftest.py
+    (which stops a run on any other) and the id of every source document in its pack.yaml."""
+    import yaml
+
+    prefixes = dict(TAG_PREFIXES)
+    try:
+        meta = yaml.safe_load(files.get("pack.yaml", "")) or {}
+    except yaml.YAMLError:
+        meta = {}
+    sources = meta.get("sources") if isinstance(meta, dict) else None
+    for doc in sources if isinstance(sources, list) else []:
+        if isinstance(doc, dict) and doc.get("id"):
+            prefixes.setdefault(str(doc["id"]), str(doc.get("title", "")))
+    return prefixes
+
+
+def tag_problems(text: str, files: dict[str, str]) -> list[SyntaxProblem]:
+    """An unknown tag, found when the feature is saved rather than at Kontrollera: the same rule
+    and words as features/conftest.py (pytest_configure)."""
+    import difflib
+
+    prefixes = tag_prefixes(files)
+    problems = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.lstrip().startswith("@"):
+            continue
+        for tag in TAG_RE.findall(line):
+            if any(tag == p or tag.startswith(p + "-") for p in prefixes):
+                continue
+            head = tag.split("-")[0]
+            close = difflib.get_close_matches(head, list(prefixes), n=1, cutoff=0.6)
+            hint = f" – menade du '@{close[0]}{tag[len(head):]}'?" if close else ""
+            problems.append(SyntaxProblem(number, f"okänd tagg '@{tag}'{hint} En tagg börjar med ett av prefixen "
+                                                  f"{', '.join(sorted(prefixes))}."))
+    return problems
+
+
 def file_problems(files: dict[str, str]) -> list[str]:
     """`features/x.feature:rad: meddelande` for every feature file of a file map that does not parse."""
     return [f"{path}:{p.line}: {p.message}" for path, text in of(files).items() for p in syntax_problems(text)]

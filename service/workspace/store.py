@@ -38,6 +38,11 @@ ROLE_TITLES = {"redaktor": "redaktör", "granskare": "granskare", "samordnare": 
 EDITORS = ("redaktor", "granskare")
 OPEN = ("utkast", "aterskickad")
 AVAILABILITY_FILE = "tillganglighet-kommuner.yaml"
+# what a draft of each kind may change (None: any file). A kommun's report changes the kommuner's
+# own availability file and nothing else, whoever edits it (issue 18: a redaktör could slip a
+# county-wide rule change into a samordnare's report).
+KIND_PATHS: dict[str, tuple[str, ...] | None] = {"regler": None, "tillganglighet": (AVAILABILITY_FILE,)}
+UNKNOWN_ACCOUNT = "okänt konto"  # a failed login for a name no account has: never the typed text
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
 THROTTLE_PER_NAME = 5
 THROTTLE_PER_CLIENT = 20
@@ -83,9 +88,13 @@ class CheckFailed(Refused):
 
 
 class Throttled(Refused):
-    """Too many failed logins for this account or client."""
+    """Too many failed logins for this account or client; `retry_after` seconds until the next try."""
 
     status = 429
+
+    def __init__(self, message: str, retry_after: int = 60):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -124,7 +133,8 @@ def diff_summary(old: dict[str, str], new: dict[str, str]) -> str:
         if a == b:
             continue
         if a is None:
-            parts.append(f"ny fil {path} ({len(b.splitlines())} rader)")
+            n = len(b.splitlines())
+            parts.append(f"ny fil {path} ({n} {'rad' if n == 1 else 'rader'})")
         elif b is None:
             parts.append(f"borttagen fil {path}")
         else:
@@ -134,7 +144,7 @@ def diff_summary(old: dict[str, str], new: dict[str, str]) -> str:
                     added += 1
                 elif line.startswith("-") and not line.startswith("---"):
                     removed += 1
-            parts.append(f"{path}: +{added} −{removed} rader")
+            parts.append(f"{path}: +{added} −{removed} {'rad' if added + removed == 1 else 'rader'}")
     return "; ".join(parts) or "inga ändringar i filerna"
 
 
@@ -342,6 +352,20 @@ def _safe_login_name(name: str) -> str:
     return name if name and not looks_like_personnummer(name) else "(ogiltigt namn)"
 
 
+def _attempt_key(name: str, user: User | None) -> str:
+    """What the throttle counts failures under: an account's name, or for a name no account has,
+    a digest of it (the typed text, perhaps a password or a personnummer, is never stored)."""
+    if user is not None:
+        return user.name
+    return "?" + hashlib.sha256(name.encode("utf-8", "replace")).hexdigest()[:40]
+
+
+def may_change_path(draft: Draft, path: str) -> bool:
+    """Whether a draft of this kind may change `path` at all (roles aside)."""
+    allowed = KIND_PATHS.get(draft.kind, ())
+    return allowed is None or path in allowed
+
+
 def authenticate(s: Session, name: str, password: str, client: str) -> User | None:
     """The user when name and password match an active account, else None (audited).
 
@@ -349,16 +373,23 @@ def authenticate(s: Session, name: str, password: str, client: str) -> User | No
     for the client, within THROTTLE_WINDOW: no password is checked then."""
     login = _safe_login_name(name)
     client = (client or "okänd")[:80]
+    user = s.scalar(select(User).where(User.name == login))
+    key = _attempt_key(login, user)
+    who = user.name if user is not None else UNKNOWN_ACCOUNT  # what the audit log may say
     since = utcnow() - THROTTLE_WINDOW
     by_name = s.scalar(select(func.count()).select_from(LoginAttempt)
-                       .where(LoginAttempt.name == login, LoginAttempt.at >= since)) or 0
+                       .where(LoginAttempt.name == key, LoginAttempt.at >= since)) or 0
     by_client = s.scalar(select(func.count()).select_from(LoginAttempt)
                          .where(LoginAttempt.client == client, LoginAttempt.at >= since)) or 0
     if by_name >= THROTTLE_PER_NAME or by_client >= THROTTLE_PER_CLIENT:
-        _audit(s, login, "inloggning.sparrad", f"användare {login}",
+        oldest = s.scalar(select(func.min(LoginAttempt.at)).where(
+            (LoginAttempt.name == key) | (LoginAttempt.client == client), LoginAttempt.at >= since))
+        wait = (_aware(oldest) + THROTTLE_WINDOW - utcnow()).total_seconds() if oldest else THROTTLE_WINDOW.seconds
+        _audit(s, who, "inloggning.sparrad", f"användare {who}",
                f"för många misslyckade inloggningar de senaste {THROTTLE_WINDOW.seconds // 60} minuterna")
-        raise Throttled(f"För många misslyckade inloggningar. Försök igen om {THROTTLE_WINDOW.seconds // 60} minuter.")
-    user = s.scalar(select(User).where(User.name == login))
+        minutes = max(1, -(-int(wait) // 60))
+        raise Throttled(f"För många misslyckade inloggningar. Försök igen om {minutes} "
+                        f"{'minut' if minutes == 1 else 'minuter'}.", retry_after=int(wait) + 1)
     if user is None:
         auth.burn_time(password or "")
         ok = False
@@ -366,12 +397,12 @@ def authenticate(s: Session, name: str, password: str, client: str) -> User | No
         # an account from single sign-on never logs in with a password (its role comes from the provider)
         ok = auth.verify_password(user.password_hash, password or "") and user.active and not user.issuer
     if not ok:
-        s.add(LoginAttempt(name=login, client=client, at=utcnow()))
-        _audit(s, login, "inloggning.misslyckad", f"användare {login}",
+        s.add(LoginAttempt(name=key, client=client, at=utcnow()))
+        _audit(s, who, "inloggning.misslyckad", f"användare {who}",
                "fel användarnamn eller lösenord" if user is None or user.active else "kontot är avstängt")
         return None
     s.execute(LoginAttempt.__table__.delete().where(
-        (LoginAttempt.name == login) | (LoginAttempt.at < utcnow() - dt.timedelta(days=1))))
+        (LoginAttempt.name == key) | (LoginAttempt.at < utcnow() - dt.timedelta(days=1))))
     if auth.needs_rehash(user.password_hash):
         user.password_hash = auth.hash_password(password)
     _audit(s, user.name, "inloggning", f"användare {user.name}", "inloggad")
@@ -496,6 +527,9 @@ def save_file(s: Session, draft_id: int, path: str, text: str | None, user: User
     _may_edit(user, draft)
     if user.role == "samordnare":
         raise Refused("En samordnare ändrar tillgängligheten i formuläret för kartläggning, inte filerna.")
+    if not may_change_path(draft, path):
+        raise Refused(f"Utkast {draft.id} är en kommuns kartläggning: i det får bara {AVAILABILITY_FILE} ändras, "
+                      f"inte {path}. Skapa ett eget utkast för regelpaketet.")
     try:
         path = packfiles.check_path(path)
         if text is not None:
@@ -506,7 +540,7 @@ def save_file(s: Session, draft_id: int, path: str, text: str | None, user: User
         raise Invalid(f"{path}: texten ser ut att innehålla ett personnummer. Uppgifter om en familj eller "
                       "person hör aldrig hemma i regelpaketet.")
     if text is not None and featurefiles.is_feature(path):
-        problems = featurefiles.syntax_problems(text)
+        problems = featurefiles.syntax_problems(text) or featurefiles.tag_problems(text, draft.files)
         if problems:
             raise Invalid(f"{path} sparades inte: texten är inte giltig Gherkin.", [str(p) for p in problems])
     old = dict(draft.files)
@@ -542,13 +576,22 @@ def draft_dir(s: Session, draft_id: int) -> Path:
 def submit(s: Session, draft_id: int, user: User, reason: str) -> Draft:
     draft = get_draft(s, draft_id)
     _may_edit(user, draft)
-    draft.reason = _text("en anledning", reason)
+    note = _text("en anledning", reason)
+    if not draft.reason:
+        draft.reason = note  # a draft without a reason of its own takes the submit text
     draft.status = "inskickad"
     draft.updated_at = utcnow()
     base = s.get(PackVersion, draft.base_version_id)
     _audit(s, user.name, "utkast.inskickat", f"utkast {draft.id}",
-           f"mot version {base.number}: {diff_summary(base.files, draft.files)}", draft.reason)
+           f"mot version {base.number}: {diff_summary(base.files, draft.files)}", note)
     return draft
+
+
+def submit_note(s: Session, draft: Draft) -> str | None:
+    """What the author wrote when submitting the draft the last time (the audit's reason)."""
+    return s.scalar(select(AuditEvent.reason).where(AuditEvent.target == f"utkast {draft.id}",
+                                                    AuditEvent.action == "utkast.inskickat")
+                    .order_by(AuditEvent.id.desc()).limit(1))
 
 
 def send_back(s: Session, draft_id: int, user: User, comment: str) -> Draft:
@@ -616,8 +659,10 @@ def check_files(files: dict[str, str], features: bool = True) -> CheckReport:
 def _rebased(base: PackVersion, current: PackVersion, draft: Draft) -> dict[str, str]:
     """The draft's changes applied to the current version; Conflict where both changed a file."""
     if base.id == current.id:
-        return dict(draft.files)
-    mine = changed_paths(base.files, draft.files)
+        if KIND_PATHS.get(draft.kind, ()) is None:
+            return dict(draft.files)
+        return {**current.files, **{p: draft.files[p] for p in draft.files if may_change_path(draft, p)}}
+    mine = [p for p in changed_paths(base.files, draft.files) if may_change_path(draft, p)]
     theirs = set(changed_paths(base.files, current.files))
     merged_reports: str | None = None
     if draft.kind == "tillganglighet" and draft.kommun and AVAILABILITY_FILE in mine:
@@ -676,8 +721,11 @@ def approve(s: Session, draft_id: int, user: User, features: bool = True) -> Pac
         raise CheckFailed(f"Utkast {draft.id} godkändes inte: kontrollen hittade {len(report.problems)} fel.",
                           report.problems)
     now = utcnow()
+    # the version's reason: what the author wrote when submitting ("vad ändras och varför"); the
+    # draft keeps its own reason
+    reason = submit_note(s, draft) or draft.reason or "(ingen anledning angiven)"
     pv = PackVersion(number=_next_number(s), version=report.version, files=files, author=draft.author,
-                     approver=user.name, reason=draft.reason or "(ingen anledning angiven)",
+                     approver=user.name, reason=reason[:2000],
                      created_at=now, published_at=now)
     try:
         with s.begin_nested():
@@ -822,10 +870,15 @@ def availability_text(entries: list[dict]) -> str:
 
 
 def report_availability(s: Session, user: User, kommun: str, entries: list[dict],
-                        expected_revision: int | None = None, today: dt.date | None = None) -> Draft:
+                        expected_revision: int | None = None, today: dt.date | None = None,
+                        keep: tuple[str, ...] | list[str] = ()) -> Draft:
     """A samordnare's report for their kommun (a redaktör may report for any): written into
     the open availability draft for that kommun (created when there is none) as
-    `tillganglighet-kommuner.yaml` entries, verified today, basis "kommunens uppgift"."""
+    `tillganglighet-kommuner.yaml` entries, verified today, basis "kommunens uppgift".
+
+    Only `entries` (what the samordnare changed or explicitly confirmed) are written as the
+    kommun's word; the draft's earlier entries for the insatser in `keep` stay as they were
+    (with their date), and every other insats keeps what the pack says (its basis and date)."""
     code = _kommun_code(s, kommun)
     if user.role == "samordnare":
         if not user.active:
@@ -867,10 +920,13 @@ def report_availability(s: Session, user: User, kommun: str, entries: list[dict]
                                          Draft.author == user.name, Draft.status.in_(OPEN))
                      .order_by(Draft.id.desc()))
     if draft is None:
-        draft = create_draft(s, user, "", kind="tillganglighet", kommun=code)
+        name = pack.kommuner[code].name if code in pack.kommuner else code
+        draft = create_draft(s, user, f"Kartläggning för {name}", kind="tillganglighet", kommun=code)
     _may_edit(user, draft)
     order = {insats_id: i for i, insats_id in enumerate(pack.insatser)}
-    kept = [e for e in _entries_of(draft.files.get(AVAILABILITY_FILE)) if str(e.get("kommun")) != code]
+    reported = {e.insats for e in parsed}
+    kept = [e for e in _entries_of(draft.files.get(AVAILABILITY_FILE))
+            if str(e.get("kommun")) != code or (str(e.get("insats")) in keep and str(e.get("insats")) not in reported)]
     mine = []
     for e in sorted(parsed, key=lambda e: order.get(e.insats, 10**6)):
         entry: dict[str, Any] = {"kommun": code, "insats": e.insats, "status": e.status, "verified": today}
@@ -887,7 +943,7 @@ def report_availability(s: Session, user: User, kommun: str, entries: list[dict]
     files[AVAILABILITY_FILE] = availability_text(all_entries)
     _write_files(s, draft, files, expected_revision)
     _audit(s, user.name, "tillganglighet.rapporterad", f"utkast {draft.id}",
-           f"kommun {code}: {len(mine)} insatser ({', '.join(f'{e.insats} {e.status}' for e in parsed[:8])}"
+           f"kommun {code}: {len(mine)} {'insats' if len(mine) == 1 else 'insatser'} ({', '.join(f'{e.insats} {e.status}' for e in parsed[:8])}"
            f"{' …' if len(parsed) > 8 else ''})")
     return draft
 

@@ -21,12 +21,14 @@ e = html.escape
 ROLE_TEXT = {"redaktor": "redaktör", "granskare": "granskare", "samordnare": "samordnare", "admin": "administratör"}
 STATUS_TEXT = {"utkast": "utkast", "inskickad": "inskickad för granskning", "aterskickad": "återskickad",
                "publicerad": "publicerad"}
-KIND_TEXT = {"regler": "regelpaketet", "tillganglighet": "tillgång i kommunen"}
+KIND_TEXT = {"regler": "regelpaketet", "tillganglighet": "kartläggningen"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; base-uri 'none'; "
                                "form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on every form
+    # post, and the Origin check (forwarded.same_origin_post) could not tell our pages from others
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
 }
@@ -67,11 +69,16 @@ def page(title: str, main: str, *, user: Any | None = None, csrf: str = "", path
     who = ""
     if user is not None:
         who = (f'<div class="vem"><span>Inloggad som <strong>{e(user.name)}</strong> '
-               f'({e(ROLE_TEXT.get(user.role, user.role))}{", kommun " + e(user.kommun) if user.kommun else ""})</span>'
+               f'({e(ROLE_TEXT.get(user.role, user.role))}{", " + e(getattr(user, "kommun_name", None) or user.kommun) if user.kommun else ""})</span>'
                f'<form method="post" action="/redaktion/logga-ut">{csrf_field(csrf)}'
                f'<button class="lank-knapp" type="submit">Logga ut</button></form></div>')
     body = _template("layout.html").substitute(title=e(title), nav=nav, who=who, main=main, serving=e(serving))
     return HTMLResponse(body, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
+
+
+def count(n: int, one: str, many: str) -> str:
+    """'1 rad', '2 rader': the number with the right form of the word."""
+    return f"{n} {one if n == 1 else many}"
 
 
 def csrf_field(token: str) -> str:
@@ -118,7 +125,7 @@ def diff_html(path: str, old: str | None, new: str | None) -> str:
                         f'<span aria-hidden="true">−</span></td><td>{e(line[1:])}</td></tr>')
         else:
             rows.append(f'<tr><td class="tecken"></td><td>{e(line[1:] if line.startswith(" ") else line)}</td></tr>')
-    return (f'<section class="kort"><h3>{e(title)}</h3><p class="liten">{added} rader tillagda, {removed} borttagna.</p>'
+    return (f'<section class="kort"><h3>{e(title)}</h3><p class="liten">{count(added, "rad", "rader")} {"tillagd" if added == 1 else "tillagda"}, {removed} {"borttagen" if removed == 1 else "borttagna"}.</p>'
             f'<table class="diff"><caption class="sr-only">Ändringar i {e(path)}</caption>'
             f'<thead class="sr-only"><tr><th scope="col">Ändring</th><th scope="col">Rad</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></section>')

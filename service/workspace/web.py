@@ -33,6 +33,8 @@ from sqlalchemy.exc import DBAPIError
 
 from engine.models import looks_like_personnummer
 
+from service.core import forwarded
+
 from . import checks, featurefiles, forms, oidc, views
 from .views import e
 
@@ -43,6 +45,9 @@ SESSION_COOKIE = "redaktion_session"
 LOGIN_COOKIE = "redaktion_inloggning"  # double-submit CSRF token of the login form
 SESSION_HOURS = 8
 EDITABLE = ("utkast", "aterskickad")
+MAX_FORM_BYTES = 2 * 1024 * 1024  # the body limit of /redaktion/ (service/limits.py PATH_LIMITS)
+LIMIT_TEXT = ("Högst 2 MiB per fil (ungefär två miljoner tecken). Är texten större sparas den inte; "
+              "redaktionen säger till innan den skickas, och texten finns kvar.")
 STATIC = Path(__file__).resolve().parent / "static"
 AVAILABILITY_FILE = "tillganglighet-kommuner.yaml"
 TARGET_GROUPS = (
@@ -186,6 +191,7 @@ class Who:
     name: str
     role: str
     kommun: str | None
+    kommun_name: str | None = None  # what the page says: "Nora", not 1884
 
 
 @dataclass
@@ -206,15 +212,19 @@ def login(request: Request, s, roles: tuple[str, ...] = (), form: dict | None = 
     if found is None:
         raise LoginRequired()
     user, row = found
+    kommun_name = None
     try:
         serving = _store().current_version(s)
         serving_text = f"version {serving.number} ({serving.version})"
+        if user.kommun:
+            kommun_name = _kommun_name(serving.files, user.kommun)
     except Exception:  # noqa: BLE001 - the footer only
         serving_text = "–"
-    ctx = Ctx(user=user, who=Who(user.name, user.role, user.kommun), csrf=row.csrf_token,
+    ctx = Ctx(user=user, who=Who(user.name, user.role, user.kommun, kommun_name), csrf=row.csrf_token,
               token_hash=row.token_hash, serving=serving_text)
     request.state.redaktion = ctx
     if request.method == "POST":
+        _same_origin(request)
         sent = one(form or {}, "csrf").encode()
         if not sent or not hmac.compare_digest(sent, row.csrf_token.encode()):
             raise Problem(403, "Formuläret saknar giltig säkerhetskod (CSRF-skydd). Ladda om sidan och försök igen.")
@@ -222,6 +232,13 @@ def login(request: Request, s, roles: tuple[str, ...] = (), form: dict | None = 
         wanted = " eller ".join(views.ROLE_TEXT[r] for r in roles)
         raise Problem(403, f"Sidan kräver rollen {wanted}. Du är {views.ROLE_TEXT.get(user.role, user.role)}.")
     return ctx
+
+
+def _same_origin(request: Request) -> None:
+    """The second wall beside the CSRF token: a form post must come from the workspace's own pages."""
+    if not forwarded.same_origin_post(request):
+        raise Problem(403, "Formuläret skickades från en annan webbplats än redaktionen och togs inte emot. "
+                           "Öppna sidan i redaktionen och skicka formuläret därifrån.")
 
 
 def render(ctx: Ctx, title: str, main: str, path: str = "", status: int = 200):
@@ -273,6 +290,7 @@ def login_post(request: Request, form: dict = Depends(form_body)):
 
     if not oidc.local_login_enabled():  # FORALDRASTOD_LOCAL_LOGIN=off
         return oidc.local_login_refused(request)
+    _same_origin(request)
     cookie = request.cookies.get(LOGIN_COOKIE, "")
     sent = one(form, "csrf")
     if not cookie or not sent or not hmac.compare_digest(cookie.encode(), sent.encode()):
@@ -283,8 +301,10 @@ def login_post(request: Request, form: dict = Depends(form_body)):
     with database() as s:
         try:
             user = store.authenticate(s, name, password, client)
-        except store.Refused as r:  # throttled
-            return _login_response(request, secrets.token_urlsafe(24), nasta, r.message, status=429, name=name)
+        except store.Throttled as r:
+            resp = _login_response(request, secrets.token_urlsafe(24), nasta, r.message, status=429, name=name)
+            resp.headers["Retry-After"] = str(r.retry_after)
+            return resp
         if user is None:
             return _login_response(request, secrets.token_urlsafe(24), nasta,
                                    "Fel användarnamn eller lösenord.", status=401, name=name)
@@ -325,8 +345,13 @@ def can_view(user, draft) -> bool:
 
 
 def can_edit(user, draft, path: str | None = None) -> bool:
-    """Files of a draft: redaktör and granskare (a samordnare uses the kartläggning form)."""
-    return draft.status in EDITABLE and user.role in ("redaktor", "granskare")
+    """Files of a draft: redaktör and granskare (a samordnare uses the kartläggning form), and of
+    those only the files the draft's kind may change (`path`; None: the draft as a whole)."""
+    return (draft.status in EDITABLE and user.role in ("redaktor", "granskare")
+            and (path is None or _store().may_change_path(draft, path)))
+
+
+ANY_FEATURE = featurefiles.PREFIX + "*" + featurefiles.SUFFIX  # the kind check for the features of a draft
 
 
 def viewable_draft(s, ctx: Ctx, draft_id: int):
@@ -341,8 +366,11 @@ def editable_draft(s, ctx: Ctx, draft_id: int, path: str | None = None):
     draft = viewable_draft(s, ctx, draft_id)
     if draft.status not in EDITABLE:
         raise Problem(409, f"Utkastet är {views.STATUS_TEXT.get(draft.status, draft.status)} och kan inte ändras nu.")
-    if not can_edit(ctx.user, draft, path):
+    if not can_edit(ctx.user, draft):
         raise Problem(403, "Din roll får inte ändra filerna i utkastet (en samordnare använder formuläret för kartläggning).")
+    if path is not None and not can_edit(ctx.user, draft, path):
+        raise Problem(403, f"Utkast {draft.id} är en kommuns kartläggning: i det får bara tillgången "
+                           f"({AVAILABILITY_FILE}) ändras. Skapa ett eget utkast för att ändra regelpaketet.")
     return draft
 
 
@@ -409,41 +437,49 @@ def _base_files(s, draft) -> dict[str, str]:
 def overview(request: Request):
     with database() as s:
         ctx = login(request, s)
-        user = ctx.user
-        drafts = [d for d in _store().drafts(s, user) if can_view(user, d)]
-        rows = []
-        for d in drafts:
-            what = views.KIND_TEXT.get(d.kind, d.kind) + (f", kommun {d.kommun}" if d.kommun else "")
-            rows.append([f'<a href="/redaktion/utkast/{d.id}">Utkast {d.id}</a>', e(d.reason), e(what), e(d.author),
-                         f'<span class="status-etikett">{e(views.STATUS_TEXT.get(d.status, d.status))}</span>',
-                         e(views.when(d.updated_at))])
-        parts = [f"<h1>Redaktionen</h1><p class=\"ingress\">Publicerad version: {e(ctx.serving)}.</p>"]
-        if user.role in ("redaktor", "granskare"):
-            parts.append(f"""<section class="kort" aria-labelledby="nytt-rubrik"><h2 id="nytt-rubrik">Nytt utkast</h2>
+        return _overview(s, ctx)
+
+
+def _overview(s, ctx: Ctx, reason: str = "", error: str = "", status: int = 200):
+    user = ctx.user
+    drafts = [d for d in _store().drafts(s, user) if can_view(user, d)]
+    rows = []
+    names = dict(catalog(dict(_store().current_version(s).files))["kommuner"]) if any(d.kommun for d in drafts) else {}
+    for d in drafts:
+        what = views.KIND_TEXT.get(d.kind, d.kind) + (f", {names.get(d.kommun, d.kommun)}" if d.kommun else "")
+        rows.append([f'<a href="/redaktion/utkast/{d.id}">Utkast {d.id}</a>', e(d.reason), e(what), e(d.author),
+                     f'<span class="status-etikett">{e(views.STATUS_TEXT.get(d.status, d.status))}</span>',
+                     e(views.when(d.updated_at))])
+    parts = [f"<h1>Redaktionen</h1><p class=\"ingress\">Publicerad version: {e(ctx.serving)}.</p>"]
+    if user.role in ("redaktor", "granskare"):
+        cls, _, err = field_error("anledning", error)
+        aria = (' aria-invalid="true" aria-describedby="anledning-hjalp fel-anledning-0"' if error
+                else ' aria-describedby="anledning-hjalp"')
+        parts.append(f"""<section class="kort" aria-labelledby="nytt-rubrik"><h2 id="nytt-rubrik">Nytt utkast</h2>
 <p>Ett utkast börjar som en kopia av den publicerade versionen. Inget ändras för personalen förrän en
 granskare har godkänt det.</p>
 <form class="enkel-form" method="post" action="/redaktion/utkast">{views.csrf_field(ctx.csrf)}
-<div class="falt"><label for="anledning">Varför ändras regelpaketet?</label>
-<p class="hjalp" id="anledning-hjalp">Syns i loggen och för granskaren. Skriv aldrig något om en enskild familj.</p>
-<input type="text" id="anledning" name="anledning" required aria-describedby="anledning-hjalp"></div>
+<div class="falt{cls}"><label for="anledning">Varför ändras regelpaketet?</label>
+<p class="hjalp" id="anledning-hjalp">Syns i loggen och för granskaren. Skriv aldrig något om en enskild familj.</p>{err}
+<input type="text" id="anledning" name="anledning" value="{e(reason)}" required{aria}></div>
 <div><button class="knapp" type="submit" id="nytt-utkast">Skapa utkast</button></div></form></section>""")
-        if user.role == "samordnare":
-            parts.append('<p><a class="knapp" href="/redaktion/kartlaggning">Rapportera vad kommunen erbjuder</a></p>')
-        waiting = [d for d in drafts if d.status == "inskickad" and d.author != user.name]
-        if user.role == "granskare" and waiting:
-            parts.append('<section class="kort" aria-labelledby="granska-rubrik"><h2 id="granska-rubrik">'
-                         f'Väntar på granskning ({len(waiting)})</h2><ul>'
-                         + "".join(f'<li><a href="/redaktion/utkast/{d.id}/granska">Utkast {d.id}: {e(d.reason)}</a> '
-                                   f'– {e(d.author)}</li>' for d in waiting) + "</ul></section>")
-        if user.role == "admin":
-            parts.append('<p>Som administratör hanterar du <a href="/redaktion/anvandare">konton</a> och kan läsa '
-                         '<a href="/redaktion/logg">loggen</a>; innehållet ändras av redaktörer, granskare och '
-                         'samordnare.</p>')
-        else:
-            parts.append('<h2>Utkast</h2>')
-            parts.append(views.table(["Utkast", "Anledning", "Gäller", "Skrivet av", "Status", "Ändrat"], rows)
-                         if rows else '<p class="tom">Inga utkast ännu.</p>')
-        return render(ctx, "Översikt", "\n".join(parts), "/redaktion")
+    if user.role == "samordnare":
+        parts.append('<p><a class="knapp" href="/redaktion/kartlaggning">Rapportera vad kommunen erbjuder</a></p>')
+    waiting = [d for d in drafts if d.status == "inskickad" and d.author != user.name]
+    if user.role == "granskare" and waiting:
+        parts.append('<section class="kort" aria-labelledby="granska-rubrik"><h2 id="granska-rubrik">'
+                     f'Väntar på granskning ({len(waiting)})</h2><ul>'
+                     + "".join(f'<li><a href="/redaktion/utkast/{d.id}/granska">Utkast {d.id}: {e(d.reason)}</a> '
+                               f'– {e(d.author)}</li>' for d in waiting) + "</ul></section>")
+    if user.role == "admin":
+        parts.append('<p>Som administratör hanterar du <a href="/redaktion/anvandare">konton</a> och kan läsa '
+                     '<a href="/redaktion/logg">loggen</a>; innehållet ändras av redaktörer, granskare och '
+                     'samordnare.</p>')
+    else:
+        parts.append('<h2>Utkast</h2>')
+        parts.append(views.table(["Utkast", "Anledning", "Gäller", "Skrivet av", "Status", "Ändrat"], rows)
+                     if rows else '<p class="tom">Inga utkast ännu.</p>')
+    return render(ctx, "Översikt", "\n".join(parts), "/redaktion", status=status)
 
 
 @router.post("/utkast")
@@ -452,12 +488,37 @@ def new_draft(request: Request, form: dict = Depends(form_body)):
     with database() as s:
         ctx = login(request, s, ("redaktor", "granskare"), form)
         reason = one(form, "anledning").strip()
-        if not reason:
-            raise Problem(422, "Skriv varför regelpaketet ändras.")
-        refuse_personal(reason, "Anledningen")
+        error = "Skriv varför regelpaketet ändras." if not reason else personal_text(reason, "Anledningen")
+        if error:
+            return _overview(s, ctx, reason, error, status=422)
         draft = _store().create_draft(s, ctx.user, reason)
         draft_id = draft.id
     return redirect(f"/redaktion/utkast/{draft_id}")
+
+
+PERSONAL = "ser ut att innehålla ett personnummer. Skriv aldrig uppgifter om en enskild familj eller person här."
+
+
+def personal_errors(form: dict[str, list[str]]) -> forms.FieldErrors | None:
+    """A personnummer in any field of a form, as an error at that field (nothing is saved)."""
+    errs = forms.FieldErrors()
+    for name, values in form.items():
+        if name not in ("csrf", "revision") and any(looks_like_personnummer(v) for v in values):
+            errs.add(name, f"Fältet {PERSONAL}")
+    return errs or None
+
+
+def field_error(field: str, message: str) -> tuple[str, str, str]:
+    """(class, aria attributes, error html) of a simple form's field with an error; empty without."""
+    if not message:
+        return "", "", ""
+    return (" falt-fel", f' aria-invalid="true" aria-describedby="fel-{field}-0"',
+            f'<p class="fel" id="fel-{field}-0">{e(message)}</p>')
+
+
+def personal_text(text: str, label: str) -> str:
+    """The error for a personnummer in a simple form's text, or ''."""
+    return f"{label} {PERSONAL}" if looks_like_personnummer(text) else ""
 
 
 def refuse_personal(text: str, label: str) -> None:
@@ -475,13 +536,14 @@ def draft_page(request: Request, draft_id: int, sparat: str = ""):
         return _draft_page(s, ctx, d, sparat)
 
 
-def _draft_page(s, ctx: Ctx, d, sparat: str = "", new_name: str = "", new_error: str = "", status: int = 200):
+def _draft_page(s, ctx: Ctx, d, sparat: str = "", new_name: str = "", new_error: str = "", status: int = 200,
+                submit_text: str | None = None, submit_error: str = ""):
     base = _base_files(s, d)
     files = dict(d.files)
     editable = can_edit(ctx.user, d)
     parts = [f"<h1>Utkast {d.id}: {e(d.reason)}</h1>",
              f'<p class="ingress">Gäller {e(views.KIND_TEXT.get(d.kind, d.kind))}'
-             f'{", kommun " + e(_kommun_name(files, d.kommun)) if d.kommun else ""}. '
+             f'{" för " + e(_kommun_name(files, d.kommun)) if d.kommun else ""}. '
              f'Skrivet av {e(d.author)}. Status: <strong>{e(views.STATUS_TEXT.get(d.status, d.status))}</strong>. '
              f'Revision {d.revision}, senast ändrat {e(views.when(d.updated_at))}.</p>']
     if sparat:
@@ -501,13 +563,13 @@ def _draft_page(s, ctx: Ctx, d, sparat: str = "", new_name: str = "", new_error:
                          f'{"Insatser" if rel == "insatser.yaml" else "Behov"} i formulär</a>')
         if rel == AVAILABILITY_FILE and d.kind == "tillganglighet":
             links.append('<a href="/redaktion/kartlaggning">Kartläggningsformuläret</a>')
-        if can_edit(ctx.user, d, rel) or not editable:
-            links.append(f'<a href="/redaktion/utkast/{d.id}/text?sokvag={urllib.parse.quote(rel)}">'
-                         f'{"Text (YAML)" if can_edit(ctx.user, d, rel) else "Visa text"}</a>')
+        # every file can be read; only the files the draft's kind allows can be edited
+        links.append(f'<a href="/redaktion/utkast/{d.id}/text?sokvag={urllib.parse.quote(rel)}">'
+                     f'{"Text (YAML)" if can_edit(ctx.user, d, rel) else "Visa text"}</a>')
         rows.append([f'<span class="fil">{e(rel)}</span>', "ändrad" if rel in changed else "",
                      " · ".join(links)])
     parts.append('<h2>Filer</h2>' + views.table(["Fil", "Ändrad i utkastet", "Öppna"], rows))
-    parts.append(_features_section(ctx, d, base, files, editable, new_name, new_error))
+    parts.append(_features_section(ctx, d, base, files, can_edit(ctx.user, d, ANY_FEATURE), new_name, new_error))
     parts.append('<h2>Innan granskning</h2><div class="knappar">'
                  f'<form method="post" action="/redaktion/utkast/{d.id}/kontrollera">{views.csrf_field(ctx.csrf)}'
                  '<button class="knapp" type="submit" id="kontrollera">Kontrollera</button></form>'
@@ -515,10 +577,12 @@ def _draft_page(s, ctx: Ctx, d, sparat: str = "", new_name: str = "", new_error:
                  '<button class="knapp" type="submit" id="effekt">Effekt</button></form>'
                  f'<a class="knapp knapp-sekundar" href="/redaktion/utkast/{d.id}/granska">Ändringar och granskning</a></div>')
     if d.status in EDITABLE and (editable or ctx.user.role == "samordnare"):
+        cls, aria, err = field_error("skal", submit_error)
         parts.append(f"""<section class="kort" aria-labelledby="skicka-rubrik"><h2 id="skicka-rubrik">Skicka in för granskning</h2>
 <form class="enkel-form" method="post" action="/redaktion/utkast/{d.id}/skicka-in">{views.csrf_field(ctx.csrf)}
-<div class="falt"><label for="skal">Vad ändras och varför?</label>
-<textarea id="skal" name="skal" required>{e(d.reason)}</textarea></div>
+<div class="falt{cls}"><label for="skal">Vad ändras och varför?</label>
+<p class="hjalp">Granskaren ser det tillsammans med utkastets anledning ("{e(d.reason)}"), som står kvar.</p>{err}
+<textarea id="skal" name="skal" required{aria}>{e(d.reason if submit_text is None else submit_text)}</textarea></div>
 <div><button class="knapp" type="submit" id="skicka-in">Skicka in</button></div></form></section>""")
     return render(ctx, f"Utkast {d.id}", "\n".join(parts), status=status)
 
@@ -549,11 +613,11 @@ def _text_page(ctx: Ctx, draft, path: str, text: str, revision: int, notes: str 
 <p><a href="/redaktion/utkast/{draft.id}">Tillbaka till utkastet</a></p>
 {notes}
 <div class="regel-layout">{side}
-<form class="yaml-form" method="post" action="/redaktion/utkast/{draft.id}/text?sokvag={urllib.parse.quote(path)}">
+<form class="yaml-form" method="post" action="/redaktion/utkast/{draft.id}/text?sokvag={urllib.parse.quote(path)}" data-max-bytes="{MAX_FORM_BYTES}">
 {views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">
 <label for="yaml" class="etikett">Filens text (YAML)</label>
 <p class="hjalp" id="yaml-hjalp">Samma format som i regelpaketets mapp. Fel visas med radnummer, som
-<code>foraldrastod check</code> skriver dem.</p>
+<code>foraldrastod check</code> skriver dem. {e(LIMIT_TEXT)}</p>
 <textarea id="yaml" name="text" spellcheck="false" aria-describedby="yaml-hjalp"{ro}>{e(text)}</textarea>
 {button}</form></div>"""
     return render(ctx, f"{path} – utkast {draft.id}", main, status=status)
@@ -591,6 +655,10 @@ def text_save(request: Request, draft_id: int, sokvag: str, form: dict = Depends
             return _text_page(ctx, d, path, text, int(one(form, "revision", "0") or 0), notes, status=422)
         try:
             _save(s, ctx, d, path, text, one(form, "revision"))
+        except store.Invalid as exc:  # a personnummer, say: the text stays in the editor
+            notes = views.message("Inte sparat. Rätta texten och spara igen; din text finns kvar nedan.", "fel",
+                                  [exc.message, *exc.details])
+            return _text_page(ctx, d, path, text, int(one(form, "revision", "0") or 0), notes, status=422)
         except store.Conflict:
             s.refresh(d)
             theirs = d.files.get(path, "")
@@ -692,12 +760,12 @@ def _feature_page(ctx: Ctx, draft, path: str, text: str, revision: int, notes: s
 <a href="/redaktion/utkast/{draft.id}/kontrollera">Kontrollera utkastet</a></p>
 {notes}
 <div class="regel-layout">{_steps_aside()}
-<div><form class="yaml-form" method="post" action="{e(url)}">
+<div><form class="yaml-form" method="post" action="{e(url)}" data-max-bytes="{MAX_FORM_BYTES}">
 {views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">
 <div class="falt{cls}"><label for="gherkin" class="etikett">Beteendetestets text (Gherkin på svenska)</label>
 <p class="hjalp" id="gherkin-hjalp">Första raden är <code># language: sv</code>, sedan <code>Egenskap:</code> och ett
 eller flera <code>Scenario:</code> med taggen för strategins avsnitt (till exempel <code>@strategi-avsnitt-4</code>).
-Fel i texten visas med radnummer; det du skrivit finns kvar.</p>{err_html}
+Fel i texten visas med radnummer; det du skrivit finns kvar. {e(LIMIT_TEXT)}</p>{err_html}
 <textarea id="gherkin" name="text" spellcheck="false" aria-describedby="{described}"{invalid}{ro}>{e(text)}</textarea></div>
 {buttons}</form>
 {remove}</div></div>"""
@@ -713,7 +781,7 @@ def _feature_save(s, ctx: Ctx, d, path: str, form: dict):
         expected = int(one(form, "revision"))
     except ValueError:
         raise Problem(422, "Formuläret saknar utkastets revision. Ladda om sidan.") from None
-    problems = featurefiles.syntax_problems(text)
+    problems = featurefiles.syntax_problems(text) or featurefiles.tag_problems(text, d.files)
     if problems:
         notes = views.message("Inte sparat: texten är inte giltig Gherkin. Rätta raderna som anges vid fältet och spara "
                               "igen; din text finns kvar nedan.", "fel")
@@ -749,7 +817,7 @@ def feature_page(request: Request, draft_id: int, namn: str):
 def feature_save(request: Request, draft_id: int, namn: str, form: dict = Depends(form_body)):
     with database() as s:
         ctx = login(request, s, form=form)
-        d = editable_draft(s, ctx, draft_id)
+        d = editable_draft(s, ctx, draft_id, ANY_FEATURE)
         path = _feature_path(d, namn)
         return _feature_save(s, ctx, d, path, form)
 
@@ -760,7 +828,7 @@ def feature_new(request: Request, draft_id: int, form: dict = Depends(form_body)
     store = _store()
     with database() as s:
         ctx = login(request, s, form=form)
-        d = editable_draft(s, ctx, draft_id)
+        d = editable_draft(s, ctx, draft_id, ANY_FEATURE)
         name = one(form, "namn").strip()
         try:
             path = featurefiles.path_of(name)
@@ -787,7 +855,7 @@ def feature_remove(request: Request, draft_id: int, namn: str, form: dict = Depe
     store = _store()
     with database() as s:
         ctx = login(request, s, form=form)
-        d = editable_draft(s, ctx, draft_id)
+        d = editable_draft(s, ctx, draft_id, ANY_FEATURE)
         path = _feature_path(d, namn)
         try:
             expected = int(one(form, "revision"))
@@ -935,6 +1003,9 @@ def rule_save(request: Request, draft_id: int, sokvag: str, nr: str = "ny", form
         values = {**forms.form_from_rule({}), **values}
         revision = int(one(form, "revision", "0") or 0)
         kommun_names = {c: n for c, n in catalog(d.files)["kommuner"]}
+        personal = personal_errors(form)
+        if personal:
+            return _rule_page(ctx, d, path, index, values, revision, personal, status=422)
         try:
             rule = forms.rule_from_form(form, kommun_names, original=items[index].data if index is not None else None)
         except forms.FormError as fe:
@@ -967,6 +1038,11 @@ def _store_item(s, ctx: Ctx, d, path: str, form: dict, new_text: str, start: int
                     status=422)
     try:
         _save(s, ctx, d, path, new_text, one(form, "revision"))
+    except _store().Invalid as exc:  # the store's own refusal: at the form, nothing lost
+        errs = forms.FieldErrors()
+        for m in [exc.message, *exc.details]:
+            errs.add(None, m)
+        return page(int(one(form, "revision", "0") or 0), errs, status=422)
     except _store().Conflict:
         s.refresh(d)
         notes = views.message(f"Någon annan har sparat utkastet sedan du öppnade formuläret (nu revision {d.revision}). "
@@ -1095,6 +1171,9 @@ def item_save(request: Request, draft_id: int, sokvag: str, nr: str = "ny", form
         values["expecting"] = one(form, "expecting", "")  # an unticked box is not sent
         revision = int(one(form, "revision", "0") or 0)
         original = items[index].data if index is not None else None
+        personal = personal_errors(form)
+        if personal:
+            return _item_page(ctx, d, path, index, values, revision, personal, status=422)
         try:
             item = forms.item_from_form(specs, form, original)
         except forms.FormError as fe:
@@ -1159,14 +1238,57 @@ def _status_box(url: str, state: checks.JobState, what: str) -> str:
             f'<noscript><p><a href="">Uppdatera sidan</a> för att se hur det går.</p></noscript></div>')
 
 
-def check_html(report: checks.CheckReport, heading: int = 2, draft=None) -> str:
-    h = f"h{heading}"
+def _published_number(s, d) -> int | None:
+    from .models import PackVersion
 
-    def where(file: str) -> str:  # a behaviour test of the draft opens in its editor
-        cell = f'<span class="fil">{e(file)}</span>'
+    pv = s.get(PackVersion, d.published_version_id) if d.published_version_id else None
+    return pv.number if pv else None
+
+
+_PLACE = re.compile(r"^\s*(features/[^\s:]+\.feature(?::\d+)?):\s*")
+_QUOTED_CODE = re.compile(r"(insatsen|insatser|behovet|behov)\s+'([a-z0-9_\-]+)'")
+
+
+def _names(cat: dict | None) -> dict[str, str]:
+    cat = cat or {}
+    names = {code: label for code, label, _ in cat.get("needs", []) if label}
+    names.update({iid: name for iid, name, _ in cat.get("insatser", []) if name})
+    return names
+
+
+def _scenario_message(message: str | None, cat: dict | None) -> tuple[str, str]:
+    """(the message in words staff read, the file:line it came from for editors): codes in quotes
+    become the pack's Swedish names, and the leading path moves to the second part."""
+    text = message or ""
+    place = ""
+    m = _PLACE.match(text)
+    if m:
+        place, text = m.group(1), text[m.end():]
+    names = _names(cat)
+    text = _QUOTED_CODE.sub(lambda mm: f"{mm.group(1)} {names.get(mm.group(2), mm.group(2))}", text)
+    return text, place
+
+
+def _readable_codes(text: str, cat: dict | None) -> str:
+    """'behov: alkohol_narkotika_ungdom; familjecentral' with the pack's names for the codes."""
+    names = _names(cat)
+    return re.sub(r"[a-z0-9][a-z0-9_\-]*[a-z0-9]", lambda m: names.get(m.group(0), m.group(0)), text)
+
+
+def check_html(report: checks.CheckReport, heading: int = 2, draft=None, catalog_: dict | None = None) -> str:
+    h = f"h{heading}"
+    if catalog_ is None and draft is not None:
+        catalog_ = catalog(dict(draft.files))
+
+    def where(file: str, place: str = "") -> str:  # a behaviour test of the draft opens in its editor
+        cell = f'<span class="liten fil">{e(place or file)}</span>'
         if draft is not None and featurefiles.is_feature(file) and file in draft.files:
             return f'<a href="{e(_feature_url(draft.id, file))}">{cell}</a>'
         return cell
+
+    def said(message: str | None, file: str) -> str:
+        text, place = _scenario_message(message, catalog_)
+        return f'{e(text)}<br>{where(file, place)}' if text else where(file, place)
 
     parts = []
     kind = "ok" if report.ok else "fel"
@@ -1174,16 +1296,17 @@ def check_html(report: checks.CheckReport, heading: int = 2, draft=None) -> str:
     if report.errors:
         parts.append(f"<{h}>Fel i regelpaketet</{h}><ul>" + "".join(f"<li><code>{e(x)}</code></li>" for x in report.errors) + "</ul>")
     if report.changes:
-        rows = [[e(c.scenario), where(c.file), e(c.text), e(c.message or "")] for c in report.changes]
+        rows = [[e(c.scenario), e(c.text), said(c.message, c.file)] for c in report.changes]
         parts.append(f'<{h} id="andrade-scenarier">Scenarier som ändrat resultat</{h}>'
-                     + views.table(["Scenario", "Fil", "Förändring", "Meddelande"], rows))
+                     + views.table(["Scenario", "Förändring", "Varför (och var i beteendetesterna)"], rows))
     if report.failed:
-        rows = [[e(sc.scenario), where(sc.file), e(sc.message or "")] for sc in report.failed]
-        parts.append(f'<{h} id="underkanda">Underkända scenarier</{h}>' + views.table(["Scenario", "Fil", "Varför"], rows))
+        rows = [[e(sc.scenario), said(sc.message, sc.file)] for sc in report.failed]
+        parts.append(f'<{h} id="underkanda">Underkända scenarier</{h}>'
+                     + views.table(["Scenario", "Varför (och var i beteendetesterna)"], rows))
     if report.lint:
         parts.append(f"<{h}>Anmärkningar (lint)</{h}><ul>" + "".join(f"<li>{e(x)}</li>" for x in report.lint) + "</ul>")
     if report.scenarios:
-        parts.append(f'<p class="liten">{len(report.scenarios)} scenarier körda på {report.seconds:.1f} s. '
+        parts.append(f'<p class="liten">{views.count(len(report.scenarios), "scenario", "scenarier")} körda på {report.seconds:.1f} s. '
                      f'Utkastets version: {e(report.version or "–")}.</p>')
     return "\n".join(parts)
 
@@ -1237,6 +1360,9 @@ def _start_impact(key: str, files: dict, current: dict) -> checks.JobState:
     def run(draft_dir, cur_dir, progress):
         started = time.monotonic()
         summary = checks.impact_summary(checks.run_impact(cur_dir, draft_dir, dt.date.today(), progress))
+        from engine import load_pack
+
+        summary["texts"] = checks.text_changes(load_pack(cur_dir), load_pack(draft_dir))
         summary["seconds"] = time.monotonic() - started
         return summary
 
@@ -1267,7 +1393,7 @@ CSV_LABELS = {
 }
 
 
-def _csv_table(text: str, table_id: str, label: str, limit: int) -> tuple[str, int]:
+def _csv_table(text: str, table_id: str, label: str, limit: int, cat: dict | None = None) -> tuple[str, int]:
     import csv
     import io
 
@@ -1280,9 +1406,9 @@ def _csv_table(text: str, table_id: str, label: str, limit: int) -> tuple[str, i
         if name == "exempel" and value:  # "a | b | c": a short list, the rest in the CSV
             examples = value.split(" | ")
             more = f'<li class="liten">och {len(examples) - 3} till i CSV-filen</li>' if len(examples) > 3 else ""
-            return "<ul>" + "".join(f"<li>{e(x)}</li>" for x in examples[:3]) + more + "</ul>"
-        if name in ("behov", "insatser"):
-            return e(value.replace(";", "; "))
+            return "<ul>" + "".join(f"<li>{e(_readable_codes(x, cat))}</li>" for x in examples[:3]) + more + "</ul>"
+        if name in ("behov", "insatser", "insats"):
+            return e(_readable_codes(value.replace(";", "; "), cat))
         return e(value)
 
     table = views.table([CSV_LABELS.get(h, h) for h in header],
@@ -1295,7 +1421,7 @@ KIND_COLUMNS = (("tillagd", "tillagd"), ("borttagen", "borttagen"), ("niva_andra
                 ("tillganglighet", "ändrad tillgång"), ("meddelande", "ändrat meddelande"))
 
 
-def _cells_table(text: str, limit: int) -> tuple[str, int]:
+def _cells_table(text: str, limit: int, cat: dict | None = None) -> tuple[str, int]:
     """The kommun × åldersband × nivå summary, readable: counts per kind in one column, three examples."""
     import csv
     import io
@@ -1309,23 +1435,40 @@ def _cells_table(text: str, limit: int) -> tuple[str, int]:
         children = f"<br><span class=\"liten\">barn: {e(r['barn'])}</span>" if r.get("barn") else ""
         out.append([e(r.get("kommun", "")), e(r.get("aldersband", "")), e(r.get("niva", "")),
                     f"{e(r.get('profiler', ''))} av {e(r.get('profiler_i_aldersbandet', ''))}{children}",
-                    e(kinds), e((r.get("insatser") or "").replace(";", ", ")),
-                    "<ul>" + "".join(f"<li>{e(x)}</li>" for x in examples[:3]) + more + "</ul>"])
+                    e(kinds), e(_readable_codes((r.get("insatser") or "").replace(";", ", "), cat)),
+                    "<ul>" + "".join(f"<li>{e(_readable_codes(x, cat))}</li>" for x in examples[:3]) + more + "</ul>"])
     label = "Sammanfattning per kommun, åldersband och nivå"
     table = views.table(["Kommun", "Åldersband", "Nivå", "Profiler", "Ändringar", "Insatser", "Exempel"], out)
     table = table.replace("<table", f'<table id="effekt-celler" aria-label="{label}"', 1)
     return f'<div class="tabell-rulla" role="region" aria-label="{label}" tabindex="0">{table}</div>', len(rows)
 
 
-def impact_html(result: dict, draft_id: int, limit: int = 150) -> str:
+def _texts_html(texts: list[dict]) -> str:
+    """The texts staff read that the draft changes (a rule's motivation, an insats's name …)."""
+    if not texts:
+        return ""
+    items = "".join(f"<li>{e(t['what'])}: <del>{e(t['before'])}</del> → <ins>{e(t['after'])}</ins></li>"
+                    for t in texts[:50])
+    more = f'<p class="liten">och {len(texts) - 50} till.</p>' if len(texts) > 50 else ""
+    return (f'<h2 id="texter">Texter som personalen läser och som ändras ({views.count(len(texts), "text", "texter")})</h2>'
+            f'<ul class="texter">{items}</ul>{more}')
+
+
+def impact_html(result: dict, draft_id: int, limit: int = 150, cat: dict | None = None) -> str:
     changed, total = result.get("changed_profiles"), result.get("total_profiles")
+    texts = result.get("texts") or []
     if not changed:
+        if texts:
+            return views.message(f"Ingen profil får en annan rekommendation{f' (av {total} undersökta)' if total else ''}, "
+                                 f"men {views.count(len(texts), 'text', 'texter')} som personalen läser ändras.") \
+                + _texts_html(texts)
         return views.message(f"Inga profiler får ett annat svar med utkastet"
-                             f"{f' (av {total} undersökta)' if total else ''}.", "ok")
-    parts = [views.message(f"{changed} av {total} profiler får ett annat svar om utkastet publiceras "
-                           f"(beräknat på {result.get('seconds', 0):.1f} s).")]
+                             f"{f' (av {total} undersökta)' if total else ''}, och inga texter ändras.", "ok")
+    parts = [views.message(f"{changed} av {views.count(total or 0, 'profil', 'profiler')} får ett annat svar om "
+                           f"utkastet publiceras (beräknat på {result.get('seconds', 0):.1f} s).")]
     if result.get("kinds"):
-        parts.append("<ul>" + "".join(f"<li>{e(k)}: {n} profiler</li>" for k, n in result["kinds"].items()) + "</ul>")
+        parts.append("<ul>" + "".join(f"<li>{e(k)}: {views.count(n, 'profil', 'profiler')}</li>"
+                                      for k, n in result["kinds"].items()) + "</ul>")
     if result.get("children") is not None:
         parts.append(f"<p>Viktat med regelpaketets befolkningsuppgifter: upp till {result['children']:.0f} barn "
                      f"(varav {result.get('children_without_need') or 0:.0f} utan särskilt behov).</p>")
@@ -1336,14 +1479,15 @@ def impact_html(result: dict, draft_id: int, limit: int = 150) -> str:
                      'Ladda ner sammanfattningen (CSV)</a>')
     parts.append('<div class="knappar">' + "".join(links) + "</div>")
     if result.get("cells_csv"):
-        table, n = _cells_table(result["cells_csv"], limit)
-        parts.append(f'<h2 id="sammanfattning">Per kommun, åldersband och nivå ({n} celler)</h2>{table}')
+        table, n = _cells_table(result["cells_csv"], limit, cat)
+        parts.append(f'<h2 id="sammanfattning">Per kommun, åldersband och nivå ({views.count(n, "cell", "celler")})</h2>{table}')
         if n > limit:
             parts.append(f'<p class="liten">Visar de första {limit}; alla finns i CSV-filen.</p>')
-    table, n = _csv_table(result["profiles_csv"], "effekt-tabell", "Ändrade profiler", limit)
-    parts.append(f'<h2 id="profiler">Ändrade profiler ({n} rader)</h2>{table}')
+    table, n = _csv_table(result["profiles_csv"], "effekt-tabell", "Ändrade profiler", limit, cat)
+    parts.append(f'<h2 id="profiler">Ändrade profiler ({views.count(n, "rad", "rader")})</h2>{table}')
     if n > limit:
         parts.append(f'<p class="liten">Visar de första {limit}; alla finns i CSV-filen.</p>')
+    parts.append(_texts_html(texts))
     return "\n".join(parts)
 
 
@@ -1373,7 +1517,7 @@ def impact_page(request: Request, draft_id: int):
             body = _status_box(f"/redaktion/utkast/{d.id}/effekt/status", state, "Effektberäkningen")
         else:
             result = checks.job_result("effekt", key)
-            body = impact_html(result, d.id) if result else views.message("Resultatet saknas; beräkna igen.", "fel")
+            body = impact_html(result, d.id, cat=catalog(files)) if result else views.message("Resultatet saknas; beräkna igen.", "fel")
         return render(ctx, f"Effekt av utkast {d.id}", head + body)
 
 
@@ -1416,9 +1560,9 @@ def submit(request: Request, draft_id: int, form: dict = Depends(form_body)):
         ctx = login(request, s, ("redaktor", "granskare", "samordnare"), form)
         d = viewable_draft(s, ctx, draft_id)
         reason = one(form, "skal").strip()
-        if not reason:
-            raise Problem(422, "Skriv vad som ändras och varför.")
-        refuse_personal(reason, "Skälet")
+        error = "Skriv vad som ändras och varför." if not reason else personal_text(reason, "Skälet")
+        if error:
+            return _draft_page(s, ctx, d, status=422, submit_text=one(form, "skal"), submit_error=error)
         _store().submit(s, d.id, ctx.user, reason)
     return redirect(f"/redaktion/utkast/{draft_id}/granska")
 
@@ -1429,51 +1573,75 @@ def review_page(request: Request, draft_id: int, klart: str = ""):
     with database() as s:
         ctx = login(request, s)
         d = viewable_draft(s, ctx, draft_id)
-        base = _base_files(s, d)
-        files = dict(d.files)
-        current = _store().current_version(s)
-        parts = [f"<h1>Granskning av utkast {d.id}</h1>",
-                 f'<p><a href="/redaktion/utkast/{d.id}">Till utkastet</a></p>',
-                 f'<p class="ingress">{e(d.reason)} – skrivet av {e(d.author)}. Status: '
-                 f'<strong id="utkast-status">{e(views.STATUS_TEXT.get(d.status, d.status))}</strong>.</p>']
-        if klart:
-            parts.append(views.message(klart, "ok"))
-        if d.base_version_id != current.id and d.status != "publicerad":
-            parts.append(views.message(f"Den publicerade versionen har ändrats sedan utkastet skapades (nu version "
-                                       f"{current.number}). Ändringarna nedan jämförs med utkastets utgångsläge; "
-                                       "publiceras utkastet ersätter det hela den publicerade versionen."))
-        # check results, when computed for this content
-        key, _, _ = _check_key(s, d)
+        return _review(s, ctx, d, klart)
+
+
+def _review(s, ctx: Ctx, d, klart: str = "", comment: str = "", comment_error: str = "", status: int = 200):
+    base = _base_files(s, d)
+    files = dict(d.files)
+    current = _store().current_version(s)
+    note = _store().submit_note(s, d)
+    parts = [f"<h1>Granskning av utkast {d.id}</h1>",
+             f'<p><a href="/redaktion/utkast/{d.id}">Till utkastet</a></p>',
+             f'<p class="ingress">{e(d.reason)} – skrivet av {e(d.author)}. Status: '
+             f'<strong id="utkast-status">{e(views.STATUS_TEXT.get(d.status, d.status))}</strong>.</p>']
+    if note and note.strip() != (d.reason or "").strip():
+        parts.append(f'<p>Skrivet vid inskickningen: <span id="inskickat-skal">{e(note)}</span></p>')
+    if klart:
+        parts.append(views.message(klart, "ok"))
+    if d.base_version_id != current.id and d.status != "publicerad":
+        parts.append(views.message(f"Den publicerade versionen har ändrats sedan utkastet skapades (nu version "
+                                   f"{current.number}). Ändringarna nedan jämförs med utkastets utgångsläge; "
+                                   "publiceras utkastet ersätter det hela den publicerade versionen."))
+    # the check's result before anyone presses approve: started here when missing
+    parts.append('<h2>Kontroll</h2>')
+    check_failed = False
+    if d.status == "publicerad":
+        number = _published_number(s, d)
+        parts.append(views.message("Kontrollen kördes vid godkännandet och gick igenom"
+                                   + (f"; utkastet är publicerat som version {number}." if number else "."), "ok"))
+    else:
+        key, files, current_files = _check_key(s, d)
         state = checks.job_state("kontroll", key)
-        parts.append('<h2>Kontroll</h2>')
+        if state.state == "missing" and d.status == "inskickad":
+            state = _start_check(key, files, current_files)
         if state.state == "done" and checks.job_result("kontroll", key):
-            parts.append(check_html(checks.job_result("kontroll", key), heading=3, draft=d))
+            report = checks.job_result("kontroll", key)
+            check_failed = not report.ok
+            parts.append(check_html(report, heading=3, draft=d, catalog_=catalog(files)))
+        elif state.state in ("running", "queued") or (state.state == "done"):
+            parts.append(_status_box(f"/redaktion/utkast/{d.id}/kontrollera/status", state, "Kontrollen"))
         else:
-            parts.append(f'<p>Kontrollen är inte körd för utkastets nuvarande innehåll. '
-                         f'<a href="/redaktion/utkast/{d.id}/kontrollera">Kontrollera</a> (godkännandet kör den också).</p>')
-        parts.append(f'<h2>Effekt</h2><p><a href="/redaktion/utkast/{d.id}/effekt">Vilka familjer får ett annat svar</a></p>')
-        changed = views.changed_files(base, files)
-        parts.append(f'<h2>Ändringar ({len(changed)} filer)</h2>')
-        parts.extend(views.diff_html(p, base.get(p), files.get(p)) for p in changed)
-        if not changed:
-            parts.append('<p class="tom">Utkastet ändrar ingenting.</p>')
-        if d.status == "inskickad":
-            if ctx.user.role == "granskare" and ctx.user.name != d.author:
-                parts.append(f"""<section class="kort" aria-labelledby="beslut-rubrik"><h2 id="beslut-rubrik">Beslut</h2>
-<p>Godkännande kör valideringen och alla beteendetester igen (det tar en stund) och publicerar sedan utkastet: inom
-några sekunder svarar beslutsstödet med den nya versionen.</p>
+            extra = f" ({state.error})" if state.state == "failed" and state.error else ""
+            parts.append(f'<p>Kontrollen är inte körd för utkastets nuvarande innehåll{e(extra)}. '
+                         f'<a href="/redaktion/utkast/{d.id}/kontrollera">Kontrollera</a>.</p>')
+    parts.append(f'<h2>Effekt</h2><p><a href="/redaktion/utkast/{d.id}/effekt">Vilka familjer får ett annat svar</a></p>')
+    changed = views.changed_files(base, files)
+    parts.append(f'<h2>Ändringar ({views.count(len(changed), "fil", "filer")})</h2>')
+    parts.extend(views.diff_html(p, base.get(p), files.get(p)) for p in changed)
+    if not changed:
+        parts.append('<p class="tom">Utkastet ändrar ingenting.</p>')
+    if d.status == "inskickad":
+        if ctx.user.role == "granskare" and ctx.user.name != d.author:
+            c_cls, c_aria, c_err = field_error("kommentar", comment_error)
+            approve_form = (f"""<p>Godkännande kör valideringen och alla beteendetester igen (det tar en stund) och publicerar
+sedan utkastet: inom några sekunder svarar beslutsstödet med den nya versionen.</p>
 <form method="post" action="/redaktion/utkast/{d.id}/godkann">{views.csrf_field(ctx.csrf)}
-<button class="knapp" type="submit" id="godkann">Godkänn och publicera</button></form>
+<button class="knapp" type="submit" id="godkann">Godkänn och publicera</button></form>""" if not check_failed else
+                            "<p>Utkastet kan inte godkännas: kontrollen ovan gick inte igenom. Skicka tillbaka "
+                            "utkastet med en kommentar om vad som behöver rättas.</p>")
+            parts.append(f"""<section class="kort" aria-labelledby="beslut-rubrik"><h2 id="beslut-rubrik">Beslut</h2>
+{approve_form}
 <form class="enkel-form" method="post" action="/redaktion/utkast/{d.id}/skicka-tillbaka">{views.csrf_field(ctx.csrf)}
-<div class="falt"><label for="kommentar">Kommentar till den som skrev utkastet</label>
-<textarea id="kommentar" name="kommentar" required></textarea></div>
+<div class="falt{c_cls}"><label for="kommentar">Kommentar till den som skrev utkastet</label>{c_err}
+<textarea id="kommentar" name="kommentar" required{c_aria}>{e(comment)}</textarea></div>
 <div><button class="knapp knapp-sekundar" type="submit" id="skicka-tillbaka">Skicka tillbaka</button></div></form></section>""")
-            elif ctx.user.name == d.author:
-                parts.append(views.message("Du skrev utkastet och kan därför inte godkänna det: en annan person med "
-                                           "rollen granskare måste göra det (fyra ögon)."))
-            else:
-                parts.append(views.message("Bara en granskare kan godkänna eller skicka tillbaka utkastet."))
-        return render(ctx, f"Granskning av utkast {d.id}", "\n".join(parts))
+        elif ctx.user.name == d.author:
+            parts.append(views.message("Du skrev utkastet och kan därför inte godkänna det: en annan person med "
+                                       "rollen granskare måste göra det (fyra ögon)."))
+        else:
+            parts.append(views.message("Bara en granskare kan godkänna eller skicka tillbaka utkastet."))
+    return render(ctx, f"Granskning av utkast {d.id}", "\n".join(parts), status=status)
 
 
 @router.post("/utkast/{draft_id}/godkann")
@@ -1498,9 +1666,10 @@ def send_back(request: Request, draft_id: int, form: dict = Depends(form_body)):
         ctx = login(request, s, ("granskare",), form)
         d = viewable_draft(s, ctx, draft_id)
         comment = one(form, "kommentar").strip()
-        if not comment:
-            raise Problem(422, "Skriv en kommentar som säger vad som behöver ändras.")
-        refuse_personal(comment, "Kommentaren")
+        error = ("Skriv en kommentar som säger vad som behöver ändras." if not comment
+                 else personal_text(comment, "Kommentaren"))
+        if error:
+            return _review(s, ctx, d, comment=one(form, "kommentar"), comment_error=error, status=422)
         _store().send_back(s, d.id, ctx.user, comment)
     return redirect(f"/redaktion/utkast/{draft_id}/granska?klart={urllib.parse.quote('Utkastet är skickat tillbaka.')}")
 
@@ -1509,27 +1678,54 @@ def send_back(request: Request, draft_id: int, form: dict = Depends(form_body)):
 @router.get("/versioner")
 @guarded
 def versions_page(request: Request, klart: str = ""):
-    store = _store()
     with database() as s:
         ctx = login(request, s)
-        current = store.current_version(s)
-        may_publish = ctx.user.role in ("granskare", "admin")
-        rows = []
-        for v in store.versions(s):
-            is_current = v.id == current.id
-            action = "<strong>publicerad nu</strong>" if is_current else ""
-            if may_publish and not is_current:
-                action = (f'<form class="rad" method="post" action="/redaktion/versioner/{v.number}/publicera">'
-                          f'{views.csrf_field(ctx.csrf)}<div><label for="skal-{v.number}">Skäl</label>'
-                          f'<input type="text" id="skal-{v.number}" name="skal" required></div>'
-                          f'<button class="knapp knapp-sekundar" type="submit" id="publicera-{v.number}">Publicera igen</button></form>')
-            rows.append([str(v.number), f'<span class="fil">{e(v.version)}</span>', e(v.author), e(v.approver or "–"),
-                         e(v.reason), e(views.when(v.published_at or v.created_at)), action])
-        main = ("<h1>Versioner</h1><p class=\"ingress\">Varje publicerad version av regelpaketet, nyast först. "
-                "Att publicera en tidigare version igen (återställning) är en åtgärd och syns i loggen.</p>"
-                + (views.message(klart, "ok") if klart else "")
-                + views.table(["Nr", "Version", "Skriven av", "Godkänd av", "Skäl", "Tid", "Åtgärd"], rows))
-        return render(ctx, "Versioner", main, "/redaktion/versioner")
+        return _versions(s, ctx, klart)
+
+
+def _republished(s) -> dict[int, tuple[str | None, Any]]:
+    """Per version number, the latest time it was published again: (reason, when)."""
+    from sqlalchemy import select
+
+    from .models import AuditEvent
+
+    out: dict[int, tuple[str | None, Any]] = {}
+    for ev in s.scalars(select(AuditEvent).where(AuditEvent.action == "version.publicerad").order_by(AuditEvent.id)):
+        m = re.match(r"version (\d+)", ev.target or "")
+        if m:
+            out[int(m.group(1))] = (ev.reason, ev.at)
+    return out
+
+
+def _versions(s, ctx: Ctx, klart: str = "", number: int | None = None, text: str = "", error: str = "",
+              status: int = 200):
+    store = _store()
+    current = store.current_version(s)
+    again = _republished(s)
+    may_publish = ctx.user.role in ("granskare", "admin")
+    rows = []
+    for v in store.versions(s):
+        is_current = v.id == current.id
+        action = "<strong>publicerad nu</strong>" if is_current else ""
+        if may_publish and not is_current:
+            mine = number == v.number
+            cls, aria, err = field_error(f"skal-{v.number}", error if mine else "")
+            action = (f'<form class="rad" method="post" action="/redaktion/versioner/{v.number}/publicera">'
+                      f'{views.csrf_field(ctx.csrf)}<div class="{cls.strip()}"><label for="skal-{v.number}">Skäl</label>{err}'
+                      f'<input type="text" id="skal-{v.number}" name="skal" value="{e(text if mine else "")}" required{aria}></div>'
+                      f'<button class="knapp knapp-sekundar" type="submit" id="publicera-{v.number}">Publicera igen</button></form>')
+        reason = e(v.reason)
+        if v.number in again:
+            why, at = again[v.number]
+            reason += (f'<br><span class="liten">Publicerad igen {e(views.when(at))}'
+                       + (f": {e(why)}" if why else "") + "</span>")
+        rows.append([str(v.number), f'<span class="fil">{e(v.version)}</span>', e(v.author), e(v.approver or "–"),
+                     reason, e(views.when(v.published_at or v.created_at)), action])
+    main = ("<h1>Versioner</h1><p class=\"ingress\">Varje publicerad version av regelpaketet, nyast först. "
+            "Att publicera en tidigare version igen (återställning) är en åtgärd och syns i loggen.</p>"
+            + (views.message(klart, "ok") if klart else "")
+            + views.table(["Nr", "Version", "Skriven av", "Godkänd av", "Skäl", "Tid", "Åtgärd"], rows))
+    return render(ctx, "Versioner", main, "/redaktion/versioner", status=status)
 
 
 @router.post("/versioner/{number}/publicera")
@@ -1538,9 +1734,10 @@ def publish_again(request: Request, number: int, form: dict = Depends(form_body)
     with database() as s:
         ctx = login(request, s, ("granskare", "admin"), form)
         reason = one(form, "skal").strip()
-        if not reason:
-            raise Problem(422, "Skriv varför den tidigare versionen ska publiceras igen.")
-        refuse_personal(reason, "Skälet")
+        error = ("Skriv varför den tidigare versionen ska publiceras igen." if not reason
+                 else personal_text(reason, "Skälet"))
+        if error:
+            return _versions(s, ctx, number=number, text=one(form, "skal"), error=error, status=422)
         version = _store().publish(s, str(number), ctx.user, reason)
         text = f"Version {version.number} är publicerad igen."
     return redirect(f"/redaktion/versioner?klart={urllib.parse.quote(text)}")
@@ -1564,25 +1761,43 @@ def audit_page(request: Request):
 @router.get("/anvandare")
 @guarded
 def users_page(request: Request, klart: str = ""):
+    with database() as s:
+        ctx = login(request, s, ("admin",))
+        return _users(s, ctx, klart)
+
+
+def _user_field(message: str) -> str:
+    """The field of the add-user form a store refusal is about."""
+    low = message.lower()
+    for word, name in (("lösenord", "losenord"), ("roll", "roll"), ("kommun", "kommun")):
+        if word in low and not low.startswith("användar"):
+            return name
+    return "namn"
+
+
+def _users(s, ctx: Ctx, klart: str = "", values: dict | None = None, error: str = "", status: int = 200):
     from sqlalchemy import select
 
     from .models import User
 
-    with database() as s:
-        ctx = login(request, s, ("admin",))
-        rows = [[e(u.name), e(views.ROLE_TEXT.get(u.role, u.role)), e(u.kommun or ""), "ja" if u.active else "nej"]
-                for u in s.scalars(select(User).order_by(User.name)).all()]
-        role_opts = "".join(f'<option value="{r}">{e(t)}</option>' for r, t in views.ROLE_TEXT.items())
-        main = ("<h1>Användare</h1>" + (views.message(klart, "ok") if klart else "")
-                + views.table(["Namn", "Roll", "Kommun", "Aktiv"], rows)
-                + f"""<h2>Lägg till användare</h2>
+    values = values or {}
+    where = _user_field(error) if error else ""
+    errs = {f: field_error(f"ny-{f}", error if where == f else "") for f in ("namn", "roll", "kommun", "losenord")}
+    rows = [[e(u.name), e(views.ROLE_TEXT.get(u.role, u.role)), e(u.kommun or ""), "ja" if u.active else "nej"]
+            for u in s.scalars(select(User).order_by(User.name)).all()]
+    role_opts = "".join(f'<option value="{r}"{" selected" if values.get("roll") == r else ""}>{e(t)}</option>'
+                        for r, t in views.ROLE_TEXT.items())
+    main = ("<h1>Användare</h1>" + (views.message(klart, "ok") if klart else "")
+            + (views.message("Användaren lades inte till. Rätta felet vid fältet.", "fel") if error else "")
+            + views.table(["Namn", "Roll", "Kommun", "Aktiv"], rows)
+            + f"""<h2>Lägg till användare</h2>
 <form class="enkel-form" method="post" action="/redaktion/anvandare">{views.csrf_field(ctx.csrf)}
-<div class="falt"><label for="ny-namn">Användarnamn</label><input type="text" id="ny-namn" name="namn" required autocomplete="off"></div>
-<div class="falt"><label for="ny-roll">Roll</label><select id="ny-roll" name="roll">{role_opts}</select></div>
-<div class="falt"><label for="ny-kommun">Kommunkod (bara för samordnare)</label><input type="text" id="ny-kommun" name="kommun" inputmode="numeric"></div>
-<div class="falt"><label for="ny-losenord">Lösenord (minst 12 tecken)</label><input type="password" id="ny-losenord" name="losenord" required autocomplete="new-password"></div>
+<div class="falt{errs['namn'][0]}"><label for="ny-namn">Användarnamn</label>{errs['namn'][2]}<input type="text" id="ny-namn" name="namn" value="{e(values.get('namn', ''))}" required autocomplete="off"{errs['namn'][1]}></div>
+<div class="falt{errs['roll'][0]}"><label for="ny-roll">Roll</label>{errs['roll'][2]}<select id="ny-roll" name="roll"{errs['roll'][1]}>{role_opts}</select></div>
+<div class="falt{errs['kommun'][0]}"><label for="ny-kommun">Kommunkod (bara för samordnare)</label>{errs['kommun'][2]}<input type="text" id="ny-kommun" name="kommun" value="{e(values.get('kommun', ''))}" inputmode="numeric"{errs['kommun'][1]}></div>
+<div class="falt{errs['losenord'][0]}"><label for="ny-losenord">Lösenord (minst 12 tecken)</label>{errs['losenord'][2]}<input type="password" id="ny-losenord" name="losenord" required autocomplete="new-password"{errs['losenord'][1]}></div>
 <div><button class="knapp" type="submit">Lägg till</button></div></form>""")
-        return render(ctx, "Användare", main, "/redaktion/anvandare")
+    return render(ctx, "Användare", main, "/redaktion/anvandare", status=status)
 
 
 @router.post("/anvandare")
@@ -1591,8 +1806,15 @@ def users_add(request: Request, form: dict = Depends(form_body)):
     with database() as s:
         ctx = login(request, s, ("admin",), form)
         name = one(form, "namn").strip()
-        user = _store().add_user(s, name, one(form, "roll"), one(form, "losenord"),
-                                 kommun=one(form, "kommun").strip() or None, actor=ctx.user.name)
+        values = {"namn": one(form, "namn"), "roll": one(form, "roll"), "kommun": one(form, "kommun")}
+        if looks_like_personnummer(name):
+            return _users(s, ctx, values=values, error=f"Användarnamnet {PERSONAL}", status=422)
+        try:
+            with s.begin_nested():
+                user = _store().add_user(s, name, one(form, "roll"), one(form, "losenord"),
+                                         kommun=one(form, "kommun").strip() or None, actor=ctx.user.name)
+        except _store().Refused as r:
+            return _users(s, ctx, values=values, error=r.message, status=r.status)
         text = f"Användaren {user.name} är tillagd."
     return redirect(f"/redaktion/anvandare?klart={urllib.parse.quote(text)}")
 
@@ -1626,7 +1848,7 @@ def _samordnare(s, request: Request, kommun: str | None, form: dict | None = Non
     ctx = login(request, s, ("samordnare",), form)
     own = ctx.user.kommun
     if kommun is not None and kommun != own:
-        raise Problem(403, f"Du är samordnare för kommun {own} och kan bara rapportera för den kommunen.")
+        raise Problem(403, f"Du är samordnare för {ctx.who.kommun_name or own} och kan bara rapportera för den kommunen.")
     return ctx, own
 
 
@@ -1655,8 +1877,12 @@ def _mapping_page(ctx: Ctx, code: str, files: dict[str, str], values: dict[str, 
             age_days = (today - verified).days
             old = (f' Senast verifierad {verified.isoformat()}'
                    + (" – äldre än 24 månader, räknas som inte verifierad." if age_days > 730 else "."))
-        basis = v.get("basis")
-        basis_text = f' Nuvarande uppgift: {e(v.get("status", "okänd"))}' + (f" ({e(str(basis))})" if basis else "") + "." if v else ""
+        basis_text = e(_current_text(v)) if v else ""
+        confirm = ""
+        if v and not v.get("in_draft") and v.get("status", "okänd") != "okänd":
+            confirm = (f'<div class="kryss"><input type="checkbox" id="bekrafta-{e(ins_id)}" name="bekrafta-{e(ins_id)}" '
+                       f'value="ja"{" checked" if v.get("confirm") else ""}><label for="bekrafta-{e(ins_id)}">'
+                       f'Uppgiften stämmer: spara den som kommunens uppgift ({today.isoformat()})</label></div>')
         groups = "".join(
             f'<div class="kryss"><input type="checkbox" id="m-{e(ins_id)}-{g}" name="malgrupp-{e(ins_id)}" value="{e(label)}"'
             f'{" checked" if label in v.get("target_groups", []) else ""}><label for="m-{e(ins_id)}-{g}">{e(label)}</label></div>'
@@ -1672,11 +1898,13 @@ def _mapping_page(ctx: Ctx, code: str, files: dict[str, str], values: dict[str, 
 <input type="date" id="fran-{e(ins_id)}" name="fran-{e(ins_id)}" value="{e(planned.isoformat() if isinstance(planned, dt.date) else str(planned or ''))}"></div>
 <div><label for="kontakt-{e(ins_id)}">Kontaktväg till enheten</label>
 <input type="text" id="kontakt-{e(ins_id)}" name="kontakt-{e(ins_id)}" value="{e(v.get('contact', ''))}" size="40"></div></div>
-<details><summary>Målgrupper som nås</summary><div class="kolumner">{groups}</div></details></fieldset>""")
+{confirm}<details><summary>Målgrupper som nås</summary><div class="kolumner">{groups}</div></details></fieldset>""")
     main = f"""<h1>Kartläggning: {e(name)}</h1>
-<p class="ingress">Ange för varje insats i katalogen om den finns i {e(name)}. Uppgifterna sparas som
-<strong>kommunens uppgift</strong> med dagens datum ({today.isoformat()}) och blir ett utkast som en granskare godkänner.
-Strategin följer upp vartannat år: uppgifter äldre än 24 månader räknas som inte verifierade.</p>
+<p class="ingress">Ange för varje insats i katalogen om den finns i {e(name)}. Det du <strong>ändrar</strong>, eller
+bekräftar med rutan <em>Uppgiften stämmer</em>, sparas som <strong>kommunens uppgift</strong> med dagens datum
+({today.isoformat()}) och blir ett utkast som en granskare godkänner. En insats du lämnar som den är behåller sin
+uppgift, sin grund och sitt datum. Strategin följer upp vartannat år: uppgifter äldre än 24 månader räknas som inte
+verifierade.</p>
 <p class="hjalp">Kontaktväg: enhetens telefonnummer, webbadress eller e-tjänst – aldrig en enskild persons
 namn, e-post eller personnummer. "Vet ej" ändrar inte det som står i dag.</p>
 {notes}
@@ -1686,25 +1914,54 @@ namn, e-post eller personnummer. "Vet ej" ändrar inte det som står i dag.</p>
     return render(ctx, f"Kartläggning {name}", main, "/redaktion/kartlaggning", status=status)
 
 
+BASIS_TEXT = {"källa": "en källa säger det", "antagande": "bygger på ett antagande",
+              "kommunens uppgift": "kommunens uppgift"}
+STATUS_TEXT = {"finns": "finns", "saknas": "saknas", "planeras": "planeras", "okänd": "okänt om den finns"}
+
+
+def _current_text(v: dict) -> str:
+    """'Nuvarande uppgift: finns, bygger på ett antagande.' in words, never an enum's repr."""
+    basis = v.get("basis")
+    basis = getattr(basis, "value", basis)
+    status = STATUS_TEXT.get(str(v.get("status", "okänd")), str(v.get("status", "okänd")))
+    if v.get("in_draft"):
+        return f" I ditt utkast: {status}, kommunens uppgift."
+    return f" Nuvarande uppgift: {status}" + (f", {BASIS_TEXT.get(str(basis), str(basis))}" if basis else "") + "."
+
+
+def _mapping_values(s, ctx: Ctx, code: str, files: dict[str, str]) -> tuple[dict[str, dict], str]:
+    """What the form shows for each insats: the pack's entry, or the samordnare's open draft's."""
+    store = _store()
+    values = _availability_now(files, code)
+    notes = ""
+    for draft in store.drafts(s, ctx.user, statuses=EDITABLE):
+        if draft.kind == "tillganglighet" and draft.kommun == code and draft.author == ctx.user.name:
+            for entry in store.reported_entries(draft, code):
+                values[str(entry.get("insats"))] = {
+                    "status": str(entry.get("status", "okänd")), "contact": entry.get("contact") or "",
+                    "basis": "kommunens uppgift", "in_draft": True, "verified": entry.get("verified"),
+                    "planned_from": entry.get("planned_from"), "target_groups": entry.get("target_groups") or []}
+            notes = views.message(f"Du har ett öppet utkast ({draft.id}); formuläret visar det du rapporterat där. "
+                                  "Sparar du igen uppdateras samma utkast.")
+            break
+    return values, notes
+
+
+def _as_shown(v: dict) -> tuple[str, str, str, list[str]]:
+    """A row's values as the form shows them, to tell a change from a row left as it was."""
+    planned = v.get("planned_from")
+    planned = planned.isoformat() if isinstance(planned, dt.date) else str(planned or "")
+    return (str(v.get("status", "okänd")), str(v.get("contact") or "").strip(), planned,
+            sorted(v.get("target_groups") or []))
+
+
 @router.get("/kartlaggning/{kommun}")
 @guarded
 def mapping_page(request: Request, kommun: str):
     with database() as s:
         ctx, code = _samordnare(s, request, kommun)
-        store = _store()
-        files = dict(store.current_version(s).files)
-        values = _availability_now(files, code)
-        notes = ""
-        for draft in store.drafts(s, ctx.user, statuses=EDITABLE):
-            if draft.kind == "tillganglighet" and draft.kommun == code and draft.author == ctx.user.name:
-                for entry in store.reported_entries(draft, code):
-                    values[str(entry.get("insats"))] = {
-                        "status": str(entry.get("status", "okänd")), "contact": entry.get("contact") or "",
-                        "basis": "kommunens uppgift i ditt utkast", "verified": entry.get("verified"),
-                        "planned_from": entry.get("planned_from"), "target_groups": entry.get("target_groups") or []}
-                notes = views.message(f"Du har ett öppet utkast ({draft.id}); formuläret visar det du rapporterat där. "
-                                      "Sparar du igen uppdateras samma utkast.")
-                break
+        files = dict(_store().current_version(s).files)
+        values, notes = _mapping_values(s, ctx, code, files)
         return _mapping_page(ctx, code, files, values, {}, notes=notes)
 
 
@@ -1715,13 +1972,21 @@ def mapping_save(request: Request, kommun: str, form: dict = Depends(form_body))
     with database() as s:
         ctx, code = _samordnare(s, request, kommun, form)
         files = dict(_store().current_version(s).files)
-        entries, values, errors = [], {}, {}
+        shown, _ = _mapping_values(s, ctx, code, files)
+        entries, values, errors, keep = [], {}, {}, []
         for ins_id, _, _ in catalog(files)["insatser"]:
             status = one(form, f"status-{ins_id}", "okänd")
             contact = one(form, f"kontakt-{ins_id}").strip()
             planned = one(form, f"fran-{ins_id}").strip()
             groups = [g for g in form.get(f"malgrupp-{ins_id}", []) if g in {label for _, label in TARGET_GROUPS}]
-            values[ins_id] = {"status": status, "contact": contact, "planned_from": planned, "target_groups": groups}
+            confirmed = one(form, f"bekrafta-{ins_id}") == "ja"
+            before = shown.get(ins_id, {})
+            values[ins_id] = {**before, "status": status, "contact": contact, "planned_from": planned,
+                              "target_groups": groups, "confirm": confirmed}
+            if not confirmed and (status, contact, planned, sorted(groups)) == _as_shown(before or {}):
+                if before.get("in_draft"):
+                    keep.append(ins_id)  # reported earlier in this draft: stays as reported
+                continue  # left as it was: keeps its basis and its date, nothing becomes the kommun's word
             if status == "okänd" and not contact and not groups:
                 continue  # "vet ej" leaves what the pack says today
             if planned:
@@ -1753,14 +2018,18 @@ def mapping_save(request: Request, kommun: str, form: dict = Depends(form_body))
                 continue
             entries.append(entry)
         if errors:
-            notes = views.message(f"Inte sparat: {len(errors)} uppgifter behöver rättas. Allt du skrev finns kvar.", "fel")
+            notes = views.message(f"Inte sparat: {views.count(len(errors), 'uppgift', 'uppgifter')} behöver rättas. "
+                                  "Allt du skrev finns kvar.", "fel")
             return _mapping_page(ctx, code, files, values, errors, status=422, notes=notes)
-        if not entries:
-            return _mapping_page(ctx, code, files, values, {}, status=422,
-                                 notes=views.message("Inget att spara: alla insatser står som vet ej.", "fel"))
-        draft = _store().report_availability(s, ctx.user, code, entries)
+        if not entries and not any(v.get("in_draft") for v in shown.values()):
+            return _mapping_page(ctx, code, files, values, {}, status=422, notes=views.message(
+                "Inget att spara: du har inte ändrat eller bekräftat någon uppgift. Ändra det som inte stämmer, "
+                "eller kryssa i Uppgiften stämmer för det som stämmer.", "fel"))
+        draft = _store().report_availability(s, ctx.user, code, entries, keep=keep)
         draft_id = draft.id
-    return redirect(f"/redaktion/utkast/{draft_id}?sparat={urllib.parse.quote('kartläggningen som utkast')}")
+        saved = (f"kartläggningen för {_kommun_name(files, code)} som utkast: "
+                 f"{views.count(len(entries) + len(keep), 'insats', 'insatser')} som kommunens uppgift")
+    return redirect(f"/redaktion/utkast/{draft_id}?sparat={urllib.parse.quote(saved)}")
 
 
 # --------------------------------------------------------------------------- static
