@@ -540,8 +540,10 @@ def test_effekt_lists_changed_profiles_and_downloads_csv(app, monkeypatch):
 
     rut = client_for(app, "rut")
     draft = new_draft(rut)
-    old = abc_0_2_max(draft)
-    post_form(rut, rule_url(draft, "universell-abc-0-2-ar"), "/regel?", till(old + 6))
+    # ABC 3–12 år is recommended (ABC 0–2 år is a programme in the län, which changes no answer)
+    rules = yaml.safe_load(draft_files(draft)[ABC_FILE])["rules"]
+    old = next(r for r in rules if r["id"] == "universell-abc-3-12-ar")["when"]["age_months"]["max"]
+    post_form(rut, rule_url(draft, "universell-abc-3-12-ar"), "/regel?", till(old + 6))
     if not checks.impact_available():  # engine/impact.py comes from another branch: the page says so
         r = post_form(rut, draft, "/effekt")
         assert r.status_code == 303
@@ -557,8 +559,8 @@ def test_effekt_lists_changed_profiles_and_downloads_csv(app, monkeypatch):
     assert "attachment" in csv_text.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(csv_text.text)))
     assert rows[0][:2] == ["kommun", "kommunkod"] and len(rows) > 1
-    # exactly the six months after the old limit gain ABC 0–2 år, in every kommun
-    added = {(r[1], r[3], r[4]) for r in rows[1:] if "abc-0-2" in r and "tillagd" in r}
+    # exactly the six months after the old limit gain ABC 3–12 år, in every kommun
+    added = {(r[1], r[3], r[4]) for r in rows[1:] if "abc" in r and "tillagd" in r}
     assert added and all((int(a), int(b)) == (old + 1, old + 6) for _, a, b in added)
     assert len({k for k, _, _ in added}) == 12
     assert rut.get(f"{draft}/effekt.csv?per=celler").text.startswith("kommun,kommunkod,aldersband,niva")
