@@ -9,6 +9,7 @@ Layout of a pack (see rules/README.md):
     insatser.yaml        insatser: the catalogue
     tillganglighet.yaml  availability: per kommun and insats
     regler/*.yaml        rules, one file per theme, each beside the passage it encodes
+    uppfoljning.yaml     optional: the follow-up round's questions (engine/questions.py)
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from . import availability as avail_files
 from . import messages
 from .availability import AvailabilityFile, KommunAvailabilityFile
 from .organisations import load_organisations
+from .questions import load_questions
 from .yamlfile import (  # noqa: F401 - re-exported: tests and callers import them from here
     PackError,
     PackInvalid,
@@ -109,6 +111,7 @@ class Pack:
     rule_files: dict[str, str] = field(default_factory=dict)
     organisations: dict[str, Any] = field(default_factory=dict)  # id -> organisations.Organisation
     organisation_of: dict[str, str] = field(default_factory=dict)  # insats id -> organisation id
+    questions: dict[str, Any] = field(default_factory=dict)  # id -> questions.Question, file order
     _kommun_index: dict[str, str] = field(default_factory=dict)
     _rule_index: dict[str, int] = field(default_factory=dict)
 
@@ -362,6 +365,8 @@ def load_pack(directory: str | Path | None = None) -> Pack:
     # the provider catalogue (organisationer.yaml, optional): engine/organisations.py
     pack.organisations, pack.organisation_of = load_organisations(
         directory, doc_ids, pack.insatser if insatser_file is not None else _AnyId(), errors)
+    # the follow-up round's questions (uppfoljning.yaml, optional): engine/questions.py
+    pack.questions = load_questions(directory, doc_ids, errors)
 
     if errors or meta is None:
         raise PackInvalid(errors)
