@@ -1,18 +1,20 @@
 """Database tables of the workspace (SQLAlchemy 2 typed models).
 
 Nothing about a family is ever stored here: only pack files, accounts, drafts, versions,
-sessions, login throttling and the audit trail.
+sessions, login throttling, the audit trail, and the follow-up rounds (a kommun's answers about
+its organisation).
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ROLES = ("redaktor", "granskare", "samordnare", "admin")
 DRAFT_KINDS = ("regler", "tillganglighet")
 DRAFT_STATUSES = ("utkast", "inskickad", "aterskickad", "publicerad")
+ROUND_STATUSES = ("ej_paborjad", "paborjad", "inskickad", "godkand")
 
 
 def utcnow() -> dt.datetime:
@@ -127,6 +129,54 @@ class OidcLogin(Base):
     code_verifier: Mapped[str] = mapped_column(String(128))
     next_url: Mapped[str] = mapped_column(String(500))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Round(Base):
+    """A follow-up round (uppföljningsomgång), e.g. "Uppföljning 2026": one per period. The
+    questions are the pack's (uppfoljning.yaml) as they were when the round was opened."""
+
+    __tablename__ = "ws_omgang"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    period: Mapped[str] = mapped_column(String(4), unique=True)
+    closes_on: Mapped[dt.date] = mapped_column(Date)
+    opened_by: Mapped[str] = mapped_column(String(80))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_by: Mapped[str | None] = mapped_column(String(80), default=None)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    pack_version: Mapped[str] = mapped_column(String(120))
+    questions: Mapped[list[dict]] = mapped_column(JSON)
+
+
+class RoundKommun(Base):
+    """One kommun in a round: its status and when each step happened, and the kommun's
+    availability report (a draft of kind tillganglighet) made for the round."""
+
+    __tablename__ = "ws_omgang_kommun"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("ws_omgang.id"), primary_key=True)
+    kommunkod: Mapped[str] = mapped_column(String(8), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default="ej_paborjad")
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    submitted_by: Mapped[str | None] = mapped_column(String(80), default=None)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    approved_by: Mapped[str | None] = mapped_column(String(80), default=None)
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("ws_draft.id"), default=None)
+
+
+class RoundAnswer(Base):
+    """A kommun's answer to one question of a round: about the organisation, never a family."""
+
+    __tablename__ = "ws_omgang_svar"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("ws_omgang.id"), primary_key=True)
+    kommunkod: Mapped[str] = mapped_column(String(8), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(String(1000))
+    answered_by: Mapped[str] = mapped_column(String(80))
+    answered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 def identity(user: User) -> tuple[str, str]:

@@ -66,7 +66,7 @@ def test_upgrade_gives_an_existing_database_the_features(db_url):
         s.add(Draft(base_version_id=pv.id, files=files, author="anna", reason="öppet", kind="regler", status="utkast",
                     revision=3, created_at=now, updated_at=now))
     db.upgrade(db_url)
-    assert db.schema_revision(db_url) == "0004"
+    assert db.schema_revision(db_url) == "0005"
     with db.session_scope(db_url) as s:
         v1 = store.current_version(s)
         assert v1.version == version and v1.files == {**files, **repo_features()}

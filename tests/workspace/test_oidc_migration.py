@@ -15,7 +15,7 @@ def test_0004_adds_issuer_subject_and_the_login_table_and_goes_back(db_url):
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO ws_user (name, password_hash, role, active, created_at) "
                           "VALUES ('greta', 'x', 'granskare', true, CURRENT_TIMESTAMP)"))
-    db.upgrade(db_url)
+    db.upgrade(db_url, "0004")
     assert db.schema_revision(db_url) == "0004"
     with engine.begin() as conn:
         assert conn.execute(text("SELECT issuer, subject FROM ws_user WHERE name = 'greta'")).one() == (None, None)

@@ -319,7 +319,7 @@ def test_migrations_match_the_models(session, db_url):
     with db.make_engine(db_url).connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
-    assert db.schema_revision(db_url) == "0004"
+    assert db.schema_revision(db_url) == "0005"
 
 
 def test_two_approvals_at_once_never_fail_with_a_database_error(session, people, db_url):
