@@ -256,14 +256,18 @@ def confirm_offer(s: Session, user: User, period: str | int, kommun: str, entrie
     return draft
 
 
-def _link_draft(s: Session, rnd: Round, row: RoundKommun) -> Draft | None:
+def find_draft(s: Session, rnd: Round, row: RoundKommun) -> Draft | None:
     """The kommun's availability report for this round: the linked draft, else the newest
-    tillganglighet draft for the kommun made since the round opened (reported through the
-    kartläggning form), which is then linked."""
+    tillganglighet draft for the kommun worked on since the round opened (reported through the
+    kartläggning form)."""
     if row.draft_id is not None:
         return s.get(Draft, row.draft_id)
-    draft = s.scalar(select(Draft).where(Draft.kind == "tillganglighet", Draft.kommun == row.kommunkod,
-                                         Draft.created_at >= rnd.opened_at).order_by(Draft.id.desc()).limit(1))
+    return s.scalar(select(Draft).where(Draft.kind == "tillganglighet", Draft.kommun == row.kommunkod,
+                                        Draft.updated_at >= rnd.opened_at).order_by(Draft.id.desc()).limit(1))
+
+
+def _link_draft(s: Session, rnd: Round, row: RoundKommun) -> Draft | None:
+    draft = find_draft(s, rnd, row)
     if draft is not None:
         row.draft_id = draft.id
     return draft
@@ -365,7 +369,7 @@ def kommun_statuses(s: Session, period: str | int) -> list[dict[str, Any]]:
         counts[code] = counts.get(code, 0) + 1
     out = []
     for row in sorted(rows, key=lambda r: kommun_name(s, r.kommunkod)):
-        draft = s.get(Draft, row.draft_id) if row.draft_id else None
+        draft = find_draft(s, rnd, row)
         out.append({
             "kommunkod": row.kommunkod, "kommun": kommun_name(s, row.kommunkod), "status": row.status,
             "status_title": STATUS_TITLES[row.status], "started_at": store._aware(row.started_at),
