@@ -53,6 +53,10 @@ def nav_items(user: Any | None) -> list[tuple[str, str]]:
     items = [("/redaktion", "Översikt")]
     if user.role == "samordnare":
         items.append(("/redaktion/kartlaggning", "Kartläggning för kommunen"))
+    if user.role in ("samordnare", "granskare", "redaktor"):
+        items.append(("/redaktion/uppfoljning", "Uppföljning"))
+    if user.role in ("granskare", "redaktor"):
+        items.append(("/redaktion/antaganden", "Antaganden"))
     items.append(("/redaktion/versioner", "Versioner"))
     if user.role in ("granskare", "admin"):
         items.append(("/redaktion/logg", "Logg"))
