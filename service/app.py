@@ -23,6 +23,7 @@ from service.pages import web
 from service.uppfoljning import routes as uppfoljning_routes
 from service.workspace import source as workspace_source
 from service.workspace import web as redaktion
+from service.workspace.routes import omgang as redaktion_omgang
 from service.workspace.errorpages import WorkspaceErrorPages
 
 
@@ -41,6 +42,7 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
     app.include_router(hsds.router)
     app.include_router(web.router)
     app.include_router(redaktion.router)  # /redaktion, the rule pack workspace (issue 13)
+    app.include_router(redaktion_omgang.router)  # /redaktion/uppfoljning and /antaganden (issue 20, 18)
     app.include_router(uppfoljning_routes.router)  # /v1/uppfoljning (issue 20)
     add_middleware(app, inner=(WorkspaceErrorPages,))  # /redaktion errors as Swedish pages (413, 500 …); HSTS over https
     app.add_middleware(cds.CdsCors, origins=cds.cors_origins(os.environ.get("FORALDRASTOD_CORS_ORIGINS")))

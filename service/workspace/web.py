@@ -2038,10 +2038,3 @@ def static(name: str) -> Response:
     from service.core.staticfiles import static_file
 
     return static_file(STATIC, name)
-
-
-# --------------------------------------------------------------------------- Uppföljning, Antaganden
-# their own router (service/workspace/routes/omgang.py), which takes this module's helpers: included last
-from .routes import omgang as _omgang  # noqa: E402
-
-router.include_router(_omgang.router)

@@ -20,7 +20,7 @@ from service.core.templating import render as render_template
 from .. import assumed, rounds, views
 from ..web import Problem, database, form_body, guarded, login, one, redirect, render
 
-router = APIRouter()
+router = APIRouter(prefix="/redaktion", include_in_schema=False)
 
 ANSWER_CHOICES = {"ja_nej": (("ja", "Ja"), ("nej", "Nej")),
                   "ja_nej_delvis": (("ja", "Ja"), ("delvis", "Delvis"), ("nej", "Nej"))}
