@@ -150,3 +150,24 @@ def test_the_antaganden_page_lists_every_assumption_and_opens_one_in_a_draft(app
     rule_form = rut.get(r.headers["location"])
     assert rule_form.status_code == 200 and first.rule_id in rule_form.text
     assert client_for(app, "nora").get("/redaktion/antaganden").status_code == 403
+
+
+def test_the_questions_are_edited_in_the_text_editor_like_every_pack_file(app):
+    rut = client_for(app, "rut")
+    r = post_form(rut, "/redaktion", "/redaktion/utkast", {"anledning": "Frågorna ses över"})
+    assert r.status_code == 303, text_of(r.text)[:400]
+    draft_url = r.headers["location"].split("?")[0]
+    page = rut.get(draft_url).text
+    assert "uppfoljning.yaml" in page
+    editor = rut.get(f"{draft_url}/text?sokvag=uppfoljning.yaml").text
+    f = form(editor, "/text?sokvag=uppfoljning.yaml")
+    text = f["values"]["text"][0]
+    assert "id: samverkansgrupp" in text
+    broken = text.replace("malomrade: 2", "malomrade: 7", 1)
+    r = rut.post(html.unescape(f["action"]), data={**f["values"], "text": broken}, follow_redirects=False)
+    assert r.status_code == 422 and re.search(r"uppfoljning\.yaml:\d+: questions, värde \d+\.malomrade: får vara högst 3",
+                                              text_of(r.text)), text_of(r.text)[:600]
+    r = rut.post(html.unescape(f["action"]), data={**f["values"], "text": text.replace(
+        "Hur många familjecentraler finns i kommunen?", "Hur många familjecentraler har kommunen?")}, follow_redirects=False)
+    assert r.status_code == 303
+    assert "Hur många familjecentraler har kommunen?" in rut.get(f"{draft_url}/text?sokvag=uppfoljning.yaml").text
