@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from engine import Family
+from engine.models import MAX_AGE_MONTHS
 
 from . import api, cds, cds_auth, errors, hsds, metrics, web
 from .limits import MAX_BODY_BYTES, BodyLimit, StrictHeaders
@@ -47,9 +49,54 @@ TAGS = [
 _BODY_MODELS = (Family, cds.CdsRequest, cds.Feedback)
 
 
+_LETTER_VARIANTS = {"a": "aAåÅäÄ", "o": "oOöÖ", "e": "eEéÉ"}  # what normalize_name folds to them
+
+
+def kommun_pattern(pack) -> str:
+    """An ECMA-262 pattern for `kommun` that accepts only what the pack resolves: a kommunkod, or a
+    name or alias in any case, with or without å ä ö (é), words apart by spaces or hyphens, with or
+    without "kommun" after it (engine.loader.normalize_name). The service accepts a little more
+    (other accents, whitespace around the value); everything the pattern allows it accepts."""
+    def chars(ch: str) -> str:
+        if ch == " ":
+            return "[ -]+"
+        if ch.isalpha():
+            upper = ch.upper() if len(ch.upper()) == 1 else ""
+            return "[" + "".join(dict.fromkeys(_LETTER_VARIANTS.get(ch, ch + upper))) + "]"
+        return re.escape(ch)
+
+    names = sorted({"".join(chars(c) for c in key) for key in pack._kommun_index})
+    kommun = "".join(chars(c) for c in " kommun")
+    return f"^(?:{'|'.join(sorted(pack.kommuner))}|(?:{'|'.join(names)})(?:{kommun})?)$"
+
+
+def _pack_truths(schema: dict[str, Any], pack) -> None:
+    """What the server checks against the pack, told in the document (issue 18, item 21): kommun
+    is one of the pack's kommuner, need codes are the pack's, and a family gives an age or
+    `expecting: true`."""
+    components = schema["components"]["schemas"]
+    pattern, needs = kommun_pattern(pack), sorted(pack.needs)
+    family = components["Family"]
+    family["properties"]["kommun"]["pattern"] = pattern
+    family["properties"]["needs"]["items"]["enum"] = needs
+    family["anyOf"] = [
+        {"required": ["age_months"], "properties": {"age_months": {"type": "integer", "minimum": 0,
+                                                                   "maximum": MAX_AGE_MONTHS}}},
+        {"required": ["expecting"], "properties": {"expecting": {"const": True}}},
+    ]
+    family["description"] += (" Ange `age_months` (0–216) eller `expecting: true`; `kommun` är en kommun i "
+                              "regelpaketet (GET /v1/kommuner) och `needs` dess behovskoder (GET /v1/needs).")
+    context = components["CdsContext"]["properties"]
+    context["kommun"]["anyOf"][0]["pattern"] = pattern
+    context["needs"]["items"]["enum"] = needs
+
+
 def _openapi(app: FastAPI):
+    built: dict[str, Any] = {}
+
     def build() -> dict[str, Any]:
-        if app.openapi_schema:
+        engine = app.state.engine_state.engine
+        if app.openapi_schema and built.get("version") == engine.version:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description,
                              routes=app.routes, tags=TAGS)
@@ -59,7 +106,9 @@ def _openapi(app: FastAPI):
             for name, sub in s.pop("$defs", {}).items():
                 components.setdefault(name, sub)
             components[model.__name__] = s
+        _pack_truths(schema, engine.pack)  # rebuilt when a reload brings another pack
         app.openapi_schema = schema
+        built["version"] = engine.version
         return schema
 
     return build
@@ -118,7 +167,7 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
     app.openapi = _openapi(app)
     # outermost first at call time: access log, then the body limit, then FastAPI
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
-    app.add_middleware(StrictHeaders)  # 415 for non-JSON POSTs; nosniff, no-store
+    app.add_middleware(StrictHeaders, router=app.router)  # 415 for non-JSON POSTs; nosniff, no-store
     app.add_middleware(AccessLog, observe=metrics.observe_request)
     app.add_middleware(cds.CdsCors, origins=cds.cors_origins(os.environ.get("FORALDRASTOD_CORS_ORIGINS")))
     log_event("start", ruleset={"name": state.engine.pack.name, "version": state.engine.version},
