@@ -460,7 +460,7 @@ def looks_like_personnummer(text: str) -> bool:
     the chain whose digits together are 10 or 12 long and shaped like a date of birth plus four
     digits is a personnummer. Dates ("2026-11-24"), kommunkoder ("1884") and ordinary numbers
     are not: they have too few digits or no valid month and day."""
-    if sum(ch.isdigit() for ch in text) < 10:
+    if len(text) < 10 or sum(map(str.isdigit, text)) < 10:  # the same test, without a generator per char
         return False
     text = _UUID.sub("#", _plain(text))
     if _shaped(text):
