@@ -51,6 +51,15 @@ def _malloc_trim() -> None:
         pass
 
 
+_LOADING = [0]  # packs being loaded or validated in this process (quiet_gc), by any thread
+_LOADING_LOCK = threading.Lock()
+
+
+def loading() -> bool:
+    """A pack is being loaded or validated here: decisions then go to a thread (see decide_body_async)."""
+    return _LOADING[0] > 0
+
+
 @contextlib.contextmanager
 def quiet_gc():
     """Load a pack without the cyclic garbage collector. A pack of 3,000 rules creates millions
@@ -63,9 +72,13 @@ def quiet_gc():
     interval = sys.getswitchinterval()
     gc.disable()
     sys.setswitchinterval(min(interval, 0.001))  # the loading thread hands the GIL on sooner
+    with _LOADING_LOCK:
+        _LOADING[0] += 1
     try:
         yield
     finally:
+        with _LOADING_LOCK:
+            _LOADING[0] -= 1
         sys.setswitchinterval(interval)
         gc.freeze()
         if was_enabled:
@@ -163,9 +176,12 @@ class EngineState:
         """As decide_body, for the event loop. A decision (~35 µs) is made inline when the C core
         is free: handing it to a thread cost more than the decision (issue 18, item 20; the core
         holds the GIL anyway, so a thread never ran it in parallel). Only when the core is busy
-        (a reload registering a shard, a CLI or admin decision in a thread) does it go to a
-        thread, so the event loop never waits for the engine's lock. Loads and compiles always
-        run in a thread (switch_to) and the new engine is swapped in whole."""
+        (a CLI or admin decision in a thread) or a pack is being loaded does it go to a thread:
+        the event loop never waits for the engine's lock, and while a load's thread competes for
+        the GIL, the event loop and a decision thread together keep two shares of it (measured
+        with bench/reload.py: inline decisions during reloads doubled the worst /healthz).
+        Loads and compiles always run in a thread (switch_to) and the new engine is swapped in
+        whole."""
         day = today or dt.date.today()
         for _ in range(5):
             serving = self.serving
@@ -173,7 +189,7 @@ class EngineState:
             if body is not None:
                 return body
             try:
-                body = serving.compute_now(keyed)
+                body = None if loading() else serving.compute_now(keyed)
                 if body is not None:
                     return body
                 return await asyncio.to_thread(serving.compute, keyed)
