@@ -59,12 +59,13 @@ def _deadline_receive(receive, timeout: float):
         loop = asyncio.get_running_loop()
         if deadline is None:
             deadline = loop.time() + timeout
-        remaining = deadline - loop.time()
-        if remaining <= 0:
+        if deadline - loop.time() <= 0:
             raise BodyTimeout
         try:
-            return await asyncio.wait_for(receive(), remaining)
-        except asyncio.TimeoutError:
+            # a timer on this task, not wait_for's extra Task and loop turn per receive()
+            async with asyncio.timeout_at(deadline):
+                return await receive()
+        except TimeoutError:
             raise BodyTimeout from None
 
     return timed
