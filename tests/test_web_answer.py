@@ -161,3 +161,5 @@ def test_docs_assets_come_from_the_service(client):
         assert client.get(needle).status_code == 200
     assert client.get("/openapi.json").json()["info"]["title"] == "Beslutsstöd för föräldraskapsstöd"
     assert client.get("/static/docs/app.js").status_code == 404  # only the three bundle files
+    bundle = client.get("/static/docs/redoc.standalone.js").text
+    assert "Redoc" in bundle and "cdn.redoc.ly" not in bundle  # its footer logo is not fetched

@@ -22,12 +22,13 @@ from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from engine import Family, FamilyInvalid
+from engine.models import AgeMonths, IsoDate
 
 from service.core import errors
 from service.integrations import fhir
@@ -76,11 +77,11 @@ class CdsContext(BaseModel):
     userId: str | None = Field(default=None, max_length=256, description="FHIR-referens till användaren; sparas aldrig")
     encounterId: str | None = Field(default=None, max_length=256, description="FHIR-id för besöket; sparas aldrig")
     kommun: str | None = Field(default=None, max_length=60, description="v1: kommunens namn eller kod")
-    age_months: StrictInt | None = Field(default=None, ge=0, le=MAX_AGE_MONTHS, description="v1: barnets ålder i månader")
+    age_months: AgeMonths | None = Field(default=None, description="v1: barnets ålder i månader (0–216)")
     expecting: StrictBool | None = Field(default=None, description="v1: blivande föräldrar")
     needs: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list, max_length=50,
                                                              description="v1: behovskoder (GET /v1/needs)")
-    date: dt.date | None = Field(default=None, description="v1: dagen reglerna tillämpas för")
+    date: IsoDate = Field(default=None, description="v1: dagen reglerna tillämpas för (YYYY-MM-DD)")
 
 
 class FhirAuthorization(BaseModel):
@@ -98,7 +99,7 @@ class CdsRequest(BaseModel):
     hook: Literal["patient-view"]
     hookInstance: uuid.UUID
     fhirServer: str | None = Field(default=None, max_length=2048)
-    fhirAuthorization: dict[str, Any] | None = Field(
+    fhirAuthorization: FhirAuthorization | None = Field(  # checked apart (_split), never scanned
         default=None, description="OAuth 2.0-token för fhirServer; används bara för att läsa Patient, sparas aldrig")
     context: CdsContext
     prefetch: dict[str, Any] | None = Field(
