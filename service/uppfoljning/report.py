@@ -16,12 +16,12 @@ from collections.abc import Iterator
 
 from sqlalchemy import func, select
 
-from engine.coverage import AGE_BANDS, CellStatus, compute_coverage
+from engine.coverage import AGE_BANDS, CellStatus
 from engine.loader import Pack
 from engine.models import Availability
 from service.workspace import db
 
-from . import disclosure
+from . import disclosure, kartlaggning
 from .cells import BAND_LABELS
 from .models import UppfBedomning, UppfCell, UppfSkydd
 
@@ -60,22 +60,10 @@ def periods(url: str | None = None) -> list[str]:
     return sorted(found)
 
 
-_COVERAGE: dict[tuple, dict[str, dict[str, int]]] = {}
-
-
 def _coverage_counts(pack: Pack, day: dt.date) -> dict[str, dict[str, int]]:
-    """The kartläggning's täckt/gap/okänd per kommun (engine/coverage.py), once per pack version and day."""
-    key = (pack.name, pack.version, day)
-    counts = _COVERAGE.get(key)
-    if counts is None:
-        matrix = compute_coverage(pack, day)
-        counts = {code: {s.value: 0 for s in CellStatus} for code, _ in matrix.kommuner}
-        for cell in matrix.cells.values():
-            counts[cell.kommun][cell.status.value] += 1
-        if len(_COVERAGE) >= 8:
-            _COVERAGE.clear()
-        _COVERAGE[key] = counts
-    return counts
+    """The kartläggning's täckt/gap/okänd per kommun (engine/coverage.py), once per pack version and
+    day (kartlaggning.py caches it for the report and the pages)."""
+    return kartlaggning.summary(pack, day).per_kommun
 
 
 def _kalla(document: str, section: str, quote: str | None = None) -> dict:
