@@ -153,7 +153,9 @@ def registration_tables(pack: Pack, body: dict | None, previous: dict | None, pe
     """One table per åldersband: a row per behov × nivå × insats, the utfall columns for this
     period and the one two years earlier. A figure is the protected cell's (`antal`, or
     "skyddad"); a cell not in the report is zero."""
-    periods = [(period, body)] + ([(previous_period, previous)] if previous_period and previous is not None else [])
+    # the period two years earlier beside this one, when anything was registered then
+    shown_previous = previous_period and previous is not None and previous["celler"]
+    periods = [(period, body)] + ([(previous_period, previous)] if shown_previous else [])
     index: dict[tuple, dict[str, dict]] = {}
     for p, b in periods:
         for c in (b or {}).get("celler", []):
