@@ -122,8 +122,15 @@ def _program(code: str | None, value) -> dict:
 def build_report(pack: Pack, period: str, kommun: str | None = None, k: int | None = None,
                  url: str | None = None, day: dt.date | None = None) -> dict:
     """The body of GET /v1/uppfoljning (CONTRACT v3) for a period, the län or one kommun."""
-    k = disclosure.k_value(k)
     cells, assessments, skydd = read_counts(period, kommun, url)
+    return from_counts(pack, period, cells, assessments, skydd, kommun, k, day)
+
+
+def from_counts(pack: Pack, period: str, cells: dict, assessments: dict, skydd: int, kommun: str | None = None,
+                k: int | None = None, day: dt.date | None = None) -> dict:
+    """The report body from one period's counts as read_counts gives them (every figure through
+    disclosure.protect)."""
+    k = disclosure.k_value(k)
     published = disclosure.protect(cells, assessments, k)
     names = {code: km.name for code, km in pack.kommuner.items()}
     order = {code: i for i, code in enumerate(pack.kommuner)}
