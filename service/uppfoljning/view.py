@@ -77,12 +77,13 @@ def periods_to_show(period: str) -> tuple[str, str | None]:
     return period, previous if int(previous) >= FIRST_PERIOD else None
 
 
-def report_or_none(pack: Pack, period: str, code: str | None, url: str | None) -> dict | None:
+def report_or_none(pack: Pack, period: str, code: str | None, url: str | None,
+                   with_cells: bool = True) -> dict | None:
     """The protected report, or None when there is no database (the page says so)."""
     if url is None:
         return None
     try:
-        return report.build_report(pack, period, code, None, url)
+        return report.cached_report(pack, period, code, url, with_cells)
     except Exception:  # noqa: BLE001 - the database: the page shows the rest
         return None
 
@@ -197,15 +198,16 @@ def links(period: str, code: str | None) -> dict:
 def context(pack: Pack, period: str, code: str | None, url: str | None, choice: str, printing: bool) -> dict:
     """Everything the template needs for the län (code None) or one kommun."""
     this, previous_period = periods_to_show(period)
-    body = report_or_none(pack, this, code, url)
+    body = report_or_none(pack, this, code, url, with_cells=code is not None)  # the län page shows no cells
     database = body is not None
     if body is None:
         body = pack_only(pack, this, code)
-    previous = report_or_none(pack, previous_period, code, url) if previous_period and database else None
+    previous = report_or_none(pack, previous_period, code, url, with_cells=code is not None) \
+        if previous_period and database else None
     query = "?" + urlencode({"period": period, **({"karta": choice} if choice != karta.DEFAULT else {})})
     # the map: always the whole pack (the län, or the country for a national pack)
-    map_body = body if code is None else (report_or_none(pack, this, None, url) if database else None) \
-        or pack_only(pack, this, None)
+    map_body = body if code is None else (report_or_none(pack, this, None, url, with_cells=False)
+                                          if database else None) or pack_only(pack, this, None)
     wanted = karta.indicator_id(choice)
     by_kommun = {i["kommunkod"]: i for i in map_body["indikatorer"] if i["id"] == wanted and i["kommunkod"]}
     the_map = karta.build([(c, k.name) for c, k in pack.kommuner.items()], by_kommun, choice, current=code,
