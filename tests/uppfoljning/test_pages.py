@@ -180,3 +180,25 @@ def test_without_a_database_the_page_shows_the_pack(monkeypatch, tmp_path):
     assert "databas går inte att läsa" in r.text and "Familjecentral i kommunen" in r.text
     assert len(parse(r.text).titles) == 12
     assert c.get("/uppfoljning.csv").status_code == 503
+
+
+def test_national_pack_draws_the_whole_country(tmp_path, monkeypatch):
+    """The national test pack (bench/synthetic.py) with Sweden's kommunkoder: 290 shapes, each
+    with its kommun's name."""
+    from fastapi.testclient import TestClient
+
+    from bench.uppfoljning import write_national_pack
+    from service.app import create_app
+    from service.uppfoljning import mapdata
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    directory = write_national_pack(tmp_path / "pack", n_rules=150)
+    c = TestClient(create_app(directory))
+    r = c.get("/uppfoljning", params={"karta": "familjecentral"})
+    assert r.status_code == 200
+    titles = parse(r.text).titles
+    names = {code: k["namn"] for code, k in mapdata.load()["kommuner"].items()}
+    assert set(titles) == set(names)
+    assert all(titles[code].startswith(names[code]) for code in names)
+    assert "viewBox" in r.text and len(r.content) < 600_000
