@@ -42,8 +42,8 @@ def _period(raw: str | None) -> str | None:
     return raw if re.fullmatch(r"\d{4}", raw) and 2000 <= int(raw) <= 2100 else None
 
 
-def _not_found(pack, message: str, status: int = 404) -> HTMLResponse:
-    return web.page("uppfoljning_fel.html", "Sidan finns inte", pack, PAGE, status=status, message=message)
+def _not_found(pack, message: str, status: int = 404, title: str = "Sidan finns inte") -> HTMLResponse:
+    return web.page("uppfoljning_fel.html", title, pack, PAGE, status=status, message=message)
 
 
 async def _render(request: Request, code: str | None, period: str | None, karta_choice: str | None,
@@ -51,7 +51,8 @@ async def _render(request: Request, code: str | None, period: str | None, karta_
     pack = deciding.state_of(request).engine.pack
     p = _period(period)
     if p is None:
-        return _not_found(pack, "Perioden ska vara ett årtal, till exempel 2026.", status=422)
+        return _not_found(pack, "Perioden ska vara ett årtal, till exempel 2026.", status=422,
+                          title="Perioden går inte att läsa")
     choice = karta.choice_of(karta_choice)
     printing = utskrift == "1"
     ctx = await asyncio.to_thread(view.context, pack, p, code, _url(request), choice, printing)
