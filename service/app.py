@@ -20,7 +20,7 @@ from service.core.packsource import source_from_env
 from service.core.state import EngineState
 from service.integrations import cds, cds_auth, hsds
 from service.pages import web
-from service.uppfoljning import routes as uppfoljning_routes
+from service.uppfoljning import pages as uppfoljning_pages, routes as uppfoljning_routes
 from service.workspace import source as workspace_source
 from service.workspace import web as redaktion
 from service.workspace.errorpages import WorkspaceErrorPages
@@ -42,6 +42,7 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
     app.include_router(web.router)
     app.include_router(redaktion.router)  # /redaktion, the rule pack workspace (issue 13)
     app.include_router(uppfoljning_routes.router)  # /v1/uppfoljning (issue 20)
+    app.include_router(uppfoljning_pages.router)  # /uppfoljning, /uppfoljning/{kommunkod}, /uppfoljning.csv
     add_middleware(app, inner=(WorkspaceErrorPages,))  # /redaktion errors as Swedish pages (413, 500 …); HSTS over https
     app.add_middleware(cds.CdsCors, origins=cds.cors_origins(os.environ.get("FORALDRASTOD_CORS_ORIGINS")))
     log_event("start", ruleset={"name": state.engine.pack.name, "version": state.engine.version},

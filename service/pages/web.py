@@ -42,7 +42,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-NAV = (("/", "Rekommendation"), ("/kartlaggning", "Kartläggning"), ("/strategi", "Strategin i tester"))
+NAV = (("/", "Rekommendation"), ("/kartlaggning", "Kartläggning"), ("/uppfoljning", "Uppföljning"), ("/strategi", "Strategin i tester"))
 
 router = APIRouter(include_in_schema=False)
 

@@ -28,7 +28,7 @@ from service.core import deciding as api, errors
 from service.core.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem, error, parse_json
 from service.workspace import db
 
-from . import cells, report
+from . import cells, kartlaggning, report
 from .counters import Counters
 
 IDEMPOTENCY_SECONDS = 600.0
@@ -38,6 +38,9 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,80}$")
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
+    state = getattr(app.state, "engine_state", None)
+    if state is not None:  # the report's kartläggning, computed before the first page asks for it
+        kartlaggning.warm(state.engine.pack)
     yield
     counters = getattr(app.state, "uppf_counters", None)
     if counters is not None:
