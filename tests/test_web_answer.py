@@ -31,7 +31,9 @@ def levels_in_order(text: str) -> list[str]:
 
 def api_names(client, body: dict) -> list[str]:
     recs = client.post("/v1/recommendations", json=body).json()["recommendations"]
-    return [r["name"] for level in ("indikerad", "selektiv", "universell") for r in recs if r["level"] == level]
+    # per level: what the strategy states first, then what rests on the region's own judgement
+    return [r["name"] for level in ("indikerad", "selektiv", "universell") for basis in ("källa", "antagande")
+            for r in recs if r["level"] == level and r["rule_basis"] == basis]
 
 
 def test_post_without_javascript_gives_the_same_answer_as_the_api(client):
