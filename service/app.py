@@ -25,6 +25,21 @@ from service.workspace import source as workspace_source
 from service.workspace import web as redaktion
 
 
+def _version_published(state: EngineState):
+    """When the pack comes from the database: number -> the version's publication date."""
+    source = state.source
+    if not isinstance(source, workspace_source.DatabaseSource):
+        return None
+    from service.workspace import db, store
+
+    def published(number: int):
+        with db.session_scope(source.url) as s:
+            pv = store.get_version(s, number)
+            return pv.published_at or pv.created_at
+
+    return published
+
+
 def create_app(rules: str | Path | None = None, state: EngineState | None = None) -> FastAPI:
     """The app for the pack in `rules` (default: the database when `serve` chose it, else
     FORALDRASTOD_RULES, else rules/orebro-lan)."""
@@ -33,6 +48,7 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
         state = EngineState(rules, source=source)
     app = build_app(state, body_models=(Family, cds.CdsRequest, cds.Feedback))
     app.state.cds_verifier = cds_auth.verifier_at_start()  # CDS Hooks JWT (H-interop)
+    app.state.version_published = _version_published(state)  # the pages' "version 2, publicerad …"
     health.register(app, "cds", lambda: cds.cds_health(app.state.cds_verifier))
     app.include_router(api.router)
     api.add_admin_route(app, enabled=api.admin_token() is not None)

@@ -128,7 +128,7 @@ def test_renderer_names_the_triggering_need_and_the_availability_basis():
     card = out[out.index('data-insats="overvikt-fetma"'):]
     card = card[: card.index("</li>")]
     assert f"<strong>Utifrån behovet:</strong> {pack.needs['overvikt_fetma'].label}" in card
-    assert ("Antas finnas i kommunen</span> <span class=\"grund\">(antagande: presentationen 2022 nämner länsdelen; "
+    assert ("Antas finnas – inte bekräftat</span> <span class=\"grund\">(antagande: presentationen 2022 nämner länsdelen; "
             "kontrollerat 24 november 2026)</span>") in card
     universal = out[out.index('data-insats="bvc"'):]
     assert "Utifrån" not in universal[: universal.index("</li>")]

@@ -154,8 +154,10 @@ def split_by_rule_basis(cards: list[dict[str, Any]]) -> tuple[list[dict[str, Any
     return [c for c in cards if not c["rule_assumed"]], [c for c in cards if c["rule_assumed"]]
 
 
-def render_answer(body: Mapping[str, Any], pack: Pack | None, kommun_name: str) -> str:
-    """The answer fragment that goes inside #resultat (templates/answer.html)."""
+def render_answer(body: Mapping[str, Any], pack: Pack | None, kommun_name: str,
+                  served: Mapping[str, str] | None = None) -> str:
+    """The answer fragment that goes inside #resultat (templates/answer.html); `served` names the
+    served version in words (service.pages.version)."""
     recs = list(body.get("recommendations") or [])
     by_level = {level: [r for r in recs if r.get("level") == level] for level in LEVELS}
     targeted = len(by_level["indikerad"]) + len(by_level["selektiv"])
@@ -179,8 +181,8 @@ def render_answer(body: Mapping[str, Any], pack: Pack | None, kommun_name: str) 
                   notices=_notices(body.get("notices") or [], pack), summary=summary, any_recs=bool(recs),
                   targeted=levels, universal=universal_level, programs=programs_of(body, pack),
                   rule_assumed_title=RULE_BASIS_ASSUMED,
-                  ruleset={"name": str(ruleset.get("name", "")), "version": str(ruleset.get("version", ""))}
-                  if ruleset else None,
+                  ruleset={"name": str(ruleset.get("name", "")), "version": str(ruleset.get("version", "")),
+                           "served": (served or {}).get("text", "")} if ruleset else None,
                   parent=for_parent(body, kommun_name))
 
 

@@ -30,6 +30,7 @@ from service.core.errors import ApiError
 from service.core.staticfiles import STATIC_TYPES, static_file
 from service.core.templating import html_response
 from service.pages import answer, strategi
+from service.pages.version import served_version
 from service.pages import coverage as coverage_render
 
 HERE = Path(__file__).resolve().parent
@@ -74,10 +75,12 @@ def current_pack(request: Request) -> Pack:
 
 
 # --------------------------------------------------------------------------- rendering
-def page(template: str, title: str, pack: Pack, path: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A staff page: `template` extends base.html (the menu, the footer with the pack)."""
+def page(template: str, title: str, pack: Pack, path: str, status: int = 200,
+         request: Request | None = None, **context: Any) -> HTMLResponse:
+    """A staff page: `template` extends base.html (the menu, the footer with the served version)."""
+    served = served_version(request, pack)["text"] if request is not None else ""
     return html_response(template, status=status, headers=SECURITY_HEADERS, title=title, nav=NAV, path=path,
-                         ruleset=f"{pack.name} {pack.version}", **context)
+                         ruleset=f"{pack.name} {pack.version}", served=served, **context)
 
 
 def _need_groups(pack: Pack) -> list[tuple[str, list]]:
@@ -100,7 +103,7 @@ def _index_page(request: Request, pack: Pack, form: Mapping[str, Any] | None = N
               "alder_ar": form.get("alder_ar", ""), "alder_man": form.get("alder_man", "0") or "0",
               "vantar": bool(form.get("vantar"))}
     shown = {box: errors.get(box, "") for box in ("formular", "kommun", "alder", "behov")}
-    return page("index.html", "Rekommendation", pack, "/", status=status, form=values, errors=shown,
+    return page("index.html", "Rekommendation", pack, "/", status=status, request=request, form=values, errors=shown,
                 kommuner=kommuner, need_groups=_need_groups(pack), answer=answer)
 
 
@@ -189,7 +192,7 @@ async def index_post(request: Request) -> Response:
         return _index_page(request, pack, form, errors, status=422)
     code = pack.resolve_kommun(data["kommun"])
     kommun_name = pack.kommuner[code].name if code in pack.kommuner else data["kommun"]
-    html_answer = answer.render_answer(body, pack, kommun_name)
+    html_answer = answer.render_answer(body, pack, kommun_name, served=served_version(request, pack))
     if fragment:
         return HTMLResponse(html_answer, headers=SECURITY_HEADERS)
     return _index_page(request, pack, form, answer=html_answer)
@@ -221,7 +224,7 @@ def kartlaggning(request: Request, vy: str = "kommun", kommun: str = "", alder: 
         "levels": [("", "Alla nivåer"), *((lv.value, lv.value.capitalize()) for lv in Level)],
         "level": filters.level.value if filters.level else "",
     }
-    return page("kartlaggning.html", "Kartläggning", pack, "/kartlaggning", day=matrix.day.isoformat(),
+    return page("kartlaggning.html", "Kartläggning", pack, "/kartlaggning", request=request, day=matrix.day.isoformat(),
                 summary=summary, filter=filter_form, legend=coverage_render.legend(),
                 counts=coverage_render.counts(matrix, filters),
                 view_title="Per behov" if filters.view == "behov" else "Per kommun",
@@ -258,7 +261,8 @@ def kartlaggning_png(request: Request) -> Response:
 def strategi_page(request: Request) -> HTMLResponse:
     pack = current_pack(request)
     features, results = strategi.living_documentation()
-    return page("strategi.html", "Strategin i tester", pack, "/strategi", **strategi.page_view(features, results))
+    return page("strategi.html", "Strategin i tester", pack, "/strategi", request=request,
+                **strategi.page_view(features, results))
 
 
 # --------------------------------------------------------------------------- API documentation
