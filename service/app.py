@@ -17,6 +17,7 @@ from service.core import health
 from service.core.app import add_middleware, build_app
 from service.core.logs import log_event
 from service.core.packsource import source_from_env
+from service.cli import features
 from service.core.state import EngineState
 from service.integrations import cds, cds_auth, hsds
 from service.pages import web
@@ -49,6 +50,7 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
     app = build_app(state, body_models=(Family, cds.CdsRequest, cds.Feedback))
     app.state.cds_verifier = cds_auth.verifier_at_start()  # CDS Hooks JWT (H-interop)
     app.state.version_published = _version_published(state)  # the pages' "version 2, publicerad …"
+    app.state.feature_runner = features.run_scenarios  # /strategi runs the served version's tests
     health.register(app, "cds", lambda: cds.cds_health(app.state.cds_verifier))
     app.include_router(api.router)
     api.add_admin_route(app, enabled=api.admin_token() is not None)

@@ -119,6 +119,7 @@ def features(tmp_path, monkeypatch) -> Path:
                                       encoding="utf-8")
     monkeypatch.setenv("FORALDRASTOD_FEATURES_DIR", str(d))
     monkeypatch.setenv("FORALDRASTOD_FEATURE_RESULTS", str(tmp_path / "saknas.json"))
+    monkeypatch.setenv("FORALDRASTOD_STRATEGI_KOR", "0")  # these tests read results files (see test_web_strategi_runs)
     return d
 
 
@@ -200,8 +201,9 @@ def test_outline_results_with_unused_example_values_are_matched(features, tmp_pa
     assert feat.scenarios[2].status is None
 
 
-def test_strategi_counts_scenarios_as_the_test_command_does(client):
+def test_strategi_counts_scenarios_as_the_test_command_does(client, monkeypatch):
     """The page's total is the number of scenarios pytest-bdd runs for `foraldrastod test`."""
+    monkeypatch.setenv("FORALDRASTOD_STRATEGI_KOR", "0")
     import subprocess
     import sys
 

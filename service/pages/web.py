@@ -29,7 +29,7 @@ from service.core import deciding
 from service.core.errors import ApiError
 from service.core.staticfiles import STATIC_TYPES, static_file
 from service.core.templating import html_response
-from service.pages import answer, strategi
+from service.pages import answer, strategi, strategi_runs
 from service.pages.version import served_version
 from service.pages import coverage as coverage_render
 
@@ -308,9 +308,11 @@ def kartlaggning_png(request: Request) -> Response:
 @router.get("/strategi", response_class=HTMLResponse)
 def strategi_page(request: Request) -> HTMLResponse:
     pack = current_pack(request)
-    features, results = strategi.living_documentation()
+    results, run = strategi_runs.served_results(pack, getattr(request.app.state, "feature_runner", None))
+    features, results = strategi.living_documentation(results=results)
     return page("strategi.html", "Strategin i tester", pack, "/strategi", request=request,
-                **strategi.page_view(features, results))
+                **strategi.page_view(features, results, run=run, served=served_version(request, pack)["text"],
+                                     served_version=pack.version))
 
 
 # --------------------------------------------------------------------------- API documentation
