@@ -21,6 +21,7 @@ from service.cli import features
 from service.core.state import EngineState
 from service.integrations import cds, cds_auth, hsds
 from service.pages import web
+from service.uppfoljning import page as uppfoljning_page
 from service.uppfoljning import routes as uppfoljning_routes
 from service.workspace import source as workspace_source
 from service.workspace import web as redaktion
@@ -59,6 +60,7 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
     app.include_router(web.router)
     app.include_router(redaktion.router)  # /redaktion, the rule pack workspace (issue 13)
     app.include_router(uppfoljning_routes.router)  # /v1/uppfoljning (issue 20)
+    app.include_router(uppfoljning_page.router)  # the staff page's "Registrera i uppföljningen"
     add_middleware(app)
     app.add_middleware(cds.CdsCors, origins=cds.cors_origins(os.environ.get("FORALDRASTOD_CORS_ORIGINS")))
     log_event("start", ruleset={"name": state.engine.pack.name, "version": state.engine.version},

@@ -154,8 +154,21 @@ def split_by_rule_basis(cards: list[dict[str, Any]]) -> tuple[list[dict[str, Any
     return [c for c in cards if not c["rule_assumed"]], [c for c in cards if c["rule_assumed"]]
 
 
+def registration_form(body: Mapping[str, Any], family: Mapping[str, Any]) -> dict[str, Any]:
+    """*Registrera i uppföljningen* under the answer (issue 20 item 1): the family's fields as
+    hidden inputs (posted, never in a URL, never stored), the recommended insatser to tick as
+    erbjuden, and a random token so that a double click or a reload registers once."""
+    import secrets
+
+    recs = body.get("recommendations") or []
+    return {"token": secrets.token_urlsafe(18), "kommun": family.get("kommun", ""),
+            "age_months": family.get("age_months"), "expecting": bool(family.get("expecting")),
+            "needs": list(family.get("needs") or []),
+            "insatser": [{"id": r.get("insats_id", ""), "name": r.get("name", "")} for r in recs]}
+
+
 def render_answer(body: Mapping[str, Any], pack: Pack | None, kommun_name: str,
-                  served: Mapping[str, str] | None = None) -> str:
+                  served: Mapping[str, str] | None = None, family: Mapping[str, Any] | None = None) -> str:
     """The answer fragment that goes inside #resultat (templates/answer.html); `served` names the
     served version in words (service.pages.version)."""
     recs = list(body.get("recommendations") or [])
@@ -183,7 +196,8 @@ def render_answer(body: Mapping[str, Any], pack: Pack | None, kommun_name: str,
                   rule_assumed_title=RULE_BASIS_ASSUMED,
                   ruleset={"name": str(ruleset.get("name", "")), "version": str(ruleset.get("version", "")),
                            "served": (served or {}).get("text", "")} if ruleset else None,
-                  parent=for_parent(body, kommun_name))
+                  parent=for_parent(body, kommun_name),
+                  register=registration_form(body, family) if family is not None and recs else None)
 
 
 def for_parent(body: Mapping[str, Any], kommun_name: str) -> dict[str, Any]:

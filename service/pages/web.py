@@ -192,7 +192,7 @@ async def index_post(request: Request) -> Response:
         return _index_page(request, pack, form, errors, status=422)
     code = pack.resolve_kommun(data["kommun"])
     kommun_name = pack.kommuner[code].name if code in pack.kommuner else data["kommun"]
-    html_answer = answer.render_answer(body, pack, kommun_name, served=served_version(request, pack))
+    html_answer = answer.render_answer(body, pack, kommun_name, served=served_version(request, pack), family=data)
     if fragment:
         return HTMLResponse(html_answer, headers=SECURITY_HEADERS)
     return _index_page(request, pack, form, answer=html_answer)
