@@ -209,3 +209,27 @@ def test_axe_finds_violations_on_a_bad_page(page):
                      '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></body></html>')
     ids = {v["id"] for v in run_axe(page)}
     assert {"label", "color-contrast", "image-alt", "html-has-lang"} <= ids
+
+
+def test_register_in_the_follow_up_without_and_with_javascript(browser, server):
+    """Issue 20 item 1: tick what was offered, register once (a reload of the confirmation does
+    not count again), a Swedish confirmation; the same with JavaScript off."""
+    for js in (True, False):
+        context = browser.new_context(base_url=server, locale="sv-SE", java_script_enabled=js)
+        pg = context.new_page()
+        pg.goto("/")
+        fill_nora(pg)
+        pg.click("#skicka")
+        pg.wait_for_selector("#registrera")
+        boxes = pg.locator(".registrera input[type=checkbox]")
+        assert boxes.count() >= 2
+        assert not boxes.first.is_checked()  # ticked by the user, never in advance
+        boxes.first.check()
+        pg.click("#registrera")
+        pg.wait_for_selector("#registrering-svar")
+        text = pg.locator("#registrering-svar").inner_text()
+        assert text.startswith("Registrerat i uppföljningen för ") and text.endswith("Inget om familjen sparas."), text
+        assert "kommun" not in pg.url and "overvikt" not in pg.url
+        pg.reload()  # the browser posts the same form again: the token makes it count once
+        assert "Registrerat i uppföljningen" in pg.locator("#registrering-svar").inner_text()
+        context.close()
