@@ -21,7 +21,7 @@ from engine import Pack
 from service.pages.answer import swedish_date
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-_cache: dict[tuple[str, str], dict[str, str]] = {}
+_cache: dict[tuple[str, str, str], dict[str, str]] = {}
 _lock = threading.Lock()
 
 
@@ -63,7 +63,7 @@ def served_version(request: Request, pack: Pack) -> dict[str, str]:
     token = str(getattr(serving, "token", "") or "")
     if serving is not None and getattr(serving.engine, "pack", None) is not pack:
         token = ""  # a pack other than the served one (tests that give the page a pack)
-    key = (token, pack.version)
+    key = (token, pack.version, str(getattr(pack, "directory", "")))
     with _lock:
         found = _cache.get(key)
     if found is None:
