@@ -32,8 +32,7 @@ LEGEND = {
 GRUND_SHORT = {"källa": "enligt källa", "kommunens uppgift": "enligt kommunen", "antagande": "antaget",
                "inget_rekommenderas": "inget stöd", "alla_saknas": "saknas"}
 GRUND_TEXT = {
-    "källa": "Täckt enligt en källa: minst en insats finns i kommunen enligt en källa.",
-    "kommunens uppgift": "Täckt enligt kommunens uppgift: kommunen har sagt att minst en insats finns.",
+    # källa and kommunens uppgift: the insatser's lines in the cell say it already
     "antagande": "Täckt genom antagande: ingen källa och ingen uppgift från kommunen säger att insatsen "
                  "finns, det antas. Kommunens rapport kan bekräfta det.",
     "inget_rekommenderas": "Gap: reglerna rekommenderar ingen insats här.",
