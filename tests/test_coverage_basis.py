@@ -78,3 +78,15 @@ def test_data_dates_come_from_the_availability_data(tmp_path):
         "  - {kommun: Nora, insats: bvc, status: finns, verified: 2025-03-02}\n", encoding="utf-8")
     m = compute_coverage(load_pack(pack_dir), TODAY)
     assert m.verified_range == (dt.date(2025, 3, 2), dt.date(2026, 11, 1))
+
+
+def test_text_output_says_how_many_covered_cells_rest_on_assumption(capsys):
+    from service.cli import main as cli_main
+
+    assert cli_main(["coverage"]) == 0
+    out = capsys.readouterr().out
+    m = compute_coverage(load_pack())
+    assumed = sum(c.basis == "antagande" for c in m.cells.values())
+    nothing = sum(c.gap_reason == "inget_rekommenderas" for c in m.cells.values())
+    assert f"Täckta bara genom antagande: {assumed}" in out
+    assert f"Gap där inget rekommenderas: {nothing}" in out

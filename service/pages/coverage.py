@@ -74,6 +74,12 @@ def text_table(matrix: CoverageMatrix) -> str:
     total = matrix.counts()
     lines.append(f"{'Summa'.ljust(name_w)}  {total[CellStatus.tackt]:5d} {total[CellStatus.gap]:5d} "
                  f"{total[CellStatus.okand]:6d}")
+    cells = list(matrix.cells.values())
+    nothing = sum(c.gap_reason == "inget_rekommenderas" for c in cells)
+    lines += ["", f"Täckta bara genom antagande: {sum(c.basis == 'antagande' for c in cells)} av "
+                  f"{total[CellStatus.tackt]} täckta (resten enligt en källa eller kommunens uppgift).",
+              f"Gap där inget rekommenderas: {nothing}; gap där alla insatser saknas: "
+              f"{total[CellStatus.gap] - nothing}."]
     gaps = [c for c in matrix.rows() if c.status == CellStatus.gap]
     lines += ["", f"Gap ({len(gaps)}):"]
     names = dict(matrix.kommuner)
