@@ -36,9 +36,6 @@ AVAILABILITY_BY_BASIS = {
     ("saknas", "antagande"): ("≈", "Antas saknas – inte bekräftat", "antas-saknas"),
 }
 AVAILABILITY_MARK = {"finns": ("✓", "finns"), "saknas": ("✗", "saknas"), "okänd": ("?", "okand")}
-# kept for other callers: the words without the mark
-AVAILABILITY_ASSUMED = {"finns": "Antas finnas – inte bekräftat", "saknas": "Antas saknas – inte bekräftat"}
-AVAILABILITY_CLASS = {"finns": "finns", "saknas": "saknas", "okänd": "okand"}
 RULE_BASIS_ASSUMED = "Regionens egen bedömning – står inte uttryckligen i strategin"
 
 
