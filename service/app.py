@@ -58,9 +58,9 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
     app.include_router(cds.router)
     app.include_router(hsds.router)
     app.include_router(web.router)
+    app.include_router(uppfoljning_page.router)  # the staff page's "Registrera i uppföljningen" (issue 20)
     app.include_router(redaktion.router)  # /redaktion, the rule pack workspace (issue 13)
     app.include_router(uppfoljning_routes.router)  # /v1/uppfoljning (issue 20)
-    app.include_router(uppfoljning_page.router)  # the staff page's "Registrera i uppföljningen"
     add_middleware(app)
     app.add_middleware(cds.CdsCors, origins=cds.cors_origins(os.environ.get("FORALDRASTOD_CORS_ORIGINS")))
     log_event("start", ruleset={"name": state.engine.pack.name, "version": state.engine.version},
