@@ -152,6 +152,14 @@ async def register(request: Request) -> Response:
         raise error(422, errors.BODY, "ska vara ett JSON-objekt", "must be a JSON object")
     data = dict(data)
     key = _token(request, data)
+    period = await register_assessment(request, data, key)
+    return Response(orjson.dumps({"period": period}), status_code=201, media_type="application/json")
+
+
+async def register_assessment(request: Request, data: dict, key: str | None) -> str:
+    """Count one assessment (the family's fields and `erbjudna`), once per `key`: the period.
+    The one registration path, for POST /v1/uppfoljning and the staff page's form
+    (service/uppfoljning/page.py). Raises ApiError (422, 503)."""
     erbjudna_raw = data.pop("erbjudna", None)
     family = api.family_from(data)
     state = api.state_of(request)
@@ -171,7 +179,7 @@ async def register(request: Request) -> Response:
     seen: Seen = request.app.state.uppf_seen
     if key is None or seen.claim(key):
         counters.add(reg)
-    return Response(orjson.dumps({"period": period}), status_code=201, media_type="application/json")
+    return period
 
 
 @router.get(
