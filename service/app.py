@@ -21,7 +21,7 @@ from service.cli import features
 from service.core.state import EngineState
 from service.integrations import cds, cds_auth, hsds
 from service.pages import web
-from service.uppfoljning import page as uppfoljning_page
+from service.uppfoljning import registrera as uppfoljning_registrera
 from service.uppfoljning import pages as uppfoljning_pages
 from service.uppfoljning import routes as uppfoljning_routes
 from service.workspace import source as workspace_source
@@ -60,7 +60,7 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
     app.include_router(cds.router)
     app.include_router(hsds.router)
     app.include_router(web.router)
-    app.include_router(uppfoljning_page.router)  # the staff page's "Registrera i uppföljningen" (issue 20)
+    app.include_router(uppfoljning_registrera.router)  # the staff page's "Registrera i uppföljningen" (issue 20)
     app.include_router(redaktion.router)  # /redaktion, the rule pack workspace (issue 13)
     app.include_router(uppfoljning_routes.router)  # /v1/uppfoljning (issue 20)
     app.include_router(uppfoljning_pages.router)  # /uppfoljning, /uppfoljning/{kommunkod}, /uppfoljning.csv

@@ -159,7 +159,7 @@ async def register(request: Request) -> Response:
 async def register_assessment(request: Request, data: dict, key: str | None) -> str:
     """Count one assessment (the family's fields and `erbjudna`), once per `key`: the period.
     The one registration path, for POST /v1/uppfoljning and the staff page's form
-    (service/uppfoljning/page.py). Raises ApiError (422, 503)."""
+    (service/uppfoljning/registrera.py). Raises ApiError (422, 503)."""
     erbjudna_raw = data.pop("erbjudna", None)
     family = api.family_from(data)
     state = api.state_of(request)
