@@ -163,6 +163,10 @@ def test_needs_from_the_v1_context_add_selective_support(client):
     cards = client.post(URL, json=body).json()["cards"]
     assert {c["summary"].split(":")[0] for c in cards} == {"Universell nivå", "Selektiv nivå"}
     assert "behov=overvikt_fetma" in cards[0]["links"][0]["url"]
+    # staff read the need's name, never its code (issue 18, item 15)
+    selective = next(c for c in cards if c["summary"].startswith("Selektiv nivå"))
+    assert "Utlöst av behov: Barnet har övervikt eller fetma" in selective["detail"]
+    assert "overvikt_fetma" not in selective["detail"]
 
 
 def test_extension_is_accepted_where_the_spec_reserves_it(client):

@@ -203,9 +203,12 @@ def page_links(base_url: str | None, fragment: str) -> list[CardLink] | None:
     ]
 
 
-def cards_for(body: dict, source: CardSource, links: list[CardLink] | None, basis: str | None = None) -> list[Card]:
+def cards_for(body: dict, source: CardSource, links: list[CardLink] | None, basis: str | None = None,
+              need_labels: dict[str, str] | None = None) -> list[Card]:
     """The cards for one decision body (engine.decision_body). `basis` says where kommun and age
-    came from (shown in each level card)."""
+    came from (shown in each level card); `need_labels` gives the needs' Swedish names (code →
+    label), so staff read "Barnet har övervikt eller fetma", not a code."""
+    label = (need_labels or {}).get
     cards: list[Card] = []
     for notice in body["notices"]:
         rule = f" (regel `{notice['rule_id']}`)" if notice.get("rule_id") else ""
@@ -229,7 +232,7 @@ def cards_for(body: dict, source: CardSource, links: list[CardLink] | None, basi
             lines.append(f"- Motivering: {r['rationale']}")
             lines.append(f"- Källa: {where} (regel `{r['rule_id']}`)")
             if r.get("triggered_by"):
-                lines.append(f"- Utlöst av behov: {', '.join(r['triggered_by'])}")
+                lines.append(f"- Utlöst av behov: {', '.join(label(c, c) for c in r['triggered_by'])}")
             if r.get("contact"):
                 lines.append(f"- Kontakt: {r['contact']}")
             lines.append("")
@@ -463,7 +466,7 @@ async def cds_service(service_id: str, request: Request) -> Response:
         body = orjson.loads(await decide_async(state, family, ("context",)))
         code = pack.resolve_kommun(ctx.kommun)
         links = page_links(base, prefill(code, ctx.age_months, bool(ctx.expecting), ctx.needs))
-        return _json_cards(cards_for(body, source, links))
+        return _json_cards(cards_for(body, source, links, need_labels=_need_labels(pack)))
 
     facts = await _patient_facts(req, prefetch, authorization, ids, today, verifier_of(request) is not None)
     del prefetch, authorization
@@ -500,7 +503,11 @@ async def cds_service(service_id: str, request: Request) -> Response:
     basis = (f"Kommun: {pack.kommuner[code].name} ({kommun_basis}). "
              f"Barnets ålder: {_age_text(months)} ({age_basis}).")
     links = page_links(base, prefill(code, months, needs=ctx.needs))
-    return _json_cards(cards_for(body, source, links, basis))
+    return _json_cards(cards_for(body, source, links, basis, need_labels=_need_labels(pack)))
+
+
+def _need_labels(pack) -> dict[str, str]:
+    return {code: need.label for code, need in pack.needs.items()}
 
 
 @router.post(
