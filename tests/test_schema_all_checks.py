@@ -8,8 +8,17 @@ Checks that cannot apply here, and why (they run, and pass vacuously):
   (CDS Hooks JWT verification is off unless FORALDRASTOD_CDS_ISSUERS is set, and the JWT is not an
   OpenAPI security scheme: its `aud` must be the called URL, so no static credential could be given).
 - `use_after_free`, `ensure_resource_availability`, `object_level_authorization`: the API has no
-  operation that creates or deletes a resource (everything is read-only or a pure decision).
+  operation that creates or deletes a resource (everything is read-only or a pure decision, and
+  POST /v1/uppfoljning only adds to counters: it names nothing one could fetch or delete).
 412 is accepted for the CDS service's "no patient data"; schemathesis.toml says why.
+
+POST /v1/uppfoljning may answer a schema-valid registration with 422 in two cases no JSON Schema
+can carry (schemathesis.toml's `[[operations]]` says why): an insats in `erbjudna` that was not
+recommended for that family (it follows from the rules, not the request's shape) and a `date` after
+today (a bound that moves daily; the document is built per pack version). So positive_data_acceptance
+takes 422 for that one operation, and the check `uppfoljning_refuses_only_what_no_schema_says`,
+registered here, fails any other 422 to a schema-valid registration: the rest of what the server
+checks (kommun, needs, age or expecting, insats ids, the key) stays covered.
 """
 from __future__ import annotations
 
@@ -22,6 +31,25 @@ from schemathesis.engine import Status, events
 
 from engine.loader import DEFAULT_PACK
 from service.app import create_app
+
+UNSAYABLE = {"the insats was not recommended for this family",  # erbjudna[i]
+             "the date lies in no follow-up period"}  # date (after today)
+
+
+@schemathesis.check
+def uppfoljning_refuses_only_what_no_schema_says(ctx, response, case):
+    """A schema-valid POST /v1/uppfoljning answered 422 names only the rules no schema can carry."""
+    meta = case.meta
+    if (case.operation.method.upper(), case.operation.path) != ("POST", "/v1/uppfoljning") \
+            or response.status_code != 422 or meta is None or not meta.generation.mode.is_positive:
+        return None
+    items = response.json()["errors"]
+    said = [f"{i['field']}: {i['en']}" for i in items
+            if not any(i["en"].startswith(reason) for reason in UNSAYABLE)]
+    if said:
+        raise AssertionError(f"a schema-valid registration refused for what the schema could say: {said}")
+    return None
+
 
 SEED = 20261204
 TIME_LIMIT = 45  # seconds for the whole run (engine max-time); the test stays under a minute
@@ -131,3 +159,63 @@ def test_what_the_document_allows_the_server_takes():
             "context": {"kommun": "Nora", "age_months": 30, "date": 0}}
     r = c.post("/cds-services/foraldraskapsstod", json=body)  # 0 is not a date (it was 1970-01-01)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "context.date"
+
+
+def test_the_uppfoljning_document_states_what_its_server_checks(tmp_path):
+    import re
+    import shutil
+
+    from engine.loader import load_pack
+    from service.core.openapi import kommun_pattern
+
+    doc = _client().get("/openapi.json").json()
+    family = doc["components"]["schemas"]["Family"]
+    post = doc["paths"]["/v1/uppfoljning"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["kommun"]["pattern"] == family["properties"]["kommun"]["pattern"]
+    assert body["anyOf"] == family["anyOf"]
+    assert body["properties"]["needs"]["items"]["enum"] == family["properties"]["needs"]["items"]["enum"]
+    assert body["properties"]["erbjudna"]["items"]["enum"] == sorted(load_pack(DEFAULT_PACK).insatser)
+    assert "x-pack" not in str(doc)  # the marks are filled and gone
+    date = re.compile(body["properties"]["date"]["anyOf"][0]["pattern"])
+    assert date.search("2024-01-01") and date.search("2100-05-05") and not date.search("2023-12-31")
+    params = {p["name"]: p["schema"] for p in doc["paths"]["/v1/uppfoljning"]["get"]["parameters"]}
+    assert params["kommun"]["pattern"] == family["properties"]["kommun"]["pattern"]
+    assert params["period"]["pattern"] == "^[0-9]{4}$"
+    assert "422" in post["responses"] and "erbjudna" in post["description"]
+
+    # another pack, another document: a kommun added to the pack is in the uppföljning's pattern
+    pack = shutil.copytree(DEFAULT_PACK, tmp_path / "pack")
+    from fastapi.testclient import TestClient
+
+    other = load_pack(pack)
+    doc2 = TestClient(create_app(pack)).get("/openapi.json").json()
+    params2 = {p["name"]: p["schema"] for p in doc2["paths"]["/v1/uppfoljning"]["get"]["parameters"]}
+    assert params2["kommun"]["pattern"] == kommun_pattern(other)
+
+
+def test_what_the_uppfoljning_document_allows_its_server_takes(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from service.workspace import db
+
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    db.upgrade(url)
+    app = create_app(DEFAULT_PACK)
+    app.state.uppf_database_url = url
+    c = TestClient(app)
+    r = c.options("/v1/uppfoljning")  # two routes at one path: the 405 names both
+    assert r.status_code == 405 and r.headers["allow"] == "GET, POST"
+    assert c.put("/v1/uppfoljning").headers["allow"] == "GET, POST"
+    assert c.get("/v1/uppfoljning", params={"period": "2025", "kommun": "nora kommun"}).status_code == 200
+    assert c.get("/v1/uppfoljning", params={"period": "٢٠٢٥"}).status_code == 422  # not [0-9]
+    assert c.get("/v1/uppfoljning", params={"period": ""}).status_code == 422
+    nora = {"kommun": "Nora", "age_months": 96, "needs": ["overvikt_fetma"]}
+    assert c.post("/v1/uppfoljning", json={**nora, "erbjudna": None}).status_code == 422  # a list, as the schema says
+    assert c.post("/v1/uppfoljning", json={**nora, "registrering": "abcdefg"}).status_code == 422  # 8–80
+    assert c.post("/v1/uppfoljning", json={**nora, "registrering": "abcdefgh"}).status_code == 201
+    # the two refusals of a schema-valid body, with the words the check above lets through
+    r = c.post("/v1/uppfoljning", json={**nora, "erbjudna": ["familjeradgivning"]})
+    assert r.status_code == 422 and r.json()["errors"][0]["en"] == "the insats was not recommended for this family"
+    r = c.post("/v1/uppfoljning", json={**nora, "date": "2999-01-01"})
+    assert r.status_code == 422 and r.json()["errors"][0]["en"].startswith("the date lies in no follow-up period")
