@@ -549,6 +549,15 @@ def uppfoljningen_av_lanet(uppfoljning: Uppfoljning, motor: Engine):
 
 @given(steg('att kommunen "{kommun:Q}" har rapporterat att insatsen "{insats:Q}" saknas'))
 def kommunen_rapporterar_saknas(uppfoljning: Uppfoljning, tmp_path, kommun: str, insats: str):
+    _kommunen_rapporterar(uppfoljning, tmp_path, kommun, insats, "saknas")
+
+
+@given(steg('att kommunen "{kommun:Q}" har rapporterat att insatsen "{insats:Q}" finns'))
+def kommunen_rapporterar_finns(uppfoljning: Uppfoljning, tmp_path, kommun: str, insats: str):
+    _kommunen_rapporterar(uppfoljning, tmp_path, kommun, insats, "finns")
+
+
+def _kommunen_rapporterar(uppfoljning: Uppfoljning, tmp_path, kommun: str, insats: str, status: str) -> None:
     import shutil
 
     import yaml
@@ -559,7 +568,7 @@ def kommunen_rapporterar_saknas(uppfoljning: Uppfoljning, tmp_path, kommun: str,
     path = directory / "tillganglighet-kommuner.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
     data = data or {"entries": []}
-    data["entries"].append({"kommun": kommun, "insats": insats_id(uppfoljning.pack, insats), "status": "saknas",
+    data["entries"].append({"kommun": kommun, "insats": insats_id(uppfoljning.pack, insats), "status": status,
                             "verified": STRATEGY_DAY.isoformat()})
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     uppfoljning.pack = load_pack(directory)

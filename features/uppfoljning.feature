@@ -29,7 +29,8 @@ Egenskap: Uppföljningen av strategin per kommun
 
   @presentation-2022
   Scenario: Indikatorn från 2022 års presentation, föräldraskapsprogram per kommun
-    Så erbjuder kommunen "Nora" minst ett föräldraskapsprogram enligt uppföljningen
+    Givet att kommunen "Laxå" har rapporterat att insatsen "abc" finns
+    Så erbjuder kommunen "Laxå" minst ett föräldraskapsprogram enligt uppföljningen
 
   @strategi-malomrade-2
   Scenario: Ett rekommenderat stöd som saknas i kommunen är ett ej tillgodosett behov
