@@ -151,8 +151,12 @@ class Server:
         self.stop()
 
 
-def run_wrk(port: int, duration_s: int, threads: int = 2, connections: int = 32) -> dict:
-    script = SHARED_BENCH / "post.lua"
+CACHED_MIX = "post.lua"  # a few families, asked again and again: the answer cache serves most
+VARIED_MIX = "post-varied.lua"  # a new family on almost every request: every answer is decided
+
+
+def run_wrk(port: int, duration_s: int, threads: int = 2, connections: int = 32, mix: str = CACHED_MIX) -> dict:
+    script = SHARED_BENCH / mix
     cmd = [wrk_path() or "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration_s}s", "--latency",
            "-s", str(script), f"http://127.0.0.1:{port}/v1/recommendations"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration_s + 60, check=False)
@@ -170,7 +174,8 @@ def _median_of(runs: list[dict]) -> dict:
     return out
 
 
-def compare(workers: int, pairs: int, duration_s: int, connections: int = 32, log=print) -> dict:
+def compare(workers: int, pairs: int, duration_s: int, connections: int = 32, log=print,
+            mix: str = CACHED_MIX) -> dict:
     """Both servers up at once (the idle one costs no CPU); `pairs` rounds of wrk alternating
     baseline, service, baseline, service, ...; medians per side."""
     runs: dict[str, list[dict]] = {"baseline": [], "service": []}
@@ -181,12 +186,12 @@ def compare(workers: int, pairs: int, duration_s: int, connections: int = 32, lo
                 servers[kind] = Server(kind, workers, Path(tmp))
             for server in servers.values():
                 server.wait_ready()
-                run_wrk(server.port, 1, connections=connections)  # warm-up: first requests, caches
+                run_wrk(server.port, 1, connections=connections, mix=mix)  # warm-up: first requests, caches
             for i in range(pairs):
                 for kind, server in servers.items():
-                    result = run_wrk(server.port, duration_s, connections=connections)
+                    result = run_wrk(server.port, duration_s, connections=connections, mix=mix)
                     runs[kind].append(result)
-                    log(f"  http workers={workers} round {i + 1}/{pairs} {kind:8s} "
+                    log(f"  http {mix} workers={workers} round {i + 1}/{pairs} {kind:8s} "
                         f"{result['rps']:8.0f} req/s  p50 {result.get('p50_ms', 0):6.2f} ms  "
                         f"p99 {result.get('p99_ms', 0):6.2f} ms")
         finally:
@@ -195,6 +200,7 @@ def compare(workers: int, pairs: int, duration_s: int, connections: int = 32, lo
     base, serv = _median_of(runs["baseline"]), _median_of(runs["service"])
     return {
         "workers": workers,
+        "mix": mix,
         "connections": connections,
         "duration_s": duration_s,
         "pairs": pairs,

@@ -31,9 +31,11 @@ DEFAULT_OUT = ROOT / "bench" / "results.json"
 
 FULL = {"families": 20_000, "nat_kommuner": 290, "nat_rules": 3000, "nat_families": 20_000,
         "soak": 200_000, "soak_every": 10_000, "http_pairs": 3, "http_seconds": 10, "http_workers": [1, 2],
+        "varied_pairs": 3, "varied_seconds": 8,
         "slow": {"idle": 300, "trickling": 300, "hold": 15.0}, "reload": {"reloads": 20, "n_kommuner": 290, "n_rules": 3000}}
 QUICK = {"families": 400, "nat_kommuner": 20, "nat_rules": 200, "nat_families": 400,
          "soak": 3_000, "soak_every": 1_000, "http_pairs": 1, "http_seconds": 1, "http_workers": [1],
+         "varied_pairs": 1, "varied_seconds": 1,
          "slow": {"idle": 10, "trickling": 10, "hold": 2.0}, "reload": {"reloads": 2, "n_kommuner": 20, "n_rules": 200}}
 
 # name, unit, limit, comparison
@@ -102,6 +104,14 @@ def evaluate_targets(results: dict) -> list[dict]:
         errors = h["service"]["non_2xx"] + h["service"]["socket_errors"]
         out.append({"target": f"http_errors_w{w}", "label": f"HTTP non-2xx + socket errors, {w} worker(s)",
                     "value": errors, "limit": 0, "op": "<=", "unit": "", "pass": errors == 0})
+    varied = results.get("http_varied")
+    if varied:
+        out.append({"target": "http_varied_ratio_w1", "label": "HTTP req/s vs baseline, varied families, 1 worker",
+                    "value": varied["ratio_rps"], "limit": 1.0, "op": ">=", "unit": "×",
+                    "pass": varied["ratio_rps"] >= 1.0})
+        errors = varied["service"]["non_2xx"] + varied["service"]["socket_errors"]
+        out.append({"target": "http_varied_errors_w1", "label": "HTTP non-2xx + socket errors, varied families",
+                    "value": errors, "limit": 0, "op": "<=", "unit": "", "pass": errors == 0})
     out += impact_bench.targets(results.get("impact"))
     return out
 
@@ -146,9 +156,9 @@ def format_table(results: dict) -> str:
                                          ("orebro_decide", "Örebro Engine.decide")])
         lines.append(f"national/Örebro p50: match {r['ratio_match_p50']}×, decide {r['ratio_decide_p50']}×")
         lines.append("")
-    for h in results.get("http", []):
-        lines.append(f"HTTP, wrk -t2 -c{h['connections']} -d{h['duration_s']}s, {h['workers']} worker(s), "
-                     f"median of {h['pairs']} alternating runs")
+    for h in results.get("http", []) + ([results["http_varied"]] if results.get("http_varied") else []):
+        lines.append(f"HTTP {h.get('mix', 'post.lua')}, wrk -t2 -c{h['connections']} -d{h['duration_s']}s, "
+                     f"{h['workers']} worker(s), median of {h['pairs']} alternating runs")
         widths = [28, 10, 10, 10, 8]
         lines.append(_row(["", "req/s", "p50 ms", "p99 ms", "errors"], widths))
         for kind in ("baseline", "service"):
@@ -224,6 +234,12 @@ def run(quick: bool = False, skip_http: bool = False, out: Path = DEFAULT_OUT, l
             log(f"3/4 HTTP, {workers} worker(s), {sizes['http_pairs']} × (baseline, service) × "
                 f"{sizes['http_seconds']} s ...")
             results["http"].append(httpbench.compare(workers, sizes["http_pairs"], sizes["http_seconds"], log=log))
+        # new families on almost every request (../shared/bench/post-varied.lua): every answer is
+        # decided, nothing comes from the answer cache (issue 18, item 20)
+        log(f"3/4 HTTP varied families, 1 worker, {sizes['varied_pairs']} × (baseline, service) × "
+            f"{sizes['varied_seconds']} s ...")
+        results["http_varied"] = httpbench.compare(1, sizes["varied_pairs"], sizes["varied_seconds"], log=log,
+                                                   mix=httpbench.VARIED_MIX)
 
     log(f"4/4 soak, {sizes['soak']} decisions ...")
     results["soak"] = _in_fresh_process(inproc.soak, None, sizes["soak"], sizes["soak_every"])

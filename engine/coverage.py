@@ -11,6 +11,12 @@ How a cell is decided (kommun K, band B, behov N or none, on a day D):
 * The candidate insatser are those the candidate rules recommend.
 * `täckt`: at least one candidate insats `finns` in K on D; `gap`: there is no candidate, or
   every one `saknas` in K; `okänd` otherwise (some availability not known).
+* On what a `täckt` cell rests (`Cell.basis`): `källa` or `kommunens uppgift` when some insats
+  that finns rests on one (a source first), `antagande` when every one that finns is only assumed.
+  Why a cell is a `gap` (`Cell.gap_reason`): `inget_rekommenderas` (no rule recommends anything)
+  or `alla_saknas` (every recommended insats is missing in K).
+* Only rules that recommend (`present_as: rekommendation`) count: programmes used in the län
+  are not support the family is recommended, so they cover nothing.
 * A need that cannot arise in a band has no cell there: `Need.expecting` false (the child's
   needs before birth) or the band outside `Need.age_months` (skolk before school age).
 
@@ -25,7 +31,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from .loader import Pack
-from .models import MAX_AGE_MONTHS, Availability, AvailabilityBasis, Level, Rule
+from .models import MAX_AGE_MONTHS, Availability, AvailabilityBasis, Level, PresentAs, Rule
 
 
 class CellStatus(str, Enum):
@@ -111,6 +117,25 @@ class Cell:
     def insats_ids(self) -> tuple[str, ...]:
         return tuple(i.insats for i in self.insatser)
 
+    @property
+    def basis(self) -> str:
+        """For a täckt cell: källa | kommunens uppgift | antagande (the strongest basis among the
+        insatser that finns); "" otherwise."""
+        if self.status is not CellStatus.tackt:
+            return ""
+        bases = {i.basis for i in self.insatser if i.availability == Availability.finns}
+        for basis in (AvailabilityBasis.kalla, AvailabilityBasis.kommunens_uppgift):
+            if basis in bases:
+                return basis.value
+        return AvailabilityBasis.antagande.value
+
+    @property
+    def gap_reason(self) -> str:
+        """For a gap: inget_rekommenderas | alla_saknas; "" otherwise."""
+        if self.status is not CellStatus.gap:
+            return ""
+        return "alla_saknas" if self.insatser else "inget_rekommenderas"
+
 
 @dataclass
 class CoverageMatrix:
@@ -121,6 +146,8 @@ class CoverageMatrix:
     needs: list[tuple[str, str]]  # (code, label), NO_NEED first
     bands: tuple[AgeBand, ...] = AGE_BANDS
     cells: dict[tuple[str, str, str], Cell] = field(default_factory=dict)
+    # the oldest and newest `verified` date in the pack's availability data (None without any)
+    verified_range: tuple[dt.date, dt.date] | None = None
 
     def cell(self, kommun_code: str, band_key: str, need: str) -> Cell | None:
         """None where the need cannot arise in the band."""
@@ -161,7 +188,10 @@ def compute_coverage(pack: Pack, day: dt.date | None = None) -> CoverageMatrix:
         pack_name=pack.name, pack_version=pack.version, day=day,
         kommuner=[(k.code, k.name) for k in pack.kommuner.values()], needs=needs,
     )
-    with_insats = [r for r in pack.rules if r.recommend]
+    verified = [e.verified for e in pack.availability.values() if e.verified]
+    matrix.verified_range = (min(verified), max(verified)) if verified else None
+    # programmes used in the län are shown apart, never as support for a family: not coverage
+    with_insats = [r for r in pack.rules if r.recommend and r.present_as is PresentAs.rekommendation]
     fallback_level: dict[str, Level | None] = {NO_NEED: Level.universell}
     for code, _label in needs[1:]:
         levels = [r.level for r in with_insats if rule_serves(r, code)]
@@ -200,14 +230,16 @@ def compute_coverage(pack: Pack, day: dt.date | None = None) -> CoverageMatrix:
     return matrix
 
 
-CSV_HEADER = ("kommun", "kommunkod", "aldersband", "behov", "niva", "status", "insatser")
+CSV_HEADER = ("kommun", "kommunkod", "aldersband", "behov", "niva", "status", "insatser", "grund", "gap_orsak")
 
 
 def csv_rows(matrix: CoverageMatrix):
-    """CONTRACT v2: kommun,kommunkod,aldersband,behov,niva,status,insatser (ids joined by ;)."""
+    """CONTRACT v2: kommun,kommunkod,aldersband,behov,niva,status,insatser (ids joined by ;), then
+    two added columns: grund (of a täckt cell: källa | kommunens uppgift | antagande) and
+    gap_orsak (of a gap: inget_rekommenderas | alla_saknas)."""
     names = dict(matrix.kommuner)
     labels = {b.key: b.label for b in matrix.bands}
     yield CSV_HEADER
     for c in matrix.rows():
         yield (names[c.kommun], c.kommun, labels[c.band], c.need, c.level.value if c.level else "",
-               c.status.value, ";".join(c.insats_ids))
+               c.status.value, ";".join(c.insats_ids), c.basis, c.gap_reason)

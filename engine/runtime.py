@@ -49,6 +49,13 @@ class Engine:
             self._cache[key] = decision
         return decision
 
+    def try_decide_normalized(self, family: NormalizedFamily) -> Decision | None:
+        """The decision if the C core is free this instant, else None at once (never waits for
+        another decision or a reload's shard registration). Bypasses the Engine's own cache."""
+        attempt = getattr(self.evaluator, "try_matching_rule_ids", None)
+        fired = attempt(family) if attempt is not None else self.evaluator.matching_rule_ids(family)
+        return None if fired is None else build_decision(self.pack, family, fired)
+
     def decide(self, family: Family, today: dt.date | None = None) -> Decision:
         """Raises loader.FamilyInvalid for an unknown kommun or need code."""
         return self.decide_normalized(self.pack.normalize(family, today))

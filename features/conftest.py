@@ -514,6 +514,161 @@ def universellt_nar_vantar(bedomning: Bedomning, motor: Engine):
     assert any(r.level is Level.universell for r in decide(motor, data).recommendations)
 
 
+# --------------------------------------------------------------------------- uppföljningen
+# The report of service/uppfoljning (report.from_counts: every figure through disclosure.protect)
+# on the pack, with registrations counted in memory as cells.build counts them; the map as
+# karta.build draws it. A kommun's report ("rapporterat att … saknas") is written as the pack's
+# tillganglighet-kommuner.yaml in a copy of the pack.
+@dataclass
+class Uppfoljning:
+    pack: object = None
+    cells: dict = field(default_factory=dict)
+    assessments: dict = field(default_factory=dict)
+
+    def body(self) -> dict:
+        from service.uppfoljning import report
+
+        return report.from_counts(self.pack, str(STRATEGY_DAY.year), self.cells, self.assessments, 0,
+                                  k=5, day=STRATEGY_DAY)
+
+    def indicator(self, ind_id: str, kommun: str) -> dict:
+        code = self.pack.resolve_kommun(kommun)
+        assert code is not None, f"okänd kommun '{kommun}'"
+        return next(i for i in self.body()["indikatorer"] if i["id"] == ind_id and i["kommunkod"] == code)
+
+
+@pytest.fixture
+def uppfoljning() -> Uppfoljning:
+    return Uppfoljning()
+
+
+@given("uppföljningen av länet")
+def uppfoljningen_av_lanet(uppfoljning: Uppfoljning, motor: Engine):
+    uppfoljning.pack = motor.pack
+
+
+@given(steg('att kommunen "{kommun:Q}" har rapporterat att insatsen "{insats:Q}" saknas'))
+def kommunen_rapporterar_saknas(uppfoljning: Uppfoljning, tmp_path, kommun: str, insats: str):
+    _kommunen_rapporterar(uppfoljning, tmp_path, kommun, insats, "saknas")
+
+
+@given(steg('att kommunen "{kommun:Q}" har rapporterat att insatsen "{insats:Q}" finns'))
+def kommunen_rapporterar_finns(uppfoljning: Uppfoljning, tmp_path, kommun: str, insats: str):
+    _kommunen_rapporterar(uppfoljning, tmp_path, kommun, insats, "finns")
+
+
+def _kommunen_rapporterar(uppfoljning: Uppfoljning, tmp_path, kommun: str, insats: str, status: str) -> None:
+    import shutil
+
+    import yaml
+
+    directory = tmp_path / "paket"
+    if not directory.exists():
+        shutil.copytree(rules_dir(), directory)
+    path = directory / "tillganglighet-kommuner.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    data = data or {"entries": []}
+    data["entries"].append({"kommun": kommun, "insats": insats_id(uppfoljning.pack, insats), "status": status,
+                            "verified": STRATEGY_DAY.isoformat()})
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    uppfoljning.pack = load_pack(directory)
+
+
+def _registrera(uppfoljning: Uppfoljning, antal: int, kommun: str, alder: int, needs: list[str]) -> None:
+    from engine import decision_body
+    from service.uppfoljning import cells as cellmod
+
+    eng = Engine(uppfoljning.pack, cache_size=0)
+    try:
+        family = Family.model_validate({"kommun": kommun, "age_months": alder, "needs": needs,
+                                        "date": STRATEGY_DAY})
+        normalized = uppfoljning.pack.normalize(family)
+        recs = decision_body(eng.decide(family))["recommendations"]
+    finally:
+        eng.close()
+    for _ in range(antal):
+        reg = cellmod.build(uppfoljning.pack, kommun=normalized.kommun, age_months=alder, expecting=False,
+                            needs=needs, period=str(STRATEGY_DAY.year), recommendations=recs, erbjudna=[])
+        for cell in reg.cells:
+            uppfoljning.cells[cell[1:]] = uppfoljning.cells.get(cell[1:], 0) + 1
+        key = reg.assessment[1:]
+        uppfoljning.assessments[key] = uppfoljning.assessments.get(key, 0) + 1
+
+
+@given(steg('att {antal:d} bedömningar har registrerats i kommunen "{kommun:Q}" för barn som är {alder:d} '
+            'månader med behovet "{behov:Q}"'))
+def registrerade_med_behov(uppfoljning: Uppfoljning, antal: int, kommun: str, alder: int, behov: str):
+    _registrera(uppfoljning, antal, kommun, alder, [need_code(uppfoljning.pack, behov)])
+
+
+@given(steg('att {antal:d} bedömningar har registrerats i kommunen "{kommun:Q}" för barn som är {alder:d} månader'))
+def registrerade(uppfoljning: Uppfoljning, antal: int, kommun: str, alder: int):
+    _registrera(uppfoljning, antal, kommun, alder, [])
+
+
+@then(steg('visas kommunen "{kommun:Q}" som att den saknar strategins ”minst en per kommun”'))
+def saknar_minst_en_per_kommun(uppfoljning: Uppfoljning, kommun: str):
+    ind = uppfoljning.indicator("familjecentral", kommun)
+    assert ind["varde"] == "saknas", f"familjecentral i {kommun}: {ind['varde']}"
+    assert "minst en per kommun" in ind["kalla"]["quote"]
+
+
+@then(steg('kartan säger om "{kommun:Q}" att familjecentral saknas'))
+def kartan_saknas(uppfoljning: Uppfoljning, kommun: str):
+    from service.uppfoljning import karta
+
+    code = uppfoljning.pack.resolve_kommun(kommun)
+    inds = {i["kommunkod"]: i for i in uppfoljning.body()["indikatorer"] if i["id"] == "familjecentral"}
+    view = karta.build([(c, k.name) for c, k in uppfoljning.pack.kommuner.items()], inds, "familjecentral")
+    shape = next(s for s in view["shapes"] if s.code == code)
+    assert shape.figure == "familjecentral saknas", shape.figure
+    legend = next(item["text"] for item in view["legend"] if item["cls"] == shape.cls)
+    assert "uppfyller inte strategins ”minst en per kommun”" in legend, legend
+
+
+@then(steg('visas kommunen "{kommun:Q}" med en familjecentral'))
+def med_familjecentral(uppfoljning: Uppfoljning, kommun: str):
+    assert uppfoljning.indicator("familjecentral", kommun)["varde"] == "finns"
+
+
+@then(steg('visas det som okänt om kommunen "{kommun:Q}" har en familjecentral'))
+def okand_familjecentral(uppfoljning: Uppfoljning, kommun: str):
+    assert uppfoljning.indicator("familjecentral", kommun)["varde"] == "okänd"
+
+
+@then(steg('är andelen okända celler i kartläggningen större för "{a:Q}" än för "{b:Q}"'))
+def okand_andel_storre(uppfoljning: Uppfoljning, a: str, b: str):
+    va = uppfoljning.indicator("kartlaggning_okand_andel", a)["varde"]
+    vb = uppfoljning.indicator("kartlaggning_okand_andel", b)["varde"]
+    assert va > vb, f"{a}: {va} %, {b}: {vb} %"
+
+
+@then(steg('erbjuder kommunen "{kommun:Q}" minst ett föräldraskapsprogram enligt uppföljningen'))
+def minst_ett_program(uppfoljning: Uppfoljning, kommun: str):
+    assert uppfoljning.indicator("minst_ett_foraldraskapsprogram", kommun)["varde"] is True
+
+
+@then(steg('är det ej tillgodosedda behovet i "{kommun:Q}" {varde:d} per 100 bedömningar'))
+def ej_tillgodosett(uppfoljning: Uppfoljning, kommun: str, varde: int):
+    ind = uppfoljning.indicator("ej_tillgodosett_behov_per_100", kommun)
+    assert ind["varde"] == varde, f"{ind['varde']} per 100 (skyddad: {ind.get('skyddad')})"
+
+
+@then(steg('visas det ej tillgodosedda behovet i "{kommun:Q}" som skyddat'))
+def ej_tillgodosett_skyddat(uppfoljning: Uppfoljning, kommun: str):
+    ind = uppfoljning.indicator("ej_tillgodosett_behov_per_100", kommun)
+    assert ind["varde"] is None and ind["skyddad"] is True, ind
+
+
+@then("har kartan en form med namn för varje kommun i länet")
+def kartan_varje_kommun(uppfoljning: Uppfoljning):
+    from service.uppfoljning import karta
+
+    view = karta.build([(c, k.name) for c, k in uppfoljning.pack.kommuner.items()], {}, "tackt")
+    assert not view["missing"], [m["name"] for m in view["missing"]]
+    assert [s.name for s in view["shapes"]] == [k.name for k in uppfoljning.pack.kommuner.values()]
+
+
 # --------------------------------------------------------------------------- results for /strategi
 _RESULTS_KEY = pytest.StashKey[dict]()
 _results: list[dict] = []

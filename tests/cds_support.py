@@ -77,8 +77,9 @@ def born_months_ago(months: int, today: dt.date, day: int = 1) -> dt.date:
 class Signer:
     """A CDS client's key pair and its JWKS, signing as the sandbox does."""
 
-    def __init__(self, iss: str = "https://journal.example.se", kid: str | None = None, alg: str = "ES384"):
-        self.iss, self.alg, self.kid = iss, alg, kid or str(uuid.uuid4())
+    def __init__(self, iss: str = "https://journal.example.se", kid: str | None = None, alg: str = "ES384",
+                 jku: str | None = None):
+        self.iss, self.alg, self.kid, self.jku = iss, alg, kid or str(uuid.uuid4()), jku
         if alg.startswith("ES"):
             self.private = ec.generate_private_key(ec.SECP384R1())
             public = json.loads(ECAlgorithm.to_jwk(self.private.public_key()))
@@ -97,8 +98,8 @@ class Signer:
         claims = {"iss": iss or self.iss, "aud": aud, "exp": now + exp_in, "iat": now, "jti": jti or str(uuid.uuid4())}
         for key in drop:
             claims.pop(key, None)
-        return jwt.encode(claims, self.private, algorithm=self.alg,
-                          headers={"typ": "JWT", "kid": self.kid, **(headers or {})})
+        own = {"typ": "JWT", "kid": self.kid, **({"jku": self.jku} if self.jku else {})}
+        return jwt.encode(claims, self.private, algorithm=self.alg, headers={**own, **(headers or {})})
 
 
 def issuers_file(path, *entries: dict) -> str:

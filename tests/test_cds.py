@@ -163,6 +163,10 @@ def test_needs_from_the_v1_context_add_selective_support(client):
     cards = client.post(URL, json=body).json()["cards"]
     assert {c["summary"].split(":")[0] for c in cards} == {"Universell nivå", "Selektiv nivå"}
     assert "behov=overvikt_fetma" in cards[0]["links"][0]["url"]
+    # staff read the need's name, never its code (issue 18, item 15)
+    selective = next(c for c in cards if c["summary"].startswith("Selektiv nivå"))
+    assert "Utlöst av behov: Barnet har övervikt eller fetma" in selective["detail"]
+    assert "overvikt_fetma" not in selective["detail"]
 
 
 def test_extension_is_accepted_where_the_spec_reserves_it(client):
@@ -380,7 +384,6 @@ def test_jwt_rules(signed):
         "untrusted iss": signer.token(PUBLIC + URL, iss="https://annan.example"),
         "no jti": signer.token(PUBLIC + URL, drop=("jti",)),
         "RS384 key not in jwks": rs.token(PUBLIC + URL),
-        "foreign jku": signer.token(PUBLIC + URL, headers={"jku": "https://evil.example/jwks.json"}),
     }
     for name, token in cases.items():
         r = _call(c, token)
@@ -394,6 +397,40 @@ def test_jwt_rules(signed):
     assert c.get("/cds-services").status_code == 401
     ok = c.get("/cds-services", headers={"Authorization": f"Bearer {signer.token(PUBLIC + '/cds-services')}"})
     assert ok.status_code == 200
+
+
+def test_an_unconfigured_jku_is_never_fetched_and_the_configured_keys_decide(tmp_path, monkeypatch):
+    """The sandbox always names its own jku (cds-hooks/sandbox jwt-generator.js). With the issuer's
+    keys configured inline, a token they verify passes whatever jku it carries; the jku is never
+    fetched, not even for a token the configured keys do not verify."""
+    impostor = Signer(iss="https://sandbox.example")  # its key is what the jku serves
+    jku_server = FhirServer({"jwks.json": impostor.jwks})
+    try:
+        jku = jku_server.base + "/jwks.json"
+        signer = Signer(iss="https://sandbox.example", kid=impostor.kid, jku=jku)
+        monkeypatch.setenv("FORALDRASTOD_PUBLIC_URL", PUBLIC)
+        monkeypatch.setenv("FORALDRASTOD_CDS_ISSUERS", issuers_file(tmp_path / "issuers.json",
+                                                                    {"iss": signer.iss, "jwks": signer.jwks}))
+        with TestClient(create_app(DEFAULT_PACK)) as c:
+            token = signer.token(PUBLIC + URL)
+            assert pyjwt_header(token)["jku"] == jku and pyjwt_header(token)["alg"] == "ES384"
+            assert _call(c, token).status_code == 200
+            other = signer.token(PUBLIC + URL, headers={"jku": "https://evil.example/jwks.json"})
+            assert _call(c, other).status_code == 200
+            # the impostor's key sits at the jku the token names: following it would let this pass
+            forged = Signer(iss=signer.iss, kid=signer.kid, jku=jku)
+            forged.private = impostor.private
+            r = _call(c, forged.token(PUBLIC + URL))
+            assert r.status_code == 401 and "signatur" in r.json()["message"]
+        assert jku_server.requests == []
+    finally:
+        jku_server.close()
+
+
+def pyjwt_header(token: str) -> dict:
+    import jwt as pyjwt
+
+    return pyjwt.get_unverified_header(token)
 
 
 def test_hs256_and_none_are_refused(signed):

@@ -3,7 +3,7 @@ src/retrieve-data-helpers/service-exchange.js and discovery-services-retrieval.j
 against a real `foraldrastod serve` with JWT verification and CORS switched on.
 
 The sandbox signs every call (discovery included) with ES384, `aud` = the URL it calls, a fresh
-`jti` and `exp` 5 minutes ahead; sends `hookInstance`, `hook`, `fhirServer`, `context`
+`jti`, `exp` 5 minutes ahead and `jku` = its own JWKS address (src/retrieve-data-helpers/jwt-generator.js); sends `hookInstance`, `hook`, `fhirServer`, `context`
 {patientId, userId}, `fhirAuthorization` when it holds a token, and `prefetch` only when it could
 fetch the templates; `Accept: application/json`.
 """
@@ -31,7 +31,9 @@ def world(tmp_path_factory):
     today = fhir.today_in_sweden()
     born = born_months_ago(8 * 12 + 3, today, day=min(today.day, 28))
     patient = swedish_patient(born, city="NORA", patient_id=PATIENT_ID)
-    sandbox = Signer(iss=SANDBOX, kid="44823f3d-0b01-4a6c-a80e-b9d3e8a7226f")
+    # the sandbox always names its own jku; the service holds its key inline and never fetches it
+    sandbox = Signer(iss=SANDBOX, kid="44823f3d-0b01-4a6c-a80e-b9d3e8a7226f",
+                     jku=SANDBOX + "/.well-known/jwks.json")
     ehr = Signer(iss="https://journal.regionorebrolan.example")
     fhir_server = FhirServer({f"Patient/{PATIENT_ID}": patient, "jwks.json": ehr.jwks})
     issuers = issuers_file(tmp_path_factory.mktemp("cds") / "issuers.json",
@@ -113,7 +115,7 @@ def test_call_with_nothing_is_412(world):
 def test_jwt_valid_es384_passes_and_everything_else_is_401(world):
     sandbox = world["sandbox"]
     assert sandbox_call(world).status_code == 200
-    impostor = Signer(iss=SANDBOX, kid=sandbox.kid)  # same iss and kid, another key
+    impostor = Signer(iss=SANDBOX, kid=sandbox.kid, jku=sandbox.jku)  # same iss, kid and jku, another key
     replayed = sandbox.token(PUBLIC + SERVICE)
     assert sandbox_call(world, token=replayed).status_code == 200
     refused = {

@@ -78,16 +78,15 @@ def _live_sessions(executor: DurableExecutor, sids: list[str]) -> int:
 def test_a_failing_delete_state_fails_the_decision_and_leaves_no_session(monkeypatch):
     executor = DurableExecutor(PACK)
     sids: list[str] = []
-    real_uuid = executor_mod.uuid.uuid4
+    real_ids = executor_mod._session_ids
 
-    class Recorder:
-        @staticmethod
-        def uuid4():
-            u = real_uuid()
-            sids.append(u.hex)
-            return u
+    class Recorder:  # the session ids the executor hands out
+        def __next__(self):
+            n = next(real_ids)
+            sids.append(f"s{n}")
+            return n
 
-    monkeypatch.setattr(executor_mod, "uuid", Recorder)
+    monkeypatch.setattr(executor_mod, "_session_ids", Recorder())
     real_delete = core.delete_state
     calls = {"n": 0}
 

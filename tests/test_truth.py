@@ -123,7 +123,7 @@ def test_recommend_says_the_basis_in_words():
     assert out.returncode == 0, out.stderr
     assert "finns (antagande: presentationen 2022 listar insatsen för norra länsdelen)" in out.stdout
     # the headline of an inferred availability never reads as a fact
-    assert "• ABC – Alla barn i centrum (3–12 år) (antas finnas i kommunen)" in out.stdout
+    assert "• ABC – Alla barn i centrum (3–12 år) (antas finnas i kommunen – inte bekräftat)" in out.stdout
     assert "(finns i kommunen)" not in out.stdout
 
 

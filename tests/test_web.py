@@ -83,13 +83,15 @@ def test_kartlaggning_table_and_png(client):
     html = client.get("/kartlaggning").text
     counts = html.split('<table class="antal-tabell">')[1].split("</table>")[0]
     assert counts.count('<th scope="row"') == 3  # one row per kommun of the mini pack
-    assert html.count('<section class="vy-del"') == 3  # one table per kommun
+    # the whole län is an overview, a row per kommun linking to its cells (issue 18 item 17)
+    assert html.count('<section class="vy-del"') == 0 and html.count('<tr data-kommun="') == 3
+    assert client.get("/kartlaggning", params={"kommun": "1884"}).text.count('<section class="vy-del"') == 1
     assert "Inget universellt stöd för barn 12 år 1 mån – 18 år" in html
     one = client.get("/kartlaggning", params={"kommun": "Nora", "alder": "0", "niva": "universell"}).text
     assert one.count('<section class="vy-del"') == 1 and '<option value="1884" selected>' in one
     csv_body = client.get("/kartlaggning.csv")
     assert csv_body.headers["content-type"].startswith("text/csv")
-    assert csv_body.text.splitlines()[0] == "kommun,kommunkod,aldersband,behov,niva,status,insatser"
+    assert csv_body.text.splitlines()[0] == "kommun,kommunkod,aldersband,behov,niva,status,insatser,grund,gap_orsak"
     png = client.get("/kartlaggning.png")
     assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
 
@@ -117,6 +119,7 @@ def features(tmp_path, monkeypatch) -> Path:
                                       encoding="utf-8")
     monkeypatch.setenv("FORALDRASTOD_FEATURES_DIR", str(d))
     monkeypatch.setenv("FORALDRASTOD_FEATURE_RESULTS", str(tmp_path / "saknas.json"))
+    monkeypatch.setenv("FORALDRASTOD_STRATEGI_KOR", "0")  # these tests read results files (see test_web_strategi_runs)
     return d
 
 
@@ -198,8 +201,9 @@ def test_outline_results_with_unused_example_values_are_matched(features, tmp_pa
     assert feat.scenarios[2].status is None
 
 
-def test_strategi_counts_scenarios_as_the_test_command_does(client):
+def test_strategi_counts_scenarios_as_the_test_command_does(client, monkeypatch):
     """The page's total is the number of scenarios pytest-bdd runs for `foraldrastod test`."""
+    monkeypatch.setenv("FORALDRASTOD_STRATEGI_KOR", "0")
     import subprocess
     import sys
 
@@ -213,8 +217,9 @@ def test_strategi_counts_scenarios_as_the_test_command_does(client):
 
 def test_kartlaggning_leaves_out_needs_that_cannot_arise_in_the_chosen_ages():
     with TestClient(create_app()) as c:
-        html = c.get("/kartlaggning", params={"kommun": "Nora", "alder": "vantar"}).text
+        html = c.get("/kartlaggning", params={"kommun": "Nora", "alder": "vantar"}).text.split('id="vy-h"')[1]
         assert "Föräldrarna har separerat" in html and "Barnet skolkar" not in html
-        assert "Barnet skolkar" in c.get("/kartlaggning", params={"kommun": "Nora", "alder": "6-12"}).text
+        assert "Barnet skolkar" in c.get("/kartlaggning", params={"kommun": "Nora", "alder": "6-12"}).text.split(
+            'id="vy-h"')[1]
         per_need = c.get("/kartlaggning", params={"vy": "behov", "alder": "vantar"}).text
         assert "Barnet har övervikt eller fetma" not in per_need.split('id="vy-h"')[1]

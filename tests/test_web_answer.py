@@ -31,7 +31,9 @@ def levels_in_order(text: str) -> list[str]:
 
 def api_names(client, body: dict) -> list[str]:
     recs = client.post("/v1/recommendations", json=body).json()["recommendations"]
-    return [r["name"] for level in ("indikerad", "selektiv", "universell") for r in recs if r["level"] == level]
+    # per level: what the strategy states first, then what rests on the region's own judgement
+    return [r["name"] for level in ("indikerad", "selektiv", "universell") for basis in ("källa", "antagande")
+            for r in recs if r["level"] == level and r["rule_basis"] == basis]
 
 
 def test_post_without_javascript_gives_the_same_answer_as_the_api(client):
@@ -126,7 +128,7 @@ def test_renderer_names_the_triggering_need_and_the_availability_basis():
     card = out[out.index('data-insats="overvikt-fetma"'):]
     card = card[: card.index("</li>")]
     assert f"<strong>Utifrån behovet:</strong> {pack.needs['overvikt_fetma'].label}" in card
-    assert ("Antas finnas i kommunen</span> <span class=\"grund\">(antagande: presentationen 2022 nämner länsdelen; "
+    assert ("Antas finnas – inte bekräftat</span> <span class=\"grund\">(antagande: presentationen 2022 nämner länsdelen; "
             "kontrollerat 24 november 2026)</span>") in card
     universal = out[out.index('data-insats="bvc"'):]
     assert "Utifrån" not in universal[: universal.index("</li>")]
@@ -161,3 +163,5 @@ def test_docs_assets_come_from_the_service(client):
         assert client.get(needle).status_code == 200
     assert client.get("/openapi.json").json()["info"]["title"] == "Beslutsstöd för föräldraskapsstöd"
     assert client.get("/static/docs/app.js").status_code == 404  # only the three bundle files
+    bundle = client.get("/static/docs/redoc.standalone.js").text
+    assert "Redoc" in bundle and "cdn.redoc.ly" not in bundle  # its footer logo is not fetched

@@ -17,7 +17,9 @@ LEVEL_TITLES = {
     "indikerad": "Indikerad nivå – vid tydliga problem",
 }
 AVAILABILITY_TEXT = {"finns": "finns i kommunen", "saknas": "saknas i kommunen", "okänd": "okänt om den finns i kommunen"}
-ASSUMED_TEXT = {"finns": "antas finnas i kommunen", "saknas": "antas saknas i kommunen"}
+ASSUMED_TEXT = {"finns": "antas finnas i kommunen – inte bekräftat", "saknas": "antas saknas i kommunen – inte bekräftat"}
+TOLD_TEXT = {"finns": "finns enligt kommunens uppgift", "saknas": "saknas enligt kommunens uppgift"}
+RULE_BASIS_ASSUMED = "Regionens egen bedömning – står inte uttryckligen i strategin"
 SEVERITY_TEXT = {"critical": "VIKTIGT", "warning": "Observera", "info": "Info"}
 
 
@@ -65,32 +67,69 @@ def availability_words(rec: dict) -> str:
     return words
 
 
-def _print_decision(body: dict) -> None:
+def _print_decision(body: dict, pack=None) -> None:
+    """The answer for a person at a terminal: needs and kommuner by name, what rests on the
+    region's own judgement apart, the programmes used in the län last (never as recommendations)."""
+    needs = pack.needs if pack is not None else {}
+    kommuner = pack.kommuner if pack is not None else {}
+
+    def need_name(code: str) -> str:
+        return needs[code].label if code in needs else code
+
     for notice in body["notices"]:
-        print(f"{SEVERITY_TEXT[notice['severity']]}: {notice['text']}")
+        about = f" (gäller behovet: {need_name(notice['need'])})" if notice.get("need") else ""
+        print(f"{SEVERITY_TEXT[notice['severity']]}: {notice['text']}{about}")
     if body["notices"]:
         print()
     print(f"Högsta nivå: {body['level']}")
+
+    def show(r: dict) -> None:
+        headline = AVAILABILITY_TEXT[r["availability"]]
+        if r.get("availability_basis") == "antagande" and r["availability"] in ASSUMED_TEXT:
+            headline = ASSUMED_TEXT[r["availability"]]  # an inference never reads as a fact
+        elif r.get("availability_basis") == "kommunens uppgift" and r["availability"] in TOLD_TEXT:
+            headline = TOLD_TEXT[r["availability"]]
+        print(f"  • {r['name']} ({headline})")
+        print(f"    Tillgång: {availability_words(r)}")
+        if r.get("triggered_by"):
+            print(f"    Utifrån behov: {', '.join(need_name(c) for c in r['triggered_by'])}")
+        if r.get("rule_basis") == "antagande":
+            reason = f" {r['rule_basis_reason']}" if r.get("rule_basis_reason") else ""
+            print(f"    {RULE_BASIS_ASSUMED}.{reason}")
+        print(f"    {r['rationale']}")
+        src = r["source"]
+        rules = ", ".join(r.get("rule_ids") or [r["rule_id"]])
+        print(f"    Källa: {src.get('title') or src['document']}, {src['section']} [regel {rules}]")
+        if r.get("contact"):
+            print(f"    Kontakt: {r['contact']}")
+
     for level, title in LEVEL_TITLES.items():
         recs = [r for r in body["recommendations"] if r["level"] == level]
         if not recs:
             continue
         print()
         print(title)
-        for r in recs:
-            headline = AVAILABILITY_TEXT[r["availability"]]
-            if r.get("availability_basis") == "antagande" and r["availability"] in ASSUMED_TEXT:
-                headline = ASSUMED_TEXT[r["availability"]]  # an inference never reads as a fact
-            print(f"  • {r['name']} ({headline})")
-            print(f"    Tillgång: {availability_words(r)}")
-            if r.get("triggered_by"):
-                print(f"    Utlöst av behov: {', '.join(r['triggered_by'])}")
-            print(f"    {r['rationale']}")
-            src = r["source"]
-            rules = ", ".join(r.get("rule_ids") or [r["rule_id"]])
-            print(f"    Källa: {src.get('title') or src['document']}, {src['section']} [regel {rules}]")
-            if r.get("contact"):
-                print(f"    Kontakt: {r['contact']}")
+        stated = [r for r in recs if r.get("rule_basis") != "antagande"]
+        assumed = [r for r in recs if r.get("rule_basis") == "antagande"]
+        for r in stated:
+            show(r)
+        if assumed:
+            print(f"  {RULE_BASIS_ASSUMED}:")
+            for r in assumed:
+                show(r)
+    programs = body.get("programs_in_lan") or []
+    if programs:
+        print()
+        print("Program som används i länet (inte rekommendationer till familjen)")
+        for p in programs:
+            text = p.get("description") or p.get("format")
+            print(f"  • {p['name']}" + (f" – {text}" if text else ""))
+            where = [kommuner[c].name if c in kommuner else c for c in p.get("kommuner") or []]
+            print(f"    {'Ges i: ' + ', '.join(where) if where else 'Var programmet ges är inte känt'}")
+            src = p.get("source") or {}
+            if src:
+                section = f", {src['section']}" if src.get("section") else ""
+                print(f"    Källa: {src.get('title') or src.get('document')}{section}")
     print()
     print(f"Regelpaket: {body['ruleset']['name']} {body['ruleset']['version']}")
 
@@ -124,6 +163,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         return 1
     try:
         decision = engine.decide(family)
+        pack = engine.pack
     except FamilyInvalid as exc:
         _err(f"Fel i {_option([exc.field])}: {exc.sv.replace('(se GET /v1/needs)', '(se foraldrastod behov)')}")
         return 2
@@ -135,7 +175,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         indent = 2 if sys.stdout.isatty() else None
         print(json.dumps(body, ensure_ascii=False, indent=indent))
     else:
-        _print_decision(body)
+        _print_decision(body, pack)
     return 0
 
 

@@ -19,6 +19,7 @@ from fastapi.openapi.utils import get_openapi
 from service.core import errors, metrics
 from service.core.limits import MAX_BODY_BYTES, BodyLimit, StrictHeaders
 from service.core.logs import AccessLog, install_repeat_filter
+from service.core.openapi import pack_truths
 from service.core.state import EngineState
 
 DESCRIPTION = """\
@@ -45,8 +46,11 @@ TAGS = [
 def _openapi(app: FastAPI, body_models: tuple[type, ...]):
     """/openapi.json with the schemas of `body_models`: the request models the hand-parsed
     endpoints refer to (they read the body themselves, so FastAPI does not see them)."""
+    built: dict[str, Any] = {}
+
     def build() -> dict[str, Any]:
-        if app.openapi_schema:
+        engine = app.state.engine_state.engine
+        if app.openapi_schema and built.get("version") == engine.version:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description,
                              routes=app.routes, tags=TAGS)
@@ -56,7 +60,9 @@ def _openapi(app: FastAPI, body_models: tuple[type, ...]):
             for name, sub in s.pop("$defs", {}).items():
                 components.setdefault(name, sub)
             components[model.__name__] = s
+        pack_truths(schema, engine.pack)  # rebuilt when a reload brings another pack
         app.openapi_schema = schema
+        built["version"] = engine.version
         return schema
 
     return build
@@ -115,5 +121,5 @@ def add_middleware(app: FastAPI, inner: tuple = ()) -> None:
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     for middleware in inner:
         app.add_middleware(middleware)
-    app.add_middleware(StrictHeaders)  # 415 for non-JSON POSTs; nosniff, no-store
+    app.add_middleware(StrictHeaders, router=app.router)  # 415 for non-JSON POSTs; nosniff, no-store
     app.add_middleware(AccessLog, observe=metrics.observe_request)

@@ -59,12 +59,13 @@ def _deadline_receive(receive, timeout: float):
         loop = asyncio.get_running_loop()
         if deadline is None:
             deadline = loop.time() + timeout
-        remaining = deadline - loop.time()
-        if remaining <= 0:
+        if deadline - loop.time() <= 0:
             raise BodyTimeout
         try:
-            return await asyncio.wait_for(receive(), remaining)
-        except asyncio.TimeoutError:
+            # a timer on this task, not wait_for's extra Task and loop turn per receive()
+            async with asyncio.timeout_at(deadline):
+                return await receive()
+        except TimeoutError:
             raise BodyTimeout from None
 
     return timed
@@ -180,12 +181,22 @@ class StrictHeaders:
 
     * A POST to a JSON endpoint whose Content-Type is not JSON is refused with 415 before the
       body is read: a browser may send `text/plain` across origins without a CORS preflight.
+      A POST to a path that takes no POST (`/cds-services` is discovery, GET only) is not an
+      endpoint: the router answers it (405 with `Allow`, or 404).
     * Every JSON answer carries `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`
       (an answer about a family must not stay in a shared cache); every answer gets nosniff."""
 
-    def __init__(self, app, prefixes: tuple[str, ...] = JSON_POST_PREFIXES):
+    def __init__(self, app, prefixes: tuple[str, ...] = JSON_POST_PREFIXES, router=None):
         self.app = app
         self.prefixes = prefixes
+        self.router = router  # with it, a POST no route takes (405, 404) is left to the router
+
+    def _routed_post(self, scope: dict[str, Any]) -> bool:
+        if self.router is None:
+            return True
+        from starlette.routing import Match
+
+        return any(route.matches(scope)[0] is Match.FULL for route in self.router.routes)
 
     async def __call__(self, scope: dict[str, Any], receive, send) -> None:
         if scope["type"] != "http":
@@ -193,7 +204,7 @@ class StrictHeaders:
             return
         if scope["method"] == "POST" and scope["path"].startswith(self.prefixes):
             ctype = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
-            if not is_json_type(ctype):
+            if not is_json_type(ctype) and self._routed_post(scope):
                 await send({"type": "http.response.start", "status": 415,
                             "headers": [(b"content-type", b"application/json"),
                                         (b"content-length", str(len(_415)).encode()),

@@ -8,6 +8,7 @@ multiprocess mode). Without it the numbers are the answering worker's own.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -32,10 +33,19 @@ PERSONNUMMER_REFUSED = Counter("foraldrastod_personnummer_refused_total",
 ADMIN_REFUSED = Counter("foraldrastod_admin_token_refused_total", "Avvisade försök med admin-token")
 
 
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # labelled series, looked up once
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    method = method if method in _METHODS else "annan"
-    REQUESTS.labels(method, route, str(status)).inc()
-    REQUEST_SECONDS.labels(route).observe(seconds)
+    key = (method, route, status)
+    series = _children.get(key)
+    if series is None:  # routes are templates, so the combinations are few; bounded all the same
+        shown = method if method in _METHODS else "annan"
+        series = (REQUESTS.labels(shown, route, str(status)), REQUEST_SECONDS.labels(route))
+        if len(_children) < 1000:
+            _children[key] = series
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def observe_decision(seconds: float) -> None:

@@ -34,6 +34,20 @@ def _log(event: str, **fields) -> None:
     log_event(event, **fields)
 
 
+def start_line(host: str, port: int) -> str:
+    """The one line for a person on stdout once the port is bound (the JSON log is on stderr)."""
+    everywhere = host in ("", "0.0.0.0", "::")
+    shown = "127.0.0.1" if everywhere else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    line = f"Öppna http://{shown}:{port} i webbläsaren (Ctrl+C avslutar)"
+    return line + (" – tjänsten svarar på alla nätverksadresser" if everywhere else "")
+
+
+def _say_where(host: str, sock) -> None:
+    print(start_line(host, sock.getsockname()[1]), flush=True)
+
+
 def workers_of(args: argparse.Namespace) -> int:
     return max(1, getattr(args, "workers", 1) or 1)
 
@@ -122,9 +136,12 @@ def serve(args: argparse.Namespace, database_source: Callable[[str | None], Pack
                         _log("reload", trigger="SIGHUP", ok=True, published=token)
 
             sock = config.bind_socket()
+            _say_where(args.host, sock)
             PackMultiprocess(config, sockets=[sock]).run()
         else:
-            uvicorn.Server(config).run()
+            sock = config.bind_socket()
+            _say_where(args.host, sock)
+            uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:

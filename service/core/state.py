@@ -51,6 +51,15 @@ def _malloc_trim() -> None:
         pass
 
 
+_LOADING = [0]  # packs being loaded or validated in this process (quiet_gc), by any thread
+_LOADING_LOCK = threading.Lock()
+
+
+def loading() -> bool:
+    """A pack is being loaded or validated here: decisions then go to a thread (see decide_body_async)."""
+    return _LOADING[0] > 0
+
+
 @contextlib.contextmanager
 def quiet_gc():
     """Load a pack without the cyclic garbage collector. A pack of 3,000 rules creates millions
@@ -63,9 +72,13 @@ def quiet_gc():
     interval = sys.getswitchinterval()
     gc.disable()
     sys.setswitchinterval(min(interval, 0.001))  # the loading thread hands the GIL on sooner
+    with _LOADING_LOCK:
+        _LOADING[0] += 1
     try:
         yield
     finally:
+        with _LOADING_LOCK:
+            _LOADING[0] -= 1
         sys.setswitchinterval(interval)
         gc.freeze()
         if was_enabled:
@@ -90,7 +103,16 @@ class Serving:
     def compute(self, keyed: tuple) -> bytes:
         """Decide for a normalised family (from `cached`) and cache the body. Raises EngineClosed."""
         key, normalized = keyed
-        body = decision_json(self.engine.decide_normalized(normalized))
+        return self._keep(key, decision_json(self.engine.decide_normalized(normalized)))
+
+    def compute_now(self, keyed: tuple) -> bytes | None:
+        """As compute, but None at once when the C core is busy (another thread's decision, a
+        reload registering a shard): the caller then hands the decision to a thread."""
+        key, normalized = keyed
+        decision = self.engine.try_decide_normalized(normalized)
+        return None if decision is None else self._keep(key, decision_json(decision))
+
+    def _keep(self, key: tuple, body: bytes) -> bytes:
         if len(self.bodies) >= BODY_CACHE_SIZE:
             try:
                 self.bodies.pop(next(iter(self.bodies)))
@@ -152,8 +174,15 @@ class EngineState:
         return self.serving.body_for(family, day)
 
     async def decide_body_async(self, family: Family, today: dt.date | None = None) -> bytes:
-        """As decide_body, but a decision that is not cached runs in a thread, so the event
-        loop never waits for the rules engine (or for its lock during a reload)."""
+        """As decide_body, for the event loop. A decision (~35 µs) is made inline when the C core
+        is free: handing it to a thread cost more than the decision (issue 18, item 20; the core
+        holds the GIL anyway, so a thread never ran it in parallel). Only when the core is busy
+        (a CLI or admin decision in a thread) or a pack is being loaded does it go to a thread:
+        the event loop never waits for the engine's lock, and while a load's thread competes for
+        the GIL, the event loop and a decision thread together keep two shares of it (measured
+        with bench/reload.py: inline decisions during reloads doubled the worst /healthz).
+        Loads and compiles always run in a thread (switch_to) and the new engine is swapped in
+        whole."""
         day = today or dt.date.today()
         for _ in range(5):
             serving = self.serving
@@ -161,6 +190,9 @@ class EngineState:
             if body is not None:
                 return body
             try:
+                body = None if loading() else serving.compute_now(keyed)
+                if body is not None:
+                    return body
                 return await asyncio.to_thread(serving.compute, keyed)
             except EngineClosed:
                 continue
@@ -309,9 +341,9 @@ def source_problem(source, exc: Exception) -> dict:
     the loaded pack, the newest publication cannot reach this worker."""
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     if hasattr(source, "url"):
-        from .workspace.db import describe_url
+        from sqlalchemy.engine import make_url
 
-        where = f"databasen {describe_url(source.url)}"
+        where = f"databasen {make_url(source.url).render_as_string(hide_password=True)}"
     else:
         where = "regelpaketets källa"
     return {"fel": f"{where} går inte att läsa: {reason[0] if reason else type(exc).__name__}",

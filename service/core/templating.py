@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 SERVICE = Path(__file__).resolve().parents[1]
 SEARCH_PATH = [SERVICE / "templates", SERVICE / "pages" / "templates",
-               SERVICE / "integrations" / "templates", SERVICE / "workspace" / "templates"]
+               SERVICE / "integrations" / "templates", SERVICE / "workspace" / "templates", SERVICE / "uppfoljning" / "templates"]
 
 environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader([str(p) for p in SEARCH_PATH]),

@@ -22,12 +22,13 @@ from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from engine import Family, FamilyInvalid
+from engine.models import AgeMonths, IsoDate
 
 from service.core import errors
 from service.integrations import fhir
@@ -76,11 +77,11 @@ class CdsContext(BaseModel):
     userId: str | None = Field(default=None, max_length=256, description="FHIR-referens till användaren; sparas aldrig")
     encounterId: str | None = Field(default=None, max_length=256, description="FHIR-id för besöket; sparas aldrig")
     kommun: str | None = Field(default=None, max_length=60, description="v1: kommunens namn eller kod")
-    age_months: StrictInt | None = Field(default=None, ge=0, le=MAX_AGE_MONTHS, description="v1: barnets ålder i månader")
+    age_months: AgeMonths | None = Field(default=None, description="v1: barnets ålder i månader (0–216)")
     expecting: StrictBool | None = Field(default=None, description="v1: blivande föräldrar")
     needs: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list, max_length=50,
                                                              description="v1: behovskoder (GET /v1/needs)")
-    date: dt.date | None = Field(default=None, description="v1: dagen reglerna tillämpas för")
+    date: IsoDate = Field(default=None, description="v1: dagen reglerna tillämpas för (YYYY-MM-DD)")
 
 
 class FhirAuthorization(BaseModel):
@@ -98,7 +99,7 @@ class CdsRequest(BaseModel):
     hook: Literal["patient-view"]
     hookInstance: uuid.UUID
     fhirServer: str | None = Field(default=None, max_length=2048)
-    fhirAuthorization: dict[str, Any] | None = Field(
+    fhirAuthorization: FhirAuthorization | None = Field(  # checked apart (_split), never scanned
         default=None, description="OAuth 2.0-token för fhirServer; används bara för att läsa Patient, sparas aldrig")
     context: CdsContext
     prefetch: dict[str, Any] | None = Field(
@@ -202,9 +203,12 @@ def page_links(base_url: str | None, fragment: str) -> list[CardLink] | None:
     ]
 
 
-def cards_for(body: dict, source: CardSource, links: list[CardLink] | None, basis: str | None = None) -> list[Card]:
+def cards_for(body: dict, source: CardSource, links: list[CardLink] | None, basis: str | None = None,
+              need_labels: dict[str, str] | None = None) -> list[Card]:
     """The cards for one decision body (engine.decision_body). `basis` says where kommun and age
-    came from (shown in each level card)."""
+    came from (shown in each level card); `need_labels` gives the needs' Swedish names (code →
+    label), so staff read "Barnet har övervikt eller fetma", not a code."""
+    label = (need_labels or {}).get
     cards: list[Card] = []
     for notice in body["notices"]:
         rule = f" (regel `{notice['rule_id']}`)" if notice.get("rule_id") else ""
@@ -228,7 +232,7 @@ def cards_for(body: dict, source: CardSource, links: list[CardLink] | None, basi
             lines.append(f"- Motivering: {r['rationale']}")
             lines.append(f"- Källa: {where} (regel `{r['rule_id']}`)")
             if r.get("triggered_by"):
-                lines.append(f"- Utlöst av behov: {', '.join(r['triggered_by'])}")
+                lines.append(f"- Utlöst av behov: {', '.join(label(c, c) for c in r['triggered_by'])}")
             if r.get("contact"):
                 lines.append(f"- Kontakt: {r['contact']}")
             lines.append("")
@@ -462,7 +466,7 @@ async def cds_service(service_id: str, request: Request) -> Response:
         body = orjson.loads(await decide_async(state, family, ("context",)))
         code = pack.resolve_kommun(ctx.kommun)
         links = page_links(base, prefill(code, ctx.age_months, bool(ctx.expecting), ctx.needs))
-        return _json_cards(cards_for(body, source, links))
+        return _json_cards(cards_for(body, source, links, need_labels=_need_labels(pack)))
 
     facts = await _patient_facts(req, prefetch, authorization, ids, today, verifier_of(request) is not None)
     del prefetch, authorization
@@ -499,7 +503,11 @@ async def cds_service(service_id: str, request: Request) -> Response:
     basis = (f"Kommun: {pack.kommuner[code].name} ({kommun_basis}). "
              f"Barnets ålder: {_age_text(months)} ({age_basis}).")
     links = page_links(base, prefill(code, months, needs=ctx.needs))
-    return _json_cards(cards_for(body, source, links, basis))
+    return _json_cards(cards_for(body, source, links, basis, need_labels=_need_labels(pack)))
+
+
+def _need_labels(pack) -> dict[str, str]:
+    return {code: need.label for code, need in pack.needs.items()}
 
 
 @router.post(

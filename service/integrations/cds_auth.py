@@ -5,14 +5,17 @@ With `FORALDRASTOD_CDS_ISSUERS` naming a JSON file
 to `/cds-services*` must carry `Authorization: Bearer <JWT>` where the JWT is signed with ES384 or
 RS384 by a key of a trusted issuer (`kid` picks the key), `aud` is the URL that was called
 (`FORALDRASTOD_PUBLIC_URL` + path, never the Host header), `exp` lies ahead, `iat` and `jti` are
-present and the `jti` has not been seen before (until its `exp`). Anything else is 401.
-A `jku` header is accepted only when it is the issuer's configured `jwks_url`; no other URL is
-ever fetched. Keys from `jwks_url` are cached for `JWKS_TTL` seconds.
+present and the `jti` has not been seen before (until its `exp`) by any worker of this server
+(SharedReplayCache, a SQLite file in serve's run directory). Anything else is 401.
+A `jku` header is never followed: the keys are the issuer's configured ones (inline `jwks`, or
+fetched from its configured `jwks_url`, cached for `JWKS_TTL` seconds), and a token they verify
+passes whatever `jku` it names; one they do not verify is 401. No URL from a token is ever fetched.
 """
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +27,7 @@ import jwt
 from jwt import PyJWK, PyJWKSet
 
 from service.core.errors import ApiError, ErrorItem
+from service.core.packsource import RUN_DIR_ENV
 
 ALGORITHMS = ("ES384", "RS384")
 JWKS_TTL = 300.0
@@ -120,7 +124,7 @@ def load_issuers(path: str | Path) -> dict[str, Issuer]:
 
 
 class ReplayCache:
-    """jti values seen, each kept until its token expires (bounded; per worker process)."""
+    """jti values seen, each kept until its token expires (bounded; one process)."""
 
     def __init__(self, limit: int = MAX_JTI):
         self.limit = limit
@@ -142,6 +146,55 @@ class ReplayCache:
             return True
 
 
+class SharedReplayCache:
+    """jti values seen by every worker of one `foraldrastod serve`: a small SQLite file in the run
+    directory the workers share (never the workspace database). The check and the insert are one
+    statement, so two workers that see the same token at once accept it once. Rows are kept until
+    the token's `exp` (+ leeway); expired rows are purged every `PURGE_EVERY` inserts."""
+
+    PURGE_EVERY = 1000
+
+    def __init__(self, path: Path, limit: int = MAX_JTI):
+        self.path, self.limit = path, limit
+        self._lock = threading.Lock()
+        self._inserts = 0
+        self._db = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=OFF")  # the run directory dies with the server
+        self._db.execute("CREATE TABLE IF NOT EXISTS jti (key TEXT PRIMARY KEY, expires REAL NOT NULL)")
+
+    def add(self, key: str, expires: float) -> bool:
+        """True if `key` is new to every worker (and remembers it); False if one saw it already."""
+        now = time.time()
+        with self._lock:
+            # an expired row for the key is replaced; a live one makes the insert do nothing
+            cur = self._db.execute(
+                "INSERT INTO jti (key, expires) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET expires = excluded.expires WHERE jti.expires < ?",
+                (key, expires, now - LEEWAY))
+            fresh = cur.rowcount == 1
+            if fresh:
+                self._inserts += 1
+                if self._inserts % self.PURGE_EVERY == 0:
+                    self._purge(now)
+            return fresh
+
+    def _purge(self, now: float) -> None:
+        self._db.execute("DELETE FROM jti WHERE expires < ?", (now - LEEWAY,))
+        (count,) = self._db.execute("SELECT count(*) FROM jti").fetchone()
+        if count > self.limit:  # still full of live tokens: drop the oldest down to 90 % of the limit
+            self._db.execute("DELETE FROM jti WHERE key IN (SELECT key FROM jti ORDER BY expires LIMIT ?)",
+                             (count - self.limit + self.limit // 10,))
+
+
+def replay_cache() -> ReplayCache | SharedReplayCache:
+    """Shared across the workers when `foraldrastod serve` gave them a run directory; else in memory."""
+    run_dir = (os.environ.get(RUN_DIR_ENV) or "").strip()
+    if run_dir and Path(run_dir).is_dir():
+        return SharedReplayCache(Path(run_dir) / "cds-jti.sqlite")
+    return ReplayCache()
+
+
 def unauthorized(sv: str, en: str) -> ApiError:
     return ApiError(401, [ErrorItem(field="Authorization", sv=sv, en=en)],
                     headers={"WWW-Authenticate": 'Bearer realm="cds-services"'})
@@ -151,7 +204,7 @@ class Verifier:
     def __init__(self, issuers: dict[str, Issuer], base_url: str | None):
         self.issuers = issuers
         self.base_url = base_url
-        self.replay = ReplayCache()
+        self.replay = replay_cache()
 
     def verify(self, authorization: str | None, path: str) -> dict[str, Any]:
         """The verified claims, or ApiError 401 in Swedish (never naming the token's content)."""
@@ -175,9 +228,9 @@ class Verifier:
         issuer = self.issuers.get(unverified.get("iss")) if isinstance(unverified.get("iss"), str) else None
         if issuer is None:
             raise unauthorized("utfärdaren (iss) är inte betrodd", "issuer (iss) not trusted")
-        jku = header.get("jku")
-        if jku is not None and jku != issuer.jwks_url:
-            raise unauthorized("jku pekar inte på utfärdarens nyckeladress", "jku is not the issuer's JWKS URL")
+        # `jku` is never fetched: keys come only from the issuer's configuration (inline `jwks` or
+        # its `jwks_url`), which is the allowlist CDS Hooks 2.0 asks for. A client that always
+        # names its own jku (the CDS Hooks sandbox does) passes when the configured keys verify it.
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise unauthorized("JWT saknar kid", "the JWT has no kid")

@@ -239,9 +239,14 @@ def refuse_unknown(request: Request, allowed: set[str]) -> None:
 
 
 def parse_modified_after(value: str | None) -> dt.datetime | None:
+    """A date or an RFC 3339 date-time (what the OpenAPI document promises), in UTC. RFC 3339 also
+    allows lower-case `t`/`z`, a leap second (:60, read as :59) and the year 0000 (read as 0001);
+    a moment beyond Python's range is clamped to its first or last day."""
     if value is None:
         return None
-    text = value.strip().replace("Z", "+00:00").replace(" ", "+")
+    text = value.strip().upper().replace("Z", "+00:00").replace(" ", "+")
+    text = re.sub(r"^0000(?=-)", "0001", text)
+    text = re.sub(r"(T\d\d:\d\d):60", r"\1:59", text)
     try:
         when = dt.datetime.fromisoformat(text)
     except ValueError:
@@ -250,7 +255,13 @@ def parse_modified_after(value: str | None) -> dt.datetime | None:
         except ValueError:
             raise bad_request("modified_after", "ska vara ett datum eller en tidpunkt enligt ISO 8601",
                               "must be an ISO 8601 date or date-time") from None
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    if when.tzinfo is None:
+        return when.replace(tzinfo=dt.timezone.utc)
+    try:
+        return when.astimezone(dt.timezone.utc)
+    except OverflowError:
+        edge = dt.datetime.max if when.year > 5000 else dt.datetime.min
+        return edge.replace(tzinfo=dt.timezone.utc)
 
 
 def paginate(items: list[dict], page: int, per_page: int) -> dict[str, Any]:
@@ -276,10 +287,14 @@ def base_links() -> tuple[str, str]:
 
 
 # --------------------------------------------------------------------------- endpoints
+# `format=ndjson`: every record, one JSON object per line, no pagination (the same records as `contents`)
+NDJSON_200 = {"content": {"application/x-ndjson": {"schema": {
+    "type": "string", "description": "En JSON-post per rad (format=ndjson), alla poster, ingen sidindelning"}}}}
 PAGE = Query(1, ge=1, le=100000, description="Sidnummer, från 1")
 PER_PAGE = Query(50, ge=1, le=500, description="Antal per sida")
 SEARCH = Query(None, max_length=200, description="Fritextsökning (alla ord ska finnas; skiftläge och accenter spelar ingen roll)")
-FORMAT = Query("json", description="`json` (sidindelat) eller `ndjson` (allt, en post per rad)")
+FORMAT = Query("json", description="`json` (sidindelat) eller `ndjson` (allt, en post per rad)",
+               json_schema_extra={"enum": ["json", "ndjson"]})  # checked in listing(): 400 otherwise
 
 
 @router.get("/hsds/", response_model=ApiInfo, summary="HSDS 3: om API:et",
@@ -293,12 +308,15 @@ def api_info(request: Request) -> Response:
             summary="HSDS 3: tjänster (insatser)",
             description=("Insatskatalogen som Open Referral HSDS 3.0.1 `service`, sidindelad. Filtren verkar "
                          "tillsammans (OCH). Filter som inte stöds (t.ex. taxonomy_id) ger 400."),
-            responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+            responses={200: NDJSON_200, 400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 def list_services(request: Request,
                   search: str | None = SEARCH,
                   organization_id: str | None = Query(None, max_length=64, description="Organisationens UUID"),
-                  modified_after: str | None = Query(None, max_length=64,
-                                                     description="Bara tjänster ändrade vid eller efter tidpunkten"),
+                  modified_after: str = Query(  # type: ignore[assignment]  # None: no filter
+                      None, max_length=64,
+                      description=("Bara tjänster ändrade vid eller efter tidpunkten: ett datum (`2024-05-01`) "
+                                   "eller en tidpunkt enligt RFC 3339 (`2024-05-01T08:00:00Z`); utan tidszon UTC"),
+                      json_schema_extra={"anyOf": [{"format": "date-time"}, {"format": "date"}]}),
                   full: bool = Query(True, description="false: utan områden och organisation (bara organization_id)"),
                   format: str = FORMAT,
                   page: int = PAGE,
@@ -333,7 +351,7 @@ def get_service(service_id: str, request: Request) -> Response:
 @router.get("/hsds/organizations", response_model=OrganizationPage,
             summary="HSDS 3: organisationer (utförare)",
             description="Utförarna ur regelpaketets organisationskatalog som HSDS 3.0.1 `organization`.",
-            responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+            responses={200: NDJSON_200, 400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 def list_organizations(request: Request, search: str | None = SEARCH,
                        full_service: bool = Query(False, description="true: med organisationens tjänster"),
                        format: str = FORMAT, page: int = PAGE, per_page: int = PER_PAGE) -> Response:

@@ -26,16 +26,33 @@ LEVELS = {
 }
 AVAILABILITY = {"finns": "Finns i kommunen", "saknas": "Saknas i kommunen",
                 "okänd": "Okänt om insatsen finns i kommunen"}
-# an inference is never shown to a nurse as a fact: "antas finnas", not "finns"
-AVAILABILITY_ASSUMED = {"finns": "Antas finnas i kommunen", "saknas": "Antas saknas i kommunen"}
-AVAILABILITY_CLASS = {"finns": "finns", "saknas": "saknas", "okänd": "okand"}
+# On what the availability rests, each with its own mark and words (issue 18 item 7): a source
+# and the kommun's own word are facts (✓), an assumption never reads as one (≈, "antas").
+# The mark is text beside the words, so colour is never the only sign.
+AVAILABILITY_BY_BASIS = {
+    ("finns", "källa"): ("✓", "Finns i kommunen enligt en källa", "finns"),
+    ("finns", "kommunens uppgift"): ("✓", "Finns enligt kommunens uppgift", "finns-kommun"),
+    ("finns", "antagande"): ("≈", "Antas finnas – inte bekräftat", "antas"),
+    ("saknas", "antagande"): ("≈", "Antas saknas – inte bekräftat", "antas-saknas"),
+}
+AVAILABILITY_MARK = {"finns": ("✓", "finns"), "saknas": ("✗", "saknas"), "okänd": ("?", "okand")}
+RULE_BASIS_ASSUMED = "Regionens egen bedömning – står inte uttryckligen i strategin"
+
+
+def availability_badge(rec: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(mark, words, css class) for a recommendation's availability and its basis."""
+    avail = rec.get("availability") if rec.get("availability") in AVAILABILITY else "okänd"
+    basis = rec.get("availability_basis")
+    if (avail, basis) in AVAILABILITY_BY_BASIS:
+        return AVAILABILITY_BY_BASIS[(avail, basis)]
+    mark, css = AVAILABILITY_MARK[avail]
+    return mark, AVAILABILITY[avail], css
 
 
 def availability_label(rec: Mapping[str, Any]) -> str:
-    avail = rec.get("availability") if rec.get("availability") in AVAILABILITY else "okänd"
-    if rec.get("availability_basis") == "antagande" and avail in AVAILABILITY_ASSUMED:
-        return AVAILABILITY_ASSUMED[avail]
-    return AVAILABILITY[avail]
+    return availability_badge(rec)[1]
+
+
 SEVERITY = {"critical": "Viktigt", "warning": "Observera", "info": "Information"}
 MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
           "oktober", "november", "december")
@@ -87,31 +104,70 @@ def _source_text(source: Mapping[str, Any] | None) -> str:
 def card_of(rec: Mapping[str, Any], pack: Pack | None) -> dict[str, Any]:
     """What a card shows (macros/cards.html), in words."""
     triggered = need_labels(rec.get("triggered_by") or [], pack)
-    avail = rec.get("availability") if rec.get("availability") in AVAILABILITY else "okänd"
+    mark, label, css = availability_badge(rec)
     facts = [("Källa", _source_text(rec.get("source"))), ("Kontakt", rec.get("contact")),
              ("Form", rec.get("format")), ("Utförare", rec.get("provider"))]
-    if rec.get("status") == "antagande":
-        facts.append(("Obs", "Rekommendationen bygger på ett antagande, inte en uttrycklig källa."))
+    assumed = rec.get("rule_basis", rec.get("status")) == "antagande"
     return {
         "id": rec.get("insats_id", ""), "name": rec.get("name", ""),
         "triggered": ", ".join(triggered), "triggered_word": "behovet" if len(triggered) == 1 else "behoven",
-        "avail_class": AVAILABILITY_CLASS[avail], "avail_label": availability_label(rec),
+        "avail_class": css, "avail_label": label, "avail_mark": mark,
+        "rule_assumed": RULE_BASIS_ASSUMED if assumed else "",
+        "rule_assumed_reason": (rec.get("rule_basis_reason") or "") if assumed else "",
         "basis": availability_basis(rec), "rationale": rec.get("rationale") or "",
         "facts": [(t, str(v)) for t, v in facts if v],
     }
 
 
-def _notices(notices: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+def _notices(notices: Sequence[Mapping[str, Any]], pack: Pack | None) -> list[dict[str, str]]:
     order = {"critical": 0, "warning": 1, "info": 2}
     out = []
     for n in sorted(notices, key=lambda n: order.get(n.get("severity"), 3)):
         sev = n.get("severity") if n.get("severity") in SEVERITY else "info"
-        out.append({"severity": sev, "label": SEVERITY[sev], "text": n.get("text", "")})
+        need = need_labels([n["need"]], pack)[0] if n.get("need") else ""
+        out.append({"severity": sev, "label": SEVERITY[sev], "text": n.get("text", ""), "need": need})
     return out
 
 
-def render_answer(body: Mapping[str, Any], pack: Pack | None, kommun_name: str) -> str:
-    """The answer fragment that goes inside #resultat (templates/answer.html)."""
+def kommun_names(codes: Sequence[str], pack: Pack | None) -> list[str]:
+    kommuner = pack.kommuner if pack is not None else {}
+    return [kommuner[c].name if c in kommuner else c for c in codes]
+
+
+def programs_of(body: Mapping[str, Any], pack: Pack | None) -> list[dict[str, Any]]:
+    """'Program som används i länet' (issue 18 items 23–24): surveyed programmes, not
+    recommendations: no level, no availability mark, never in the parent's printout."""
+    out = []
+    for p in body.get("programs_in_lan") or []:
+        where = kommun_names(p.get("kommuner") or [], pack)
+        out.append({"name": p.get("name", ""), "description": p.get("description") or p.get("format") or "",
+                    "where": f"Ges i: {', '.join(where)}" if where else "Var programmet ges är inte känt",
+                    "source": _source_text(p.get("source"))})
+    return out
+
+
+def split_by_rule_basis(cards: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The strategy's own recommendations first, those resting on the region's judgement apart."""
+    return [c for c in cards if not c["rule_assumed"]], [c for c in cards if c["rule_assumed"]]
+
+
+def registration_form(body: Mapping[str, Any], family: Mapping[str, Any]) -> dict[str, Any]:
+    """*Registrera i uppföljningen* under the answer (issue 20 item 1): the family's fields as
+    hidden inputs (posted, never in a URL, never stored), the recommended insatser to tick as
+    erbjuden, and a random token so that a double click or a reload registers once."""
+    import secrets
+
+    recs = body.get("recommendations") or []
+    return {"token": secrets.token_urlsafe(18), "kommun": family.get("kommun", ""),
+            "age_months": family.get("age_months"), "expecting": bool(family.get("expecting")),
+            "needs": list(family.get("needs") or []),
+            "insatser": [{"id": r.get("insats_id", ""), "name": r.get("name", "")} for r in recs]}
+
+
+def render_answer(body: Mapping[str, Any], pack: Pack | None, kommun_name: str,
+                  served: Mapping[str, str] | None = None, family: Mapping[str, Any] | None = None) -> str:
+    """The answer fragment that goes inside #resultat (templates/answer.html); `served` names the
+    served version in words (service.pages.version)."""
     recs = list(body.get("recommendations") or [])
     by_level = {level: [r for r in recs if r.get("level") == level] for level in LEVELS}
     targeted = len(by_level["indikerad"]) + len(by_level["selektiv"])
@@ -123,20 +179,22 @@ def render_answer(body: Mapping[str, Any], pack: Pack | None, kommun_name: str) 
                     f"och {universal} för alla föräldrar med barn i den åldern.")
     else:
         summary += f"{universal} {'insats' if universal == 1 else 'insatser'} för alla föräldrar med barn i den åldern."
-    levels = [{"key": key, "title": LEVELS[key][0], "text": LEVELS[key][1],
-               "cards": [card_of(r, pack) for r in by_level[key]]}
-              for key in ("indikerad", "selektiv") if by_level[key]]
-    universal_level = None
-    if by_level["universell"]:
-        universal_level = {"title": LEVELS["universell"][0], "text": LEVELS["universell"][1],
-                           "cards": [card_of(r, pack) for r in by_level["universell"]]}
+    def level_of(key: str) -> dict[str, Any]:
+        stated, assumed = split_by_rule_basis([card_of(r, pack) for r in by_level[key]])
+        return {"key": key, "title": LEVELS[key][0], "text": LEVELS[key][1], "cards": stated,
+                "assumed": assumed, "count": len(stated) + len(assumed)}
+
+    levels = [level_of(key) for key in ("indikerad", "selektiv") if by_level[key]]
+    universal_level = level_of("universell") if by_level["universell"] else None
     ruleset = body.get("ruleset") or {}
     return render("answer.html", level_title=LEVELS.get(level, (level,))[0],
-                  notices=_notices(body.get("notices") or []), summary=summary, any_recs=bool(recs),
-                  targeted=levels, universal=universal_level,
-                  ruleset={"name": str(ruleset.get("name", "")), "version": str(ruleset.get("version", ""))}
-                  if ruleset else None,
-                  parent=for_parent(body, kommun_name))
+                  notices=_notices(body.get("notices") or [], pack), summary=summary, any_recs=bool(recs),
+                  targeted=levels, universal=universal_level, programs=programs_of(body, pack),
+                  rule_assumed_title=RULE_BASIS_ASSUMED,
+                  ruleset={"name": str(ruleset.get("name", "")), "version": str(ruleset.get("version", "")),
+                           "served": (served or {}).get("text", "")} if ruleset else None,
+                  parent=for_parent(body, kommun_name),
+                  register=registration_form(body, family) if family is not None and recs else None)
 
 
 def for_parent(body: Mapping[str, Any], kommun_name: str) -> dict[str, Any]:

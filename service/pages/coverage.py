@@ -28,6 +28,20 @@ LEGEND = {
     CellStatus.gap: "gap – reglerna rekommenderar inget här, eller alla insatserna saknas i kommunen",
     CellStatus.okand: "okänd – insatser rekommenderas men det är inte känt om kommunen har dem",
 }
+# on what a täckt cell rests, and why a cell is a gap (engine.coverage Cell.basis, Cell.gap_reason)
+GRUND_SHORT = {"källa": "enligt källa", "kommunens uppgift": "enligt kommunen", "antagande": "antaget",
+               "inget_rekommenderas": "inget stöd", "alla_saknas": "saknas"}
+GRUND_TEXT = {
+    # källa and kommunens uppgift: the insatser's lines in the cell say it already
+    "antagande": "Täckt genom antagande: ingen källa och ingen uppgift från kommunen säger att insatsen "
+                 "finns, det antas. Kommunens rapport kan bekräfta det.",
+    "inget_rekommenderas": "Gap: reglerna rekommenderar ingen insats här.",
+    "alla_saknas": "Gap: alla insatser som reglerna rekommenderar saknas i kommunen.",
+}
+GRUND_LEGEND = [("grund-antagande", "streckad kant och ordet ”antaget”: täckt bara genom antagande, inte "
+                                    "enligt en källa eller kommunen"),
+                ("grund-inget_rekommenderas", "”inget stöd”: gap där reglerna inte rekommenderar något; "
+                                              "”saknas”: gap där alla insatserna saknas i kommunen")]
 AVAIL_WORDS = {Availability.finns: "finns", Availability.saknas: "saknas", Availability.okand: "okänd"}
 
 
@@ -37,6 +51,7 @@ class Filters:
 
     view: str = "kommun"  # "kommun" | "behov"
     kommun: str | None = None
+    need: str | None = None  # one behov (the per-need view); NO_NEED is "inget behov"
     band: str | None = None
     level: Level | None = None
 
@@ -59,6 +74,12 @@ def text_table(matrix: CoverageMatrix) -> str:
     total = matrix.counts()
     lines.append(f"{'Summa'.ljust(name_w)}  {total[CellStatus.tackt]:5d} {total[CellStatus.gap]:5d} "
                  f"{total[CellStatus.okand]:6d}")
+    cells = list(matrix.cells.values())
+    nothing = sum(c.gap_reason == "inget_rekommenderas" for c in cells)
+    lines += ["", f"Täckta bara genom antagande: {sum(c.basis == 'antagande' for c in cells)} av "
+                  f"{total[CellStatus.tackt]} täckta (resten enligt en källa eller kommunens uppgift).",
+              f"Gap där inget rekommenderas: {nothing}; gap där alla insatser saknas: "
+              f"{total[CellStatus.gap] - nothing}."]
     gaps = [c for c in matrix.rows() if c.status == CellStatus.gap]
     lines += ["", f"Gap ({len(gaps)}):"]
     names = dict(matrix.kommuner)
@@ -86,8 +107,10 @@ def findings_text(findings: list[Finding]) -> str:
 def _cell(cell: Cell | None, context: str) -> dict[str, Any] | None:
     if cell is None:
         return None
+    grund = cell.basis or cell.gap_reason
     return {
         "cls": STATUS_CLASS[cell.status], "status": cell.status.value, "word": STATUS_TEXT[cell.status],
+        "grund": grund, "grund_short": GRUND_SHORT.get(grund, ""), "grund_text": GRUND_TEXT.get(grund, ""),
         "context": context, "level": cell.level.value if cell.level else "",
         "insatser": [{"name": i.name, "availability": AVAIL_WORDS[i.availability],
                       "basis": i.basis.value if i.basis else "", "reason": i.reason or "",
@@ -106,7 +129,8 @@ def _need_level(matrix: CoverageMatrix, need: str) -> Level | None:
 
 def _kept_needs(matrix: CoverageMatrix, filters: Filters):
     return [(code, label) for code, label in matrix.needs
-            if filters.level is None or _need_level(matrix, code) == filters.level]
+            if (filters.level is None or _need_level(matrix, code) == filters.level)
+            and (filters.need is None or filters.need == code)]
 
 
 def _kept_kommuner(matrix: CoverageMatrix, filters: Filters):
@@ -174,8 +198,62 @@ def tables(matrix: CoverageMatrix, filters: Filters = Filters()) -> list[dict[st
     return out
 
 
-def legend() -> list[tuple[str, str]]:
-    return [(STATUS_CLASS[s], LEGEND[s]) for s in CellStatus]
+NO_NEED_PARAM = "inget"  # ?behov=inget: the cells without a need (universal support)
+
+
+def need_param(code: str) -> str:
+    return code or NO_NEED_PARAM
+
+
+def need_of_param(value: str, codes: set[str]) -> str | None:
+    """The need a ?behov= value names (NO_NEED for "inget"); None for none or an unknown value."""
+    if value == NO_NEED_PARAM:
+        return NO_NEED
+    return value if value and value in codes else None
+
+
+def legend(with_grund: bool = False) -> list[tuple[str, str]]:
+    return [(STATUS_CLASS[s], LEGEND[s]) for s in CellStatus] + (GRUND_LEGEND if with_grund else [])
+
+
+def _overview_counts(cells: list[Cell]) -> dict[str, int]:
+    return {"tackt": sum(c.status is CellStatus.tackt for c in cells),
+            "antaget": sum(c.basis == "antagande" for c in cells),
+            "gap": sum(c.status is CellStatus.gap for c in cells),
+            "inget": sum(c.gap_reason == "inget_rekommenderas" for c in cells),
+            "okand": sum(c.status is CellStatus.okand for c in cells), "n": len(cells)}
+
+
+def overview(matrix: CoverageMatrix, filters: Filters = Filters()) -> dict[str, Any]:
+    """The whole län in one small table (macros/coverage.html: overview): a row per kommun (or per
+    behov), a column per åldersband, the counts of its cells, each linking to the cell-by-cell
+    detail of that kommun (or behov) and band. The page stays small and fast; the detail is one
+    click away and needs no JavaScript."""
+    bands = _bands(filters)
+    needs = {c for c, _l in _kept_needs(matrix, filters)}
+    kommuner = {c for c, _n in _kept_kommuner(matrix, filters)}
+    grouped: dict[tuple[str, str], list[Cell]] = {}
+    for c in matrix.cells.values():
+        if c.need in needs and c.kommun in kommuner:
+            key = (c.need, c.band) if filters.view == "behov" else (c.kommun, c.band)
+            grouped.setdefault(key, []).append(c)
+    level = f"&niva={filters.level.value}" if filters.level else ""
+    if filters.view == "behov":
+        heads = [(code, label, f"/kartlaggning?vy=behov&behov={need_param(code)}{level}") for code, label in matrix.needs
+                 if code in needs]
+        first, caption = "Behov", "Antal kommuner per behov och åldersband: täckt, gap, okänd"
+    else:
+        heads = [(code, name, f"/kartlaggning?kommun={code}{level}") for code, name in matrix.kommuner
+                 if code in kommuner]
+        first, caption = "Kommun", "Antal celler (behov) per kommun och åldersband: täckt, gap, okänd"
+    rows = []
+    for code, label, href in heads:
+        cells = [{"band": b.key, "href": f"{href}&alder={b.key}", "counts": _overview_counts(grouped[(code, b.key)]),
+                  "context": f"{label}, {b.label}"} if (code, b.key) in grouped else None for b in bands]
+        if any(cells):
+            rows.append({"code": code, "label": label, "href": href, "cells": cells})
+    return {"caption": caption, "first_header": first, "bands": [b.label for b in bands], "rows": rows,
+            "attr": "behov" if filters.view == "behov" else "kommun"}
 
 
 def findings(items: list[Finding]) -> list[dict[str, str]]:

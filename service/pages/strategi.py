@@ -255,16 +255,31 @@ def swedish_timestamp(value: str) -> str:
     return f"{swedish_date(moment)} kl. {moment:%H.%M}{zone}"
 
 
-def page_view(features: list[FeatureDoc], results: Results) -> dict:
-    """What /strategi shows (templates/strategi.html), in words."""
+def page_view(features: list[FeatureDoc], results: Results, run: dict | None = None, served: str = "",
+              served_version: str | None = None) -> dict:
+    """What /strategi shows (templates/strategi.html), in words. `run` is the state of the run
+    for the served version (service.pages.strategi_runs), `served` that version in words."""
+    state = (run or {}).get("state", "klar")
+    rs = results.ruleset or {}
+    other = served_version is not None and results.generated and rs.get("version") != served_version
     if results.generated:
-        rs = results.ruleset or {}
-        run = (f"Senaste körning {swedish_timestamp(str(results.generated))} mot regelpaket "
-               f"{rs.get('name', '?')} {rs.get('version', '?')}.")
+        against = (f"den version som serveras ({served})" if served and not other
+                   else f"regelpaket {rs.get('name', '?')} {rs.get('version', '?')}")
+        text = f"Senaste körning {swedish_timestamp(str(results.generated))} mot {against}."
     else:
-        run = "Beteendetesterna har inte körts här ännu (ingen resultatfil)."
+        text = "Beteendetesterna har inte körts här ännu (ingen resultatfil)."
     if results.error:
-        run += f" Obs: {results.error}."
+        text += f" Obs: {results.error}."
+    if other:
+        text += " Obs: resultatet gäller en annan version än den som serveras."
+    if (run or {}).get("problem"):
+        text += f" Körningen mot den serverade versionen gav inget fullständigt resultat: {run['problem']}."
+    progress = ""
+    if state == "pagar":
+        progress = (f"Beteendetesterna körs nu mot den version som serveras{f' ({served})' if served else ''}; "
+                    f"körningen har pågått i {run.get('seconds', 0)} s och brukar ta under en minut. "
+                    "Ladda om sidan för att se resultatet.")
+    run = text
     shown = []
     for feat in features:
         # a feature without tags of its own is shown with the parts its scenarios name
@@ -277,4 +292,5 @@ def page_view(features: list[FeatureDoc], results: Results) -> dict:
                       "runs": sum(expected_runs(sc) for sc in feat.scenarios),
                       "sections": feat.sections or _unique(s for sc in feat.scenarios for s in sc.sections),
                       "sources": feat.sources or _unique(s for sc in feat.scenarios for s in sc.sources)})
-    return {"run": run, "counts": run_counts(features), "features": shown}
+    return {"run": run, "counts": run_counts(features), "features": shown, "progress": progress,
+            "running": state == "pagar"}

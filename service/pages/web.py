@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from engine import Engine, Pack, load_pack
-from engine.coverage import AGE_BANDS, compute_coverage
+from engine.coverage import AGE_BANDS, CellStatus, compute_coverage
 from engine.lint import lint_pack
 from engine.models import Level
 
@@ -29,7 +29,8 @@ from service.core import deciding
 from service.core.errors import ApiError
 from service.core.staticfiles import STATIC_TYPES, static_file
 from service.core.templating import html_response
-from service.pages import answer, strategi
+from service.pages import answer, strategi, strategi_runs
+from service.pages.version import served_version
 from service.pages import coverage as coverage_render
 
 HERE = Path(__file__).resolve().parent
@@ -42,7 +43,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-NAV = (("/", "Rekommendation"), ("/kartlaggning", "Kartläggning"), ("/strategi", "Strategin i tester"))
+NAV = (("/", "Rekommendation"), ("/kartlaggning", "Kartläggning"), ("/uppfoljning", "Uppföljning"), ("/strategi", "Strategin i tester"))
 
 router = APIRouter(include_in_schema=False)
 
@@ -74,10 +75,12 @@ def current_pack(request: Request) -> Pack:
 
 
 # --------------------------------------------------------------------------- rendering
-def page(template: str, title: str, pack: Pack, path: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A staff page: `template` extends base.html (the menu, the footer with the pack)."""
+def page(template: str, title: str, pack: Pack, path: str, status: int = 200,
+         request: Request | None = None, **context: Any) -> HTMLResponse:
+    """A staff page: `template` extends base.html (the menu, the footer with the served version)."""
+    served = served_version(request, pack)["text"] if request is not None else ""
     return html_response(template, status=status, headers=SECURITY_HEADERS, title=title, nav=NAV, path=path,
-                         ruleset=f"{pack.name} {pack.version}", **context)
+                         ruleset=f"{pack.name} {pack.version}", served=served, **context)
 
 
 def _need_groups(pack: Pack) -> list[tuple[str, list]]:
@@ -100,7 +103,7 @@ def _index_page(request: Request, pack: Pack, form: Mapping[str, Any] | None = N
               "alder_ar": form.get("alder_ar", ""), "alder_man": form.get("alder_man", "0") or "0",
               "vantar": bool(form.get("vantar"))}
     shown = {box: errors.get(box, "") for box in ("formular", "kommun", "alder", "behov")}
-    return page("index.html", "Rekommendation", pack, "/", status=status, form=values, errors=shown,
+    return page("index.html", "Rekommendation", pack, "/", status=status, request=request, form=values, errors=shown,
                 kommuner=kommuner, need_groups=_need_groups(pack), answer=answer)
 
 
@@ -189,7 +192,7 @@ async def index_post(request: Request) -> Response:
         return _index_page(request, pack, form, errors, status=422)
     code = pack.resolve_kommun(data["kommun"])
     kommun_name = pack.kommuner[code].name if code in pack.kommuner else data["kommun"]
-    html_answer = answer.render_answer(body, pack, kommun_name)
+    html_answer = answer.render_answer(body, pack, kommun_name, served=served_version(request, pack), family=data)
     if fragment:
         return HTMLResponse(html_answer, headers=SECURITY_HEADERS)
     return _index_page(request, pack, form, answer=html_answer)
@@ -202,37 +205,85 @@ _png_lock = threading.Lock()
 
 @router.get("/kartlaggning", response_class=HTMLResponse)
 def kartlaggning(request: Request, vy: str = "kommun", kommun: str = "", alder: str = "",
-                 niva: str = "") -> HTMLResponse:
+                 niva: str = "", behov: str = "") -> HTMLResponse:
+    """The whole län as an overview (counts, each linking to its detail); every cell with its
+    insatser only for one kommun (per kommun) or one behov (per behov): small and fast."""
     pack = current_pack(request)
-    matrix = compute_coverage(pack)
-    findings = lint_pack(pack)
+    matrix = _coverage(pack)
+    view = "behov" if vy == "behov" else "kommun"
+    need_codes = {c for c, _l in matrix.needs}
     filters = coverage_render.Filters(
-        view="behov" if vy == "behov" else "kommun",
+        view=view,
         kommun=pack.resolve_kommun(kommun) if kommun else None,
+        need=coverage_render.need_of_param(behov, need_codes) if view == "behov" else None,
         band=alder if alder in {b.key for b in AGE_BANDS} else None,
         level=Level(niva) if niva in {lv.value for lv in Level} else None,
     )
+    detail = filters.kommun is not None if view == "kommun" else (filters.need is not None or filters.kommun is not None)
     total = matrix.counts()
+    cells = list(matrix.cells.values())
+    assumed = sum(c.basis == "antagande" for c in cells)
+    nothing = sum(c.gap_reason == "inget_rekommenderas" for c in cells)
     summary = ", ".join(f"{coverage_render.STATUS_TEXT[s]}: {n}" for s, n in total.items())
+    split = (f"Av de täckta cellerna är {assumed} täckta bara genom antagande; av gapen är {nothing} "
+             f"sådana där reglerna inte rekommenderar något och {total[CellStatus.gap] - nothing} sådana där "
+             "alla insatserna saknas.")
     filter_form = {
         "views": [("kommun", "Per kommun"), ("behov", "Per behov")], "view": filters.view,
         "kommuner": [("", "Alla kommuner"), *matrix.kommuner], "kommun": filters.kommun or "",
+        "needs": [("", "Alla behov"), *((coverage_render.need_param(c), label) for c, label in matrix.needs)],
+        "need": coverage_render.need_param(filters.need) if filters.need is not None else "",
         "bands": [("", "Alla åldrar"), *((b.key, b.label) for b in AGE_BANDS)], "band": filters.band or "",
         "levels": [("", "Alla nivåer"), *((lv.value, lv.value.capitalize()) for lv in Level)],
         "level": filters.level.value if filters.level else "",
     }
-    return page("kartlaggning.html", "Kartläggning", pack, "/kartlaggning", day=matrix.day.isoformat(),
-                summary=summary, filter=filter_form, legend=coverage_render.legend(),
+    served = served_version(request, pack)
+    if matrix.verified_range:
+        first, last = (answer.swedish_date(d) for d in matrix.verified_range)
+        checked = f"Uppgifterna kontrollerades {first}" + (f" – {last}" if last != first else "") + "."
+    else:
+        checked = "Ingen av tillgångsuppgifterna har ett datum för när den kontrollerades."
+    return page("kartlaggning.html", "Kartläggning", pack, "/kartlaggning", request=request,
+                data_from=f"regelpaketet {served['text']}", checked=checked,
+                summary=summary, split=split, filter=filter_form, legend=coverage_render.legend(with_grund=True),
                 counts=coverage_render.counts(matrix, filters),
                 view_title="Per behov" if filters.view == "behov" else "Per kommun",
-                tables=coverage_render.tables(matrix, filters), png_height=_png_height(len(matrix.kommuner)),
-                findings=coverage_render.findings(findings))
+                overview=None if detail else coverage_render.overview(matrix, filters),
+                tables=coverage_render.tables(matrix, filters) if detail else [],
+                png_height=_png_height(len(matrix.kommuner)), findings=coverage_render.findings(_findings(pack)))
+
+
+# the matrix and the lint findings of a pack, worked out once per pack and day (the page is read
+# far more often than the pack changes)
+_coverage_cache: dict[tuple[str, str], Any] = {}
+_coverage_lock = threading.Lock()
+
+
+def _cached(kind: str, pack: Pack, build) -> Any:
+    key = (kind, f"{id(pack)}:{pack.version}:{dt.date.today().isoformat()}")
+    with _coverage_lock:
+        found = _coverage_cache.get(key)
+    if found is None:
+        found = build(pack)
+        with _coverage_lock:
+            for old in [k for k in _coverage_cache if k[0] == kind]:
+                del _coverage_cache[old]
+            _coverage_cache[key] = found
+    return found
+
+
+def _coverage(pack: Pack):
+    return _cached("coverage", pack, compute_coverage)
+
+
+def _findings(pack: Pack):
+    return _cached("findings", pack, lint_pack)
 
 
 @router.get("/kartlaggning.csv")
 def kartlaggning_csv(request: Request) -> Response:
     pack = current_pack(request)
-    return Response(coverage_render.csv_text(compute_coverage(pack)), media_type="text/csv; charset=utf-8",
+    return Response(coverage_render.csv_text(_coverage(pack)), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="kartlaggning.csv"', **SECURITY_HEADERS})
 
 
@@ -247,7 +298,7 @@ def kartlaggning_png(request: Request) -> Response:
     with _png_lock:
         data = _png_cache.get(key)
         if data is None:
-            data = coverage_render.png_bytes(compute_coverage(pack))
+            data = coverage_render.png_bytes(_coverage(pack))
             _png_cache.clear()
             _png_cache[key] = data
     return Response(data, media_type="image/png", headers={"Cache-Control": "no-cache"})
@@ -257,8 +308,11 @@ def kartlaggning_png(request: Request) -> Response:
 @router.get("/strategi", response_class=HTMLResponse)
 def strategi_page(request: Request) -> HTMLResponse:
     pack = current_pack(request)
-    features, results = strategi.living_documentation()
-    return page("strategi.html", "Strategin i tester", pack, "/strategi", **strategi.page_view(features, results))
+    results, run = strategi_runs.served_results(pack, getattr(request.app.state, "feature_runner", None))
+    features, results = strategi.living_documentation(results=results)
+    return page("strategi.html", "Strategin i tester", pack, "/strategi", request=request,
+                **strategi.page_view(features, results, run=run, served=served_version(request, pack)["text"],
+                                     served_version=pack.version))
 
 
 # --------------------------------------------------------------------------- API documentation
@@ -271,6 +325,18 @@ try:
 except ImportError:  # pragma: no cover - a pinned runtime dependency
     DOCS_ASSETS = STATIC_DIR / "docs-saknas"
 DOCS_FILES = {"swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"}
+# ReDoc's sidebar footer shows its maker's logo from a CDN, which the CSP (rightly) blocks. The
+# bundle is served with that address replaced by an empty data: URL: the image fails at once, ReDoc's
+# own onError drops it, and no request leaves the browser (the "API docs by Redocly" text stays).
+DOCS_REWRITES = {"redoc.standalone.js": ((b'"https://cdn.redoc.ly/redoc/logo-mini.svg"', b'"data:,"'),)}
+
+
+@lru_cache(maxsize=len(DOCS_FILES))
+def _docs_bytes(path: Path) -> bytes:
+    data = path.read_bytes()
+    for old, new in DOCS_REWRITES.get(path.name, ()):
+        data = data.replace(old, new)
+    return data
 
 
 @router.get("/docs", response_class=HTMLResponse)
@@ -292,7 +358,7 @@ def docs_asset(name: str) -> Response:
     path = DOCS_ASSETS / name
     if name not in DOCS_FILES or not path.is_file():
         return Response("Finns inte", status_code=404, media_type="text/plain; charset=utf-8")
-    return Response(path.read_bytes(), media_type=STATIC_TYPES[path.suffix],
+    return Response(_docs_bytes(path), media_type=STATIC_TYPES[path.suffix],
                     headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
 
 

@@ -12,16 +12,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 
 from sqlalchemy import func, select
 
-from engine.coverage import AGE_BANDS, CellStatus, compute_coverage
+from engine.coverage import AGE_BANDS, CellStatus
 from engine.loader import Pack
 from engine.models import Availability
 from service.workspace import db
 
-from . import disclosure
+from . import disclosure, kartlaggning
 from .cells import BAND_LABELS
 from .models import UppfBedomning, UppfCell, UppfSkydd
 
@@ -60,22 +62,10 @@ def periods(url: str | None = None) -> list[str]:
     return sorted(found)
 
 
-_COVERAGE: dict[tuple, dict[str, dict[str, int]]] = {}
-
-
 def _coverage_counts(pack: Pack, day: dt.date) -> dict[str, dict[str, int]]:
-    """The kartläggning's täckt/gap/okänd per kommun (engine/coverage.py), once per pack version and day."""
-    key = (pack.name, pack.version, day)
-    counts = _COVERAGE.get(key)
-    if counts is None:
-        matrix = compute_coverage(pack, day)
-        counts = {code: {s.value: 0 for s in CellStatus} for code, _ in matrix.kommuner}
-        for cell in matrix.cells.values():
-            counts[cell.kommun][cell.status.value] += 1
-        if len(_COVERAGE) >= 8:
-            _COVERAGE.clear()
-        _COVERAGE[key] = counts
-    return counts
+    """The kartläggning's täckt/gap/okänd per kommun (engine/coverage.py), once per pack version and
+    day (kartlaggning.py caches it for the report and the pages)."""
+    return kartlaggning.summary(pack, day).per_kommun
 
 
 def _kalla(document: str, section: str, quote: str | None = None) -> dict:
@@ -132,10 +122,55 @@ def _program(code: str | None, value) -> dict:
 
 
 def build_report(pack: Pack, period: str, kommun: str | None = None, k: int | None = None,
-                 url: str | None = None, day: dt.date | None = None) -> dict:
-    """The body of GET /v1/uppfoljning (CONTRACT v3) for a period, the län or one kommun."""
-    k = disclosure.k_value(k)
+                 url: str | None = None, day: dt.date | None = None, with_cells: bool = True) -> dict:
+    """The body of GET /v1/uppfoljning (CONTRACT v3) for a period, the län or one kommun.
+    `with_cells=False`: `celler` left empty (a page that shows only the indicators)."""
     cells, assessments, skydd = read_counts(period, kommun, url)
+    return from_counts(pack, period, cells, assessments, skydd, kommun, k, day, with_cells)
+
+
+_REPORTS: OrderedDict[tuple, dict] = OrderedDict()
+_REPORTS_LOCK = threading.Lock()
+
+
+def fingerprint(period: str, kommun: str | None = None, url: str | None = None) -> tuple:
+    """(rows, sum of antal) of the period's three tables: counters only grow, so any registration
+    written since changes it. One cheap query, no cell leaves the database."""
+    c, b, s = UppfCell, UppfBedomning, UppfSkydd
+    qc = select(func.count(), func.coalesce(func.sum(c.antal), 0)).where(c.period == period)
+    qb = select(func.count(), func.coalesce(func.sum(b.antal), 0)).where(b.period == period)
+    if kommun is not None:
+        qc, qb = qc.where(c.kommunkod == kommun), qb.where(b.kommunkod == kommun)
+    qs = select(func.count(), func.coalesce(func.sum(s.antal), 0)).where(s.period == period)
+    with db.make_engine(url).connect() as conn:
+        return tuple(tuple(conn.execute(q).one()) for q in (qc, qb, qs))
+
+
+def cached_report(pack: Pack, period: str, kommun: str | None = None, url: str | None = None,
+                  with_cells: bool = True) -> dict:
+    """build_report, remembered while the period's counters are unchanged (the pages: the kommun
+    page needs the län's report for its map too). The same body as build_report gives."""
+    k = disclosure.k_value()
+    key = (url, pack.name, pack.version, period, kommun, k, dt.date.today(), with_cells,
+           fingerprint(period, kommun, url))
+    with _REPORTS_LOCK:
+        body = _REPORTS.get(key)
+        if body is not None:
+            _REPORTS.move_to_end(key)
+            return body
+    body = build_report(pack, period, kommun, k, url, with_cells=with_cells)
+    with _REPORTS_LOCK:
+        _REPORTS[key] = body
+        while len(_REPORTS) > 16:
+            _REPORTS.popitem(last=False)
+    return body
+
+
+def from_counts(pack: Pack, period: str, cells: dict, assessments: dict, skydd: int, kommun: str | None = None,
+                k: int | None = None, day: dt.date | None = None, with_cells: bool = True) -> dict:
+    """The report body from one period's counts as read_counts gives them (every figure through
+    disclosure.protect)."""
+    k = disclosure.k_value(k)
     published = disclosure.protect(cells, assessments, k)
     names = {code: km.name for code, km in pack.kommuner.items()}
     order = {code: i for i, code in enumerate(pack.kommuner)}
@@ -143,7 +178,8 @@ def build_report(pack: Pack, period: str, kommun: str | None = None, k: int | No
 
     # the database orders by kommunkod, band, behov ('' first), nivå, insats, utfall; a stable sort
     # puts kommuner and bands in the pack's and the kartläggning's order
-    rows = sorted(published.cells, key=lambda item: (order.get(item[0][0], 1 << 20), band_rank.get(item[0][1], 99)))
+    rows = sorted(published.cells, key=lambda item: (order.get(item[0][0], 1 << 20), band_rank.get(item[0][1], 99))) \
+        if with_cells else []
     celler = [{"kommun": names.get(c[0], c[0]), "kommunkod": c[0], "aldersband": BAND_LABELS.get(c[1], c[1]),
                "behov": c[2] or None, "niva": c[3], "insats_id": c[4], "utfall": c[5],
                "antal": n, "skyddad": n is None} for c, n in rows]

@@ -18,33 +18,58 @@ import time
 from collections import OrderedDict
 from contextlib import asynccontextmanager
 
+from typing import Annotated
+
 import orjson
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.routing import APIRoute
 from pydantic import Field
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from engine import Family
 from service.core import deciding as api, errors
 from service.core.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem, error, parse_json
+from service.core.openapi import PACK_MARK
 from service.workspace import db
 
-from . import cells, report
+from . import cells, kartlaggning, report
 from .counters import Counters
 
 IDEMPOTENCY_SECONDS = 600.0
 IDEMPOTENCY_MAX = 50_000
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,80}$")
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]+$"  # with 8–80 characters; the document and the server read it alike
+PERIOD_PATTERN = r"^[0-9]{4}$"
+# a date of a period: the year FIRST_PERIOD (2024) or later (format: date says the rest)
+DATE_PATTERN = r"^(?:202[4-9]|20[3-9][0-9]|2[1-9][0-9]{2}|[3-9][0-9]{3})-"
+assert cells.FIRST_PERIOD == 2024, "DATE_PATTERN names the first period"
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
+    state = getattr(app.state, "engine_state", None)
+    if state is not None:  # the report's kartläggning, computed before the first page asks for it
+        kartlaggning.warm(state.engine.pack)
     yield
     counters = getattr(app.state, "uppf_counters", None)
     if counters is not None:
         await asyncio.to_thread(counters.stop)
 
 
-router = APIRouter(lifespan=lifespan)
+class OnePath(APIRoute):
+    """A route whose 405 names every method this router takes at its path: GET and POST of
+    /v1/uppfoljning are two routes, and the router's own 405 (from the first route of the path)
+    would say `Allow: POST` alone."""
+
+    async def handle(self, scope, receive, send) -> None:
+        if self.methods and scope["method"] not in self.methods:
+            allow = sorted({m for r in router.routes if getattr(r, "path", None) == self.path
+                            for m in (getattr(r, "methods", None) or ())})
+            raise HTTPException(405, headers={"Allow": ", ".join(allow)})
+        await super().handle(scope, receive, send)
+
+
+router = APIRouter(lifespan=lifespan, route_class=OnePath)
 
 
 class Seen:
@@ -106,7 +131,7 @@ def _token(request: Request, data: dict) -> str | None:
         return None
     if header is not None and raw is None:
         errors.refuse_personnummer(header, ("Idempotency-Key",))
-    if not isinstance(key, str) or not _TOKEN.match(key):
+    if not isinstance(key, str) or not 8 <= len(key) <= 80 or not re.search(TOKEN_PATTERN, key):
         field = "registrering" if raw is not None else "Idempotency-Key"
         raise error(422, field, "ska vara en slumpad nyckel med 8–80 tecken (A–Z, a–z, 0–9, - och _)",
                     "must be a random key of 8–80 characters (A–Z, a–z, 0–9, - and _)")
@@ -116,10 +141,26 @@ def _token(request: Request, data: dict) -> str | None:
 class Registrering(Family):
     """En bedömning att registrera: familjens fält som i `POST /v1/recommendations` och de insatser som erbjöds."""
 
-    erbjudna: list[str] = Field(default_factory=list, max_length=100,
-                                description="De rekommenderade insatser (insats_id) som erbjöds familjen")
-    registrering: str | None = Field(default=None, min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_-]+$",
+    erbjudna: list[Annotated[str, Field(json_schema_extra={PACK_MARK: "insats"})]] = Field(
+        default_factory=list, max_length=100,
+        description=("De rekommenderade insatser (insats_id) som erbjöds familjen. Var och en ska vara bland "
+                     "rekommendationerna för just den här begäran, annars 422 (`erbjudna[i]`)"))
+    registrering: str | None = Field(default=None, min_length=8, max_length=80, pattern=TOKEN_PATTERN,
                                      description="Valfri slumpad nyckel: samma nyckel igen räknas inte två gånger")
+
+
+def body_schema() -> dict:
+    """The request body's schema: Family's pack truths (PACK_MARK "family", filled per pack version
+    by service.core.openapi), `erbjudna` the pack's insats ids, and `date` in a period: 2024 or later
+    (a day after today is refused with 422 too: that bound moves every day, so the schema, built per
+    pack version, cannot carry it)."""
+    schema = Registrering.model_json_schema()
+    schema[PACK_MARK] = "family"
+    date = schema["properties"]["date"]
+    date["anyOf"][0]["pattern"] = DATE_PATTERN
+    date["description"] += (f"; dagen ska höra till en uppföljningsperiod: kalenderåret {cells.FIRST_PERIOD} "
+                            "eller senare, till och med i dag (annars 422)")
+    return schema
 
 
 EXAMPLES = {
@@ -136,11 +177,14 @@ EXAMPLES = {
                  "erbjöds familjen. Bara räknare per cell sparas (period × kommun × åldersband × behov × nivå × "
                  "insats × utfall), aldrig begäran. Svar 201 `{\"period\": \"2026\"}`. Ett tecken på våld eller "
                  "omsorgssvikt räknas bara i en summa för hela länet. Huvudet `Idempotency-Key` (eller fältet "
-                 "`registrering`) gör att en upprepad begäran bara räknas en gång. 503 när databasen inte svarar."),
+                 "`registrering`) gör att en upprepad begäran bara räknas en gång. 503 när databasen inte svarar. "
+                 "422 också för en begäran som schemat godtar: när en insats i `erbjudna` inte rekommenderades för "
+                 "just den här familjen (det beror på reglerna, inte på begärans form) eller när `date` ligger "
+                 "efter i dag."),
     responses={**ERROR_RESPONSES, 201: {"description": "Registrerad", "content": {"application/json": {
         "example": {"period": "2026"}}}}, 503: {"model": ErrorBody}},
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-        "schema": Registrering.model_json_schema(), "examples": EXAMPLES}}}},
+        "schema": body_schema(), "examples": EXAMPLES}}}},
 )
 async def register(request: Request) -> Response:
     data = parse_json(await request.body())
@@ -149,7 +193,18 @@ async def register(request: Request) -> Response:
         raise error(422, errors.BODY, "ska vara ett JSON-objekt", "must be a JSON object")
     data = dict(data)
     key = _token(request, data)
-    erbjudna_raw = data.pop("erbjudna", None)
+    period = await register_assessment(request, data, key)
+    return Response(orjson.dumps({"period": period}), status_code=201, media_type="application/json")
+
+
+async def register_assessment(request: Request, data: dict, key: str | None) -> str:
+    """Count one assessment (the family's fields and `erbjudna`), once per `key`: the period.
+    The one registration path, for POST /v1/uppfoljning and the staff page's form
+    (service/uppfoljning/registrera.py). Raises ApiError (422, 503)."""
+    erbjudna_raw = data.pop("erbjudna", [])
+    if erbjudna_raw is None:  # the schema says a list, as for `needs`; leave it out for none
+        raise error(422, "erbjudna", "ska vara en lista med insats-id (högst 100)",
+                    "must be a list of insats ids (at most 100)")
     family = api.family_from(data)
     state = api.state_of(request)
     pack = state.engine.pack
@@ -168,7 +223,7 @@ async def register(request: Request) -> Response:
     seen: Seen = request.app.state.uppf_seen
     if key is None or seen.claim(key):
         counters.add(reg)
-    return Response(orjson.dumps({"period": period}), status_code=201, media_type="application/json")
+    return period
 
 
 @router.get(
@@ -178,12 +233,22 @@ async def register(request: Request) -> Response:
                  "(FORALDRASTOD_UPPFOLJNING_K, standard 5) har `antal: null, skyddad: true`, och ingen annan siffra "
                  "låter en skyddad cell räknas fram. Indikatorerna anger målområde och stället i strategin (`kalla`)."),
     responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    openapi_extra={"parameters": [
+        {"name": "period", "in": "query", "required": False, "description": "Kalenderåret, t.ex. 2026 (standard i år)",
+         "schema": {"type": "string", "pattern": PERIOD_PATTERN}},
+        {"name": "kommun", "in": "query", "required": False,
+         "description": "Kommunens namn eller kommunkod (GET /v1/kommuner); utan den hela länet",
+         "schema": {"type": "string", PACK_MARK: "kommun"}},
+    ]},
 )
-async def get_report(request: Request, period: str | None = None, kommun: str | None = None) -> Response:
+async def get_report(request: Request) -> Response:
+    # the parameters are read here, as the document states them (`pattern` per pack version)
+    period, kommun = request.query_params.get("period"), request.query_params.get("kommun")
     pack = api.state_of(request).engine.pack
-    period = period or str(time.localtime().tm_year)
-    if not re.fullmatch(r"\d{4}", period):
+    period = str(time.localtime().tm_year) if period is None else period
+    if not re.search(PERIOD_PATTERN, period):
         raise error(422, "period", "ange perioden som ett årtal, t.ex. 2026", "give the period as a year, e.g. 2026")
+    period = period[:4]
     code = None
     if kommun is not None:
         errors.refuse_personnummer(kommun, ("kommun",))

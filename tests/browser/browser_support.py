@@ -66,3 +66,10 @@ def run_axe(pg) -> list[dict]:
                 nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
         }""")
     return result
+
+
+def page_order(body: dict, level: str) -> list[str]:
+    """The names the staff page shows for a level, in its order: what the strategy states first,
+    then what rests on the region's own judgement (shown apart, issue 18 item 24)."""
+    return [r["name"] for basis in ("källa", "antagande") for r in body["recommendations"]
+            if r["level"] == level and r.get("rule_basis", "källa") == basis]

@@ -34,7 +34,8 @@ def _h3s(pg) -> list[str]:
 def test_filters_narrow_kommun_band_and_level(sized, artifacts):
     pg = sized
     pg.goto("/kartlaggning")
-    assert len(_h3s(pg)) == 12  # one table per kommun
+    # the whole län is an overview: a row per kommun, each linking to its cells
+    assert pg.locator(".vy table.oversikt tbody tr").count() == 12 and _h3s(pg) == []
     pg.select_option("#f-kommun", label="Nora")
     pg.select_option("#f-alder", label="Väntar barn")
     pg.select_option("#f-niva", label="Selektiv")
@@ -67,9 +68,15 @@ def test_view_per_need_has_a_table_per_need_with_every_kommun(sized):
     pg.click("button[type=submit]")
     pg.wait_for_load_state()
     assert pg.locator("h2#vy-h").inner_text() == "Per behov"
+    # an overview row per behov at that level; a behov's link opens its table with every kommun
+    rows = pg.locator(".vy table.oversikt tbody tr")
+    assert rows.count() >= 1
+    rows.filter(has_text="psykisk ohälsa").first.locator("th a").click()
+    pg.wait_for_load_state()
+    assert parse_qs(urlparse(pg.url).query)["behov"]
+    assert pg.locator("#f-behov").input_value() != ""
     titles = _h3s(pg)
-    assert titles and all(t.endswith("indikerad nivå") for t in titles)
-    assert any("psykisk ohälsa" in t for t in titles)
+    assert len(titles) == 1 and titles[0].endswith("indikerad nivå") and "psykisk ohälsa" in titles[0]
     first = pg.locator(".vy table.coverage").first
     assert first.locator("tbody tr").count() == 12
     assert first.locator("thead th").count() == 1 + 6
@@ -145,8 +152,12 @@ def test_whole_page_heatmap_counts_and_axe(page, artifacts):
     assert pg.evaluate("document.querySelector('img.heatmap').naturalWidth") > 500
     counts = pg.locator(".antal-tabell tbody tr")
     assert counts.count() == 12
-    statuses = set(pg.evaluate("[...document.querySelectorAll('.vy td.cell[data-status]')].map(td => td.dataset.status)"))
-    assert statuses == {"täckt", "gap", "okänd"}
+    # the overview counts every status somewhere in the län, and a square links to its cells
+    for cls in ("tackt", "gap", "okand"):
+        numbers = pg.locator(f".oversikt .antal-{cls}").all_inner_texts()
+        assert any(int(t.split()[-1]) > 0 for t in numbers), cls
+    size = pg.evaluate("performance.getEntriesByType('navigation')[0].transferSize || document.documentElement.outerHTML.length")
+    assert size < 120_000, size
     assert pg.locator(".anmarkningar h2").inner_text().startswith("Anmärkningar")
     violations = run_axe(pg)
     (artifacts / f"axe-kartlaggning-{pg.size_name}.json").write_text(json.dumps(violations, indent=2, ensure_ascii=False))

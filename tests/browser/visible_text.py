@@ -5,7 +5,7 @@ pages moved from Python strings to Jinja2 templates; what a nurse reads must not
 
 Rewrite the fixture only when a page's text is meant to change (and read the diff). The server
 serves the embedded Örebro län pack from a fresh database, as `make run` does, with a fixed
-results file for /strategi; today's date is replaced by {idag}.
+results file for /strategi; today's date (as 2026-12-04 and as 4 december 2026) is replaced by {idag}.
 """
 from __future__ import annotations
 
@@ -34,8 +34,10 @@ JS_OFF = {"/docs", "/redoc"}  # their text is Swagger UI's and ReDoc's, drawn fr
 
 
 def _text(pg) -> str:
+    from service.pages.answer import swedish_date
+
     text = pg.inner_text("body")
-    return text.replace(dt.date.today().isoformat(), "{idag}")
+    return text.replace(dt.date.today().isoformat(), "{idag}").replace(swedish_date(dt.date.today()), "{idag}")
 
 
 def _fill(pg, kommun, years, months, expecting, needs) -> None:
@@ -93,6 +95,7 @@ def server_env() -> dict[str, str]:
     env.pop("FORALDRASTOD_FEATURES_DIR", None)
     env["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='foraldrastod-text-')}/t.db"
     env["FORALDRASTOD_FEATURE_RESULTS"] = str(RESULTS)
+    env["FORALDRASTOD_STRATEGI_KOR"] = "0"  # the fixed results file, not a run against the served version
     return env
 
 

@@ -159,13 +159,14 @@ def test_unmet_need_cells_and_indicator(migrated, tmp_path):
     pack = shutil.copytree(DEFAULT_PACK, tmp_path / "pack")
     with open(pack / "tillganglighet.yaml", "a", encoding="utf-8") as f:
         f.write("\n  - basis: antagande\n    reason: testets antagande\n    status: saknas\n"
-                "    kommuner: [Nora]\n    insatser: [icdp]\n")
+                "    kommuner: [Örebro]\n    insatser: [utokade-hembesok]\n")
     c = TestClient(create_app(pack))
+    orebro_8 = {"kommun": "Örebro", "age_months": 8}  # utökade hembesök is recommended there, and now lacking
     for i in range(10):
-        assert c.post("/v1/uppfoljning", json={**NORA_8, "erbjudna": ["bvc"]}).status_code == 201
+        assert c.post("/v1/uppfoljning", json={**orebro_8, "erbjudna": ["bvc"]}).status_code == 201
     flush(c)
-    body = c.get("/v1/uppfoljning", params={"kommun": "Nora"}).json()
-    icdp = [x for x in body["celler"] if x["insats_id"] == "icdp"]
-    assert [(x["utfall"], x["antal"]) for x in icdp] == [("saknas", 10)]
+    body = c.get("/v1/uppfoljning", params={"kommun": "Örebro"}).json()
+    lacking = [x for x in body["celler"] if x["insats_id"] == "utokade-hembesok"]
+    assert [(x["utfall"], x["antal"]) for x in lacking] == [("saknas", 10)]
     unmet = next(i for i in body["indikatorer"] if i["id"] == "ej_tillgodosett_behov_per_100")
     assert unmet["varde"] == 100.0 and unmet["kalla"]["section"].startswith("5. Målområde 2")
