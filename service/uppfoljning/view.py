@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from engine.coverage import AGE_BANDS, LEVELS, CellStatus
 from engine.loader import Pack
 
-from . import disclosure, karta, kartlaggning, report
+from . import disclosure, karta, kartlaggning, omgang, report
 from .cells import FIRST_PERIOD
 
 UTFALL_COLUMNS = (("erbjuden", "Erbjuden"), ("saknas", "Saknas i kommunen"), ("ej_erbjuden", "Inte erbjuden"))
@@ -27,7 +27,7 @@ NO_ROUND = "Ingen uppföljningsomgång är avslutad ännu."
 
 # The round's answers (issue 20, item 4) come from the workspace when it has them: a function
 # (pack, kommunkod or None, period) -> None or {"namn", "avslutad", "kommuner": [{"kommun",
-# "status", "svar": [{"fraga", "kalla", "svar"}], "beskrivning"}]}. Until then: none.
+# "status", "svar": [{"fraga", "kalla", "svar"}], "beskrivning"}]}; no_round gives none.
 RoundAnswers = Callable[[Pack, "str | None", str], "dict | None"]
 
 
@@ -35,7 +35,7 @@ def no_round(pack: Pack, kommun: str | None, period: str) -> dict | None:
     return None
 
 
-round_answers: RoundAnswers = no_round
+round_answers: RoundAnswers = omgang.round_answers  # service/uppfoljning/omgang.py
 
 
 class Unavailable(Exception):
