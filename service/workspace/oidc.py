@@ -32,7 +32,7 @@ from engine.models import looks_like_personnummer
 from . import views
 from .models import ROLES, AuditEvent, OidcLogin, User, identity, utcnow  # noqa: F401 (identity: re-exported)
 
-router = APIRouter(prefix="/oidc", include_in_schema=False)  # included by web.router (/redaktion)
+router = APIRouter(prefix="/oidc", include_in_schema=False)  # included by service.workspace.web.router (/redaktion)
 
 STATE_COOKIE = "redaktion_oidc"  # binds a login begun here to this browser
 ID_TOKEN_COOKIE = "redaktion_oidc_id"  # the ID token, only as id_token_hint at logout
@@ -240,7 +240,7 @@ def _safe_next(nasta: str) -> str:
 
 
 def _begin(state: str, browser: str, nonce: str, verifier: str, nasta: str) -> None:
-    from .web import database
+    from .routes.common import database
 
     with database() as s:
         s.execute(delete(OidcLogin).where(OidcLogin.expires_at < utcnow()))
@@ -282,14 +282,14 @@ async def oidc_login(request: Request, nasta: str = "/redaktion"):
 
 
 def _secure(request: Request) -> bool:
-    from .web import secure_cookies
+    from .routes.common import secure_cookies
 
     return secure_cookies(request)
 
 
 def _take_login(state: str | None, browser: str | None) -> dict:
     """The login begun for `state`, used up now (a second use is refused); bound to this browser."""
-    from .web import database
+    from .routes.common import database
 
     if not state:
         raise Refusal("Inloggningen saknar state. Börja om från inloggningssidan.", "state saknas")
@@ -380,7 +380,7 @@ def _finish(cfg: Settings, claims: dict) -> tuple[str, str, str] | Refusal:
     """Account and session: (cookie token, role, account name), or the Refusal (already audited; a
     person whose role was removed loses their open sessions too)."""
     from . import auth
-    from .web import SESSION_HOURS, database
+    from .routes.common import SESSION_HOURS, database
 
     issuer, subject = cfg.issuer, str(claims["sub"])
     role = role_from_claims(cfg, claims)
@@ -418,7 +418,7 @@ def _finish(cfg: Settings, claims: dict) -> tuple[str, str, str] | Refusal:
 
 
 def _record_refusal(issuer: str, subject: str | None, reason: str) -> None:
-    from .web import database
+    from .routes.common import database
 
     with database() as s:
         audit_refusal(s, issuer, subject, reason)
@@ -426,7 +426,7 @@ def _record_refusal(issuer: str, subject: str | None, reason: str) -> None:
 
 @router.get("/callback")
 async def oidc_callback(request: Request):
-    from .web import SESSION_COOKIE, SESSION_HOURS
+    from .routes.common import SESSION_COOKIE, SESSION_HOURS
 
     cfg = settings()
     if cfg is None:
@@ -510,7 +510,7 @@ def logout_response(request: Request, s, user: User) -> Response:
 
 def local_login_refused(request: Request) -> Response:
     """POST /redaktion/logga-in while FORALDRASTOD_LOCAL_LOGIN=off (audited, no typed name logged)."""
-    from .web import database
+    from .routes.common import database
 
     with database() as s:
         audit(s, "okänd", "inloggning.nekad", "lokal inloggning", "lösenordsinloggning försökt",

@@ -258,7 +258,7 @@ def test_the_web_workspace_upgrades_a_database_left_at_0001(db_url, monkeypatch,
     from fastapi.testclient import TestClient
 
     from service.app import create_app
-    from service.workspace import web
+    from service.workspace.routes import common as web
 
     db.upgrade(db_url, "0001")
     files = packfiles.read_dir(DEFAULT_PACK)
