@@ -18,10 +18,8 @@ import os
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import delete, select
@@ -39,10 +37,6 @@ ID_TOKEN_COOKIE = "redaktion_oidc_id"  # the ID token, only as id_token_hint at 
 STATE_SECONDS = 600
 ROLE_ORDER = ("admin", "granskare", "redaktor", "samordnare")  # several roles: the first wins
 SIGNING_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
-TEMPLATES = Path(__file__).resolve().parent / "templates" / "oidc"
-
-_env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                          undefined=jinja2.StrictUndefined)
 
 
 class ConfigError(ValueError):
@@ -140,23 +134,16 @@ def client(cfg: Settings):
 
 
 # --------------------------------------------------------------------------- pages
-def render(name: str, **values: Any) -> str:
-    return _env.get_template(name).render(**values)
-
-
-def login_section(nasta: str) -> str:
-    """The "Logga in med organisationskonto" part of the login page ('' without a provider)."""
-    if not enabled():
-        return ""
-    return render("login_section.html", nasta=nasta, local=local_login_enabled())
-
-
 def _page(request: Request, title: str, template: str, status: int = 200, **values: Any) -> Response:
-    return views.page(title, render(template, **values), path="/redaktion/logga-in", status=status)
+    from .routes.common import render as render_page
+
+    # never with the login line: these pages come before a session exists or after it ended
+    values.setdefault("path", "/redaktion/logga-in")
+    return render_page(None, template, status=status, title=title, **values)
 
 
 def _refused_page(request: Request, refusal: Refusal) -> Response:
-    resp = _page(request, "Inloggningen nekades", "refused.html", status=refusal.status, message=refusal.message,
+    resp = _page(request, "Inloggningen nekades", "oidc/refused.html", status=refusal.status, message=refusal.message,
                  local=local_login_enabled())
     resp.delete_cookie(STATE_COOKIE, path="/redaktion/oidc")
     return resp
@@ -458,14 +445,14 @@ async def oidc_callback(request: Request):
         if not refusal.audited:
             await run_in_threadpool(_record_refusal, cfg.issuer, subject, refusal.reason)
         if not refusal.message:  # a person without a role: who to ask, and nothing else
-            resp = views.page("Ingen behörighet", render("no_role.html"), status=403)
+            resp = _page(request, "Ingen behörighet", "oidc/no_role.html", status=403, path="")
             resp.delete_cookie(STATE_COOKIE, path="/redaktion/oidc")
             return resp
         return _refused_page(request, refusal)
     # a page of our own, not a redirect: the session cookie is SameSite=Strict, and a redirect chain
     # that began at the provider would not send it
-    resp = views.page("Inloggad", render("continue.html", nasta=begun["next"]),
-                      headers={"Refresh": f"0; url={begun['next']}"})
+    resp = _page(request, "Inloggad", "oidc/continue.html", nasta=begun["next"], path="",
+                 headers={"Refresh": f"0; url={begun['next']}"})
     secure = _secure(request)
     resp.set_cookie(SESSION_COOKIE, session_token, httponly=True, samesite="strict", secure=secure,
                     path="/redaktion", max_age=SESSION_HOURS * 3600)
@@ -501,7 +488,7 @@ def logout_response(request: Request, s, user: User) -> Response:
         url = anyio.from_thread.run(_logout_url, cfg, request.cookies.get(ID_TOKEN_COOKIE))
     audit_logout(s, user, via_provider=url is not None)
     if url:  # a page, not a redirect: the CSP's form-action 'self' would stop a redirect off-site
-        resp = views.page("Loggar ut", render("logout.html", url=url), headers={"Refresh": f"0; url={url}"})
+        resp = _page(request, "Loggar ut", "oidc/logout.html", url=url, path="", headers={"Refresh": f"0; url={url}"})
     else:
         resp = RedirectResponse("/redaktion/logga-in?utloggad=1", status_code=303)
     resp.delete_cookie(ID_TOKEN_COOKIE, path="/redaktion")
@@ -515,5 +502,5 @@ def local_login_refused(request: Request) -> Response:
     with database() as s:
         audit(s, "okänd", "inloggning.nekad", "lokal inloggning", "lösenordsinloggning försökt",
               "lokal inloggning är avstängd (FORALDRASTOD_LOCAL_LOGIN=off)")
-    return _page(request, "Inloggningen nekades", "refused.html", status=403, local=False,
+    return _page(request, "Inloggningen nekades", "oidc/refused.html", status=403, local=False,
                  message="Inloggning med lösenord är avstängd här. Logga in med ditt organisationskonto.")

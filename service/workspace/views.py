@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import html
-from functools import lru_cache
 from pathlib import Path
-from string import Template
 from typing import Any
 
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+
+from service.core import templating
 
 from . import forms
 
@@ -32,11 +33,6 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
 }
-
-
-@lru_cache(maxsize=4)
-def _template(name: str) -> Template:
-    return Template((TEMPLATES / name).read_text(encoding="utf-8"))
 
 
 def when(value: dt.datetime | None) -> str:
@@ -61,19 +57,24 @@ def nav_items(user: Any | None) -> list[tuple[str, str]]:
     return items
 
 
+def page_context(who: Any | None, csrf: str = "", serving: str = "–", path: str = "") -> dict[str, Any]:
+    """What redaktion/layout.html needs besides the page's own values."""
+    return {"who": who, "csrf": csrf, "serving": serving, "path": path, "nav": nav_items(who),
+            "role_text": lambda r: ROLE_TEXT.get(r, r), "status_text": lambda st: STATUS_TEXT.get(st, st),
+            "kind_text": lambda k: KIND_TEXT.get(k, k), "when": when, "count": count}
+
+
+def respond(template_name: str, context: dict[str, Any], status: int = 200,
+            headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A /redaktion page from its template, with the workspace's security headers."""
+    return HTMLResponse(templating.render(template_name, **context), status_code=status,
+                        headers={**SECURITY_HEADERS, **(headers or {})})
+
+
 def page(title: str, main: str, *, user: Any | None = None, csrf: str = "", path: str = "",
          serving: str = "–", status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
-    current = ' aria-current="page"'
-    nav = "".join(f'<li><a href="{href}"{current if href == path else ""}>{e(label)}</a></li>'
-                  for href, label in nav_items(user))
-    who = ""
-    if user is not None:
-        who = (f'<div class="vem"><span>Inloggad som <strong>{e(user.name)}</strong> '
-               f'({e(ROLE_TEXT.get(user.role, user.role))}{", " + e(getattr(user, "kommun_name", None) or user.kommun) if user.kommun else ""})</span>'
-               f'<form method="post" action="/redaktion/logga-ut">{csrf_field(csrf)}'
-               f'<button class="lank-knapp" type="submit">Logga ut</button></form></div>')
-    body = _template("layout.html").substitute(title=e(title), nav=nav, who=who, main=main, serving=e(serving))
-    return HTMLResponse(body, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
+    return respond("redaktion/main.html", {**page_context(user, csrf, serving, path), "title": title,
+                                            "main": Markup(main)}, status, headers)
 
 
 def count(n: int, one: str, many: str) -> str:

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 
 from .. import checks, featurefiles, views
 from ..views import e
-from .common import Problem, _feature_url, _store, catalog, database, form_body, guarded, login, redirect, render, temp_pack, validate_files, viewable_draft
+from .common import Problem, _feature_url, _store, catalog, database, form_body, guarded, login, redirect, render_html, temp_pack, validate_files, viewable_draft
 
 router = APIRouter(prefix="/redaktion")
 
@@ -161,7 +161,7 @@ def check_page(request: Request, draft_id: int):
         else:
             report = checks.job_result("kontroll", key)
             body = check_html(report, draft=d) if report else views.message("Resultatet saknas; kör kontrollen igen.", "fel")
-        return render(ctx, f"Kontrollera utkast {d.id}", head + body)
+        return render_html(ctx, f"Kontrollera utkast {d.id}", head + body)
 
 
 @router.get("/utkast/{draft_id}/kontrollera/status")
@@ -332,10 +332,10 @@ def impact_page(request: Request, draft_id: int):
                 "kommuner, varje ålder 0–216 månader och blivande föräldrar, utan behov, med varje behov och varje par "
                 "av behov: insatser som läggs till eller tas bort, ändrad nivå och ändrad tillgång.</p>")
         if not checks.impact_available():
-            return render(ctx, f"Effekt av utkast {d.id}", head + views.message(checks.IMPACT_MISSING, "fel"))
+            return render_html(ctx, f"Effekt av utkast {d.id}", head + views.message(checks.IMPACT_MISSING, "fel"))
         errors = validate_files(files)
         if errors:
-            return render(ctx, f"Effekt av utkast {d.id}",
+            return render_html(ctx, f"Effekt av utkast {d.id}",
                           head + views.message("Utkastet är inte ett giltigt regelpaket; rätta felen först.", "fel", errors))
         state = checks.job_state("effekt", key)
         if state.state in ("missing", "failed"):
@@ -347,7 +347,7 @@ def impact_page(request: Request, draft_id: int):
         else:
             result = checks.job_result("effekt", key)
             body = impact_html(result, d.id, cat=catalog(files)) if result else views.message("Resultatet saknas; beräkna igen.", "fel")
-        return render(ctx, f"Effekt av utkast {d.id}", head + body)
+        return render_html(ctx, f"Effekt av utkast {d.id}", head + body)
 
 
 @router.get("/utkast/{draft_id}/effekt/status")

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.exc import DBAPIError
 
 from engine.models import looks_like_personnummer
@@ -90,11 +90,7 @@ def _problem_page(request: Request, status: int, text: str, details: list[str] |
     title = {403: "Inte tillåtet", 404: "Finns inte", 409: "Krock", 422: "Kontrollen underkände", 429: "Vänta",
              503: "Databasen svarar inte"}.get(
         status, "Det gick inte")
-    ctx = getattr(request.state, "redaktion", None)
-    main = (f"<h1>{e(title)}</h1>" + views.message(text, "fel", details)
-            + '<p><a href="/redaktion">Till översikten</a></p>')
-    return views.page(title, main, user=ctx.who if ctx else None, csrf=ctx.csrf if ctx else "",
-                      serving=ctx.serving if ctx else "–", status=status)
+    return render(request, "redaktion/problem.html", status=status, title=title, text=text, details=details)
 
 
 # --------------------------------------------------------------------------- database
@@ -221,7 +217,19 @@ def _same_origin(request: Request) -> None:
                            "Öppna sidan i redaktionen och skicka formuläret därifrån.")
 
 
-def render(ctx: Ctx, title: str, main: str, path: str = "", status: int = 200):
+def render(request_or_ctx: Request | Ctx | None, template_name: str, status: int = 200,
+           headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+    """The page `template_name` (a template extending redaktion/layout.html) with `context`, the
+    layout's values of the logged-in user (a Ctx, or the request a route's login() put one on;
+    none: logged out) and the workspace's security headers. `path` marks the page in the menu."""
+    ctx = request_or_ctx if isinstance(request_or_ctx, Ctx) else getattr(
+        getattr(request_or_ctx, "state", None), "redaktion", None)
+    base = views.page_context(ctx.who if ctx else None, ctx.csrf if ctx else "", ctx.serving if ctx else "–",
+                              context.pop("path", ""))
+    return views.respond(template_name, {**base, **context}, status, headers)
+
+
+def render_html(ctx: Ctx, title: str, main: str, path: str = "", status: int = 200):  # TRANSITIONAL
     return views.page(title, main, user=ctx.who, csrf=ctx.csrf, path=path, serving=ctx.serving, status=status)
 
 

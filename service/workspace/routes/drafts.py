@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from .. import featurefiles, forms, views
 from ..views import e
-from .common import ANY_FEATURE, AVAILABILITY_FILE, Ctx, EDITABLE, _base_files, _feature_url, _kommun_name, _store, can_edit, can_view, catalog, database, field_error, form_body, guarded, login, one, personal_text, redirect, render, viewable_draft
+from .common import ANY_FEATURE, AVAILABILITY_FILE, Ctx, EDITABLE, _base_files, _feature_url, _kommun_name, _store, can_edit, can_view, catalog, database, field_error, form_body, guarded, login, one, personal_text, redirect, render_html, viewable_draft
 
 router = APIRouter(prefix="/redaktion")
 
@@ -61,7 +61,7 @@ granskare har godkänt det.</p>
         parts.append('<h2>Utkast</h2>')
         parts.append(views.table(["Utkast", "Anledning", "Gäller", "Skrivet av", "Status", "Ändrat"], rows)
                      if rows else '<p class="tom">Inga utkast ännu.</p>')
-    return render(ctx, "Översikt", "\n".join(parts), "/redaktion", status=status)
+    return render_html(ctx, "Översikt", "\n".join(parts), "/redaktion", status=status)
 
 
 @router.post("/utkast")
@@ -136,7 +136,7 @@ def _draft_page(s, ctx: Ctx, d, sparat: str = "", new_name: str = "", new_error:
 <p class="hjalp">Granskaren ser det tillsammans med utkastets anledning ("{e(d.reason)}"), som står kvar.</p>{err}
 <textarea id="skal" name="skal" required{aria}>{e(d.reason if submit_text is None else submit_text)}</textarea></div>
 <div><button class="knapp" type="submit" id="skicka-in">Skicka in</button></div></form></section>""")
-    return render(ctx, f"Utkast {d.id}", "\n".join(parts), status=status)
+    return render_html(ctx, f"Utkast {d.id}", "\n".join(parts), status=status)
 
 
 def _features_section(ctx: Ctx, d, base: dict[str, str], files: dict[str, str], editable: bool,

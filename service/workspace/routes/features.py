@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 
 from .. import featurefiles, views
 from ..views import e
-from .common import ANY_FEATURE, Ctx, LIMIT_TEXT, MAX_FORM_BYTES, Problem, _feature_url, _store, can_edit, database, editable_draft, form_body, guarded, login, one, redirect, render, viewable_draft
+from .common import ANY_FEATURE, Ctx, LIMIT_TEXT, MAX_FORM_BYTES, Problem, _feature_url, _store, can_edit, database, editable_draft, form_body, guarded, login, one, redirect, render_html, viewable_draft
 from .drafts import _draft_page
 
 router = APIRouter(prefix="/redaktion")
@@ -72,7 +72,7 @@ Fel i texten visas med radnummer; det du skrivit finns kvar. {e(LIMIT_TEXT)}</p>
 <textarea id="gherkin" name="text" spellcheck="false" aria-describedby="{described}"{invalid}{ro}>{e(text)}</textarea></div>
 {buttons}</form>
 {remove}</div></div>"""
-    return render(ctx, f"Beteendetest {name} – utkast {draft.id}", main, status=status)
+    return render_html(ctx, f"Beteendetest {name} – utkast {draft.id}", main, status=status)
 
 
 def _feature_save(s, ctx: Ctx, d, path: str, form: dict):

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from .. import forms, views
 from ..views import e
-from .common import Ctx, Problem, _path_param, _save, _store, can_edit, catalog, database, editable_draft, form_body, guarded, login, one, personal_errors, redirect, render, validate_files, viewable_draft
+from .common import Ctx, Problem, _path_param, _save, _store, can_edit, catalog, database, editable_draft, form_body, guarded, login, one, personal_errors, redirect, render_html, validate_files, viewable_draft
 
 router = APIRouter(prefix="/redaktion")
 
@@ -50,7 +50,7 @@ def rule_file_page(request: Request, draft_id: int, sokvag: str):
 <a href="/redaktion/utkast/{d.id}/text?sokvag={urllib.parse.quote(path)}">Hela filen som text</a></p>
 <div class="regel-layout"><aside class="passage" aria-labelledby="passage-rubrik"><h2 id="passage-rubrik">Strategins text som reglerna kodar</h2>
 <p>{e(passage)}</p></aside><div>{views.table(["Regel", "Nivå", "Ålder", "Rekommenderar"], rows, "Reglerna i filen")}{add}</div></div>"""
-        return render(ctx, f"Regler i {path}", main)
+        return render_html(ctx, f"Regler i {path}", main)
 
 
 def _age_text(months) -> str:
@@ -93,7 +93,7 @@ def _rule_page(ctx: Ctx, d, path: str, index: int | None, values: dict, revision
 {views.rule_form(values, catalog(d.files), errors)}
 {buttons}
 </form></div>{remove}"""
-    return render(ctx, title, main, status=status)
+    return render_html(ctx, title, main, status=status)
 
 
 def _anchor(name: str) -> str:
@@ -246,7 +246,7 @@ def _item_list(ctx: Ctx, d, path: str):
 <a href="/redaktion/utkast/{d.id}/text?sokvag={q}">Hela filen som text</a></p>
 <div class="regel-layout"><aside class="passage" aria-labelledby="passage-rubrik"><h2 id="passage-rubrik">Strategins text som filen kodar</h2>
 <p>{e(passage)}</p></aside><div>{views.table(["Post", "Namn", "Nivå eller grupp"], rows, "Posterna i filen")}{add}</div></div>"""
-    return render(ctx, f"{path} – utkast {d.id}", main)
+    return render_html(ctx, f"{path} – utkast {d.id}", main)
 
 
 def _item_page(ctx: Ctx, d, path: str, index: int | None, values: dict, revision: int,
@@ -275,7 +275,7 @@ def _item_page(ctx: Ctx, d, path: str, index: int | None, values: dict, revision
 {views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">
 {views.item_form(specs, values, catalog(d.files), errors)}
 {button}</form></div>"""
-    return render(ctx, title, main, status=status)
+    return render_html(ctx, title, main, status=status)
 
 
 def _item_path(d, sokvag: str) -> str:

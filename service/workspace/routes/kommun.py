@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from .. import views
 from ..views import e
-from .common import Ctx, EDITABLE, Problem, _kommun_name, _store, catalog, database, form_body, guarded, login, one, redirect, render, temp_pack
+from .common import Ctx, EDITABLE, Problem, _kommun_name, _store, catalog, database, form_body, guarded, login, one, redirect, render_html, temp_pack
 
 router = APIRouter(prefix="/redaktion")
 TARGET_GROUPS = (
@@ -122,7 +122,7 @@ namn, e-post eller personnummer. "Vet ej" ändrar inte det som står i dag.</p>
 <form method="post" action="/redaktion/kartlaggning/{e(code)}" class="kartlaggningsform">{views.csrf_field(ctx.csrf)}
 {"".join(rows)}
 <div class="knappar"><button class="knapp" type="submit" id="spara-kartlaggning">Spara som utkast</button></div></form>"""
-    return render(ctx, f"Kartläggning {name}", main, "/redaktion/kartlaggning", status=status)
+    return render_html(ctx, f"Kartläggning {name}", main, "/redaktion/kartlaggning", status=status)
 
 
 BASIS_TEXT = {"källa": "en källa säger det", "antagande": "bygger på ett antagande",

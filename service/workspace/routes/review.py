@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from .. import checks, views
 from ..views import e
 from .checks import _check_key, _published_number, _start_check, _status_box, check_html
-from .common import Ctx, Problem, _base_files, _store, catalog, database, field_error, form_body, guarded, login, one, personal_text, redirect, render, viewable_draft
+from .common import Ctx, Problem, _base_files, _store, catalog, database, field_error, form_body, guarded, login, one, personal_text, redirect, render_html, viewable_draft
 from .drafts import _draft_page
 
 router = APIRouter(prefix="/redaktion")
@@ -103,7 +103,7 @@ sedan utkastet: inom några sekunder svarar beslutsstödet med den nya versionen
                                        "rollen granskare måste göra det (fyra ögon)."))
         else:
             parts.append(views.message("Bara en granskare kan godkänna eller skicka tillbaka utkastet."))
-    return render(ctx, f"Granskning av utkast {d.id}", "\n".join(parts), status=status)
+    return render_html(ctx, f"Granskning av utkast {d.id}", "\n".join(parts), status=status)
 
 
 @router.post("/utkast/{draft_id}/godkann")

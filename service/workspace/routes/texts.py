@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 
 from .. import featurefiles, forms, views
 from ..views import e
-from .common import Ctx, LIMIT_TEXT, MAX_FORM_BYTES, _feature_url, _path_param, _save, _store, can_edit, database, editable_draft, form_body, guarded, login, one, redirect, render, validate_files, viewable_draft
+from .common import Ctx, LIMIT_TEXT, MAX_FORM_BYTES, _feature_url, _path_param, _save, _store, can_edit, database, editable_draft, form_body, guarded, login, one, redirect, render_html, validate_files, viewable_draft
 from .features import _feature_save
 
 router = APIRouter(prefix="/redaktion")
@@ -32,7 +32,7 @@ def _text_page(ctx: Ctx, draft, path: str, text: str, revision: int, notes: str 
 <code>foraldrastod check</code> skriver dem. {e(LIMIT_TEXT)}</p>
 <textarea id="yaml" name="text" spellcheck="false" aria-describedby="yaml-hjalp"{ro}>{e(text)}</textarea>
 {button}</form></div>"""
-    return render(ctx, f"{path} – utkast {draft.id}", main, status=status)
+    return render_html(ctx, f"{path} – utkast {draft.id}", main, status=status)
 
 
 @router.get("/utkast/{draft_id}/text")

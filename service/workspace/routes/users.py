@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from engine.models import looks_like_personnummer
 
 from .. import oidc, views
-from ..views import e
-from .common import Ctx, LOGIN_COOKIE, PERSONAL, Problem, SESSION_COOKIE, SESSION_HOURS, _same_origin, _store, database, field_error, form_body, guarded, login, one, redirect, render, secure_cookies
+from .common import (Ctx, LOGIN_COOKIE, PERSONAL, Problem, SESSION_COOKIE, SESSION_HOURS, _same_origin, _store,
+    database, form_body, guarded, login, one, redirect, render, secure_cookies)
 
 router = APIRouter(prefix="/redaktion")
 
@@ -26,28 +26,12 @@ def login_page(request: Request, nasta: str = "/redaktion", fel: str = ""):
 
 def _login_response(request: Request, token: str, nasta: str, error: str = "", status: int = 200, name: str = ""):
     nasta = nasta if nasta.startswith("/redaktion") and not nasta.startswith("//") else "/redaktion"
-    err = views.message(error, "fel") if error else ""
-    main = f"""<h1>Logga in i redaktionen</h1>
-<p class="ingress">Här ändrar behöriga personer regelpaketet och kommunernas uppgifter om tillgång.
-Personal som söker stöd för en familj använder <a href="/">beslutsstödet</a> och behöver inte logga in.</p>
-{err}
-{oidc.login_section(nasta)}{_password_form(token, nasta, name) if oidc.local_login_enabled() else ""}"""
-    resp = views.page("Logga in", main, path="/redaktion/logga-in", status=status)
+    resp = render(None, "redaktion/login.html", status=status, title="Logga in", path="/redaktion/logga-in",
+                  error=error, oidc=oidc.enabled(), local=oidc.local_login_enabled(), token=token, nasta=nasta,
+                  name=name)
     resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request),
                     path="/redaktion", max_age=3600)
     return resp
-
-
-def _password_form(token: str, nasta: str, name: str) -> str:
-    return f"""<form class="enkel-form" method="post" action="/redaktion/logga-in">
-  <input type="hidden" name="csrf" value="{e(token)}">
-  <input type="hidden" name="nasta" value="{e(nasta)}">
-  <div class="falt"><label for="namn">Användarnamn</label>
-    <input type="text" id="namn" name="namn" autocomplete="username" required value="{e(name)}"></div>
-  <div class="falt"><label for="losenord">Lösenord</label>
-    <input type="password" id="losenord" name="losenord" autocomplete="current-password" required></div>
-  <div><button class="knapp" type="submit" id="logga-in">Logga in</button></div>
-</form>"""
 
 
 @router.post("/logga-in")
@@ -103,12 +87,9 @@ def logout(request: Request, form: dict = Depends(form_body)):
 def audit_page(request: Request):
     with database() as s:
         ctx = login(request, s, ("granskare", "admin"))
-        rows = [[e(views.when(a.at)), e(a.actor), e(a.action), e(a.target), e(a.summary), e(a.reason or "")]
+        rows = [[views.when(a.at), a.actor, a.action, a.target, a.summary, a.reason or ""]
                 for a in _store().audit(s, limit=500)]
-        main = ("<h1>Logg</h1><p class=\"ingress\">Varje ändring: vem, när, vad och varför. Loggen kan inte ändras "
-                "i efterhand. De senaste 500 händelserna; allt finns med <code>foraldrastod audit</code>.</p>"
-                + views.table(["Tid", "Vem", "Åtgärd", "Vad", "Sammanfattning", "Varför"], rows))
-        return render(ctx, "Logg", main, "/redaktion/logg")
+        return render(ctx, "redaktion/audit.html", title="Logg", path="/redaktion/logg", rows=rows)
 
 
 # --------------------------------------------------------------------------- Användare (admin)
@@ -136,22 +117,11 @@ def _users(s, ctx: Ctx, klart: str = "", values: dict | None = None, error: str 
 
     values = values or {}
     where = _user_field(error) if error else ""
-    errs = {f: field_error(f"ny-{f}", error if where == f else "") for f in ("namn", "roll", "kommun", "losenord")}
-    rows = [[e(u.name), e(views.ROLE_TEXT.get(u.role, u.role)), e(u.kommun or ""), "ja" if u.active else "nej"]
+    errors = {f: [error] if where == f else [] for f in ("namn", "roll", "kommun", "losenord")}
+    rows = [[u.name, views.ROLE_TEXT.get(u.role, u.role), u.kommun or "", "ja" if u.active else "nej"]
             for u in s.scalars(select(User).order_by(User.name)).all()]
-    role_opts = "".join(f'<option value="{r}"{" selected" if values.get("roll") == r else ""}>{e(t)}</option>'
-                        for r, t in views.ROLE_TEXT.items())
-    main = ("<h1>Användare</h1>" + (views.message(klart, "ok") if klart else "")
-            + (views.message("Användaren lades inte till. Rätta felet vid fältet.", "fel") if error else "")
-            + views.table(["Namn", "Roll", "Kommun", "Aktiv"], rows)
-            + f"""<h2>Lägg till användare</h2>
-<form class="enkel-form" method="post" action="/redaktion/anvandare">{views.csrf_field(ctx.csrf)}
-<div class="falt{errs['namn'][0]}"><label for="ny-namn">Användarnamn</label>{errs['namn'][2]}<input type="text" id="ny-namn" name="namn" value="{e(values.get('namn', ''))}" required autocomplete="off"{errs['namn'][1]}></div>
-<div class="falt{errs['roll'][0]}"><label for="ny-roll">Roll</label>{errs['roll'][2]}<select id="ny-roll" name="roll"{errs['roll'][1]}>{role_opts}</select></div>
-<div class="falt{errs['kommun'][0]}"><label for="ny-kommun">Kommunkod (bara för samordnare)</label>{errs['kommun'][2]}<input type="text" id="ny-kommun" name="kommun" value="{e(values.get('kommun', ''))}" inputmode="numeric"{errs['kommun'][1]}></div>
-<div class="falt{errs['losenord'][0]}"><label for="ny-losenord">Lösenord (minst 12 tecken)</label>{errs['losenord'][2]}<input type="password" id="ny-losenord" name="losenord" required autocomplete="new-password"{errs['losenord'][1]}></div>
-<div><button class="knapp" type="submit">Lägg till</button></div></form>""")
-    return render(ctx, "Användare", main, "/redaktion/anvandare", status=status)
+    return render(ctx, "redaktion/users.html", status=status, title="Användare", path="/redaktion/anvandare",
+                  klart=klart, error=error, errors=errors, rows=rows, values=values, roles=list(views.ROLE_TEXT.items()))
 
 
 @router.post("/anvandare")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 
 from .. import views
 from ..views import e
-from .common import Ctx, _store, database, field_error, form_body, guarded, login, one, personal_text, redirect, render
+from .common import Ctx, _store, database, field_error, form_body, guarded, login, one, personal_text, redirect, render_html
 
 router = APIRouter(prefix="/redaktion")
 
@@ -65,7 +65,7 @@ def _versions(s, ctx: Ctx, klart: str = "", number: int | None = None, text: str
             "Att publicera en tidigare version igen (återställning) är en åtgärd och syns i loggen.</p>"
             + (views.message(klart, "ok") if klart else "")
             + views.table(["Nr", "Version", "Skriven av", "Godkänd av", "Skäl", "Tid", "Åtgärd"], rows))
-    return render(ctx, "Versioner", main, "/redaktion/versioner", status=status)
+    return render_html(ctx, "Versioner", main, "/redaktion/versioner", status=status)
 
 
 @router.post("/versioner/{number}/publicera")
