@@ -103,7 +103,9 @@ def table(headers: list[str], rows: list[list[str]], caption: str = "", cls: str
 
 
 # --------------------------------------------------------------------------- diff
-def diff_html(path: str, old: str | None, new: str | None) -> str:
+def diff_of(path: str, old: str | None, new: str | None) -> dict[str, Any]:
+    """The changes of one file for the macro `diff` of redaktion/macros.html: its title, the
+    numbers of added and removed lines, and rows of (kind, line)."""
     a = (old or "").splitlines()
     b = (new or "").splitlines()
     title = path
@@ -111,25 +113,20 @@ def diff_html(path: str, old: str | None, new: str | None) -> str:
         title += " (ny fil)"
     elif new is None:
         title += " (borttagen fil)"
-    rows = []
+    rows: list[tuple[str, str]] = []
     added = removed = 0
     for line in list(difflib.unified_diff(a, b, lineterm="", n=2))[2:]:
         if line.startswith("@@"):
-            rows.append(f'<tr class="huvud"><td class="tecken"></td><td>{e(line)}</td></tr>')
+            rows.append(("huvud", line))
         elif line.startswith("+"):
             added += 1
-            rows.append(f'<tr class="tillagd"><td class="tecken"><span class="sr-only">Tillagd rad</span>'
-                        f'<span aria-hidden="true">+</span></td><td>{e(line[1:])}</td></tr>')
+            rows.append(("tillagd", line[1:]))
         elif line.startswith("-"):
             removed += 1
-            rows.append(f'<tr class="borttagen"><td class="tecken"><span class="sr-only">Borttagen rad</span>'
-                        f'<span aria-hidden="true">−</span></td><td>{e(line[1:])}</td></tr>')
+            rows.append(("borttagen", line[1:]))
         else:
-            rows.append(f'<tr><td class="tecken"></td><td>{e(line[1:] if line.startswith(" ") else line)}</td></tr>')
-    return (f'<section class="kort"><h3>{e(title)}</h3><p class="liten">{count(added, "rad", "rader")} {"tillagd" if added == 1 else "tillagda"}, {removed} {"borttagen" if removed == 1 else "borttagna"}.</p>'
-            f'<table class="diff"><caption class="sr-only">Ändringar i {e(path)}</caption>'
-            f'<thead class="sr-only"><tr><th scope="col">Ändring</th><th scope="col">Rad</th></tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></section>')
+            rows.append(("", line[1:] if line.startswith(" ") else line))
+    return {"path": path, "title": title, "added": added, "removed": removed, "rows": rows}
 
 
 def changed_files(old: dict[str, str], new: dict[str, str]) -> list[str]:

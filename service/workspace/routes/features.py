@@ -6,8 +6,7 @@ import urllib.parse
 from fastapi import APIRouter, Depends, Request
 
 from .. import featurefiles, views
-from ..views import e
-from .common import ANY_FEATURE, Ctx, LIMIT_TEXT, MAX_FORM_BYTES, Problem, _feature_url, _store, can_edit, database, editable_draft, form_body, guarded, login, one, redirect, render_html, viewable_draft
+from .common import ANY_FEATURE, Ctx, LIMIT_TEXT, MAX_FORM_BYTES, Problem, _feature_url, _store, can_edit, database, editable_draft, form_body, guarded, login, one, redirect, render, viewable_draft
 from .drafts import _draft_page
 
 router = APIRouter(prefix="/redaktion")
@@ -23,56 +22,20 @@ def _feature_path(draft, namn: str, must_exist: bool = True) -> str:
     return path
 
 
-def _steps_aside() -> str:
+def _step_groups() -> list[tuple[str, list[featurefiles.Step]]]:
     groups: dict[str, list[featurefiles.Step]] = {}
     for step in featurefiles.step_catalogue():
         groups.setdefault(step.group, []).append(step)
-    parts = ['<aside class="passage steg-lista" aria-labelledby="steg-rubrik"><h2 id="steg-rubrik">Steg du kan använda</h2>',
-             '<p>Skriv stegen precis så här och byt bara värdena inom citattecken och talen. Ett steg kan också '
-             'börja med <strong>Och</strong> eller <strong>Men</strong>. Behov och insatser kan skrivas med namn '
-             'eller kod. Ett steg som inte finns i listan blir ett underkänt scenario i Kontrollera.</p>']
-    for group, steps in groups.items():
-        parts.append(f"<h3>{e(group)}</h3><ul>")
-        parts += [f'<li><code>{e(st.text)}</code>' + (f" – {e(st.meaning)}" if st.meaning else "") + "</li>"
-                  for st in steps]
-        parts.append("</ul>")
-    parts.append("</aside>")
-    return "".join(parts)
+    return list(groups.items())
 
 
-def _feature_page(ctx: Ctx, draft, path: str, text: str, revision: int, notes: str = "",
+def _feature_page(ctx: Ctx, draft, path: str, text: str, revision: int, notes: dict | None = None,
                   errors: list[str] | None = None, status: int = 200):
-    editable = can_edit(ctx.user, draft, path)
     name = featurefiles.name_of(path)
-    url = _feature_url(draft.id, path)
-    described = "gherkin-hjalp"
-    err_html, cls, invalid = "", "", ""
-    if errors:
-        err_html = "".join(f'<p class="fel" id="fel-gherkin-{i}">{e(m)}</p>' for i, m in enumerate(errors))
-        described += " " + " ".join(f"fel-gherkin-{i}" for i in range(len(errors)))
-        cls, invalid = " falt-fel", ' aria-invalid="true"'
-    ro = "" if editable else " readonly"
-    buttons = ('<div><button class="knapp" type="submit" id="spara-beteendetest">Spara</button></div>'
-               if editable else "")
-    remove = (f"""<form method="post" action="/redaktion/utkast/{draft.id}/beteendetest/ta-bort?namn={urllib.parse.quote(name)}">
-{views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">
-<button class="knapp knapp-fara" type="submit" id="ta-bort-beteendetest">Ta bort beteendetestet {e(name)}</button></form>"""
-              if editable else "")
-    main = f"""<h1>Beteendetest {e(name)} i utkast {draft.id}</h1>
-<p><a href="/redaktion/utkast/{draft.id}">Tillbaka till utkastet</a> ·
-<a href="/redaktion/utkast/{draft.id}/kontrollera">Kontrollera utkastet</a></p>
-{notes}
-<div class="regel-layout">{_steps_aside()}
-<div><form class="yaml-form" method="post" action="{e(url)}" data-max-bytes="{MAX_FORM_BYTES}">
-{views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">
-<div class="falt{cls}"><label for="gherkin" class="etikett">Beteendetestets text (Gherkin på svenska)</label>
-<p class="hjalp" id="gherkin-hjalp">Första raden är <code># language: sv</code>, sedan <code>Egenskap:</code> och ett
-eller flera <code>Scenario:</code> med taggen för strategins avsnitt (till exempel <code>@strategi-avsnitt-4</code>).
-Fel i texten visas med radnummer; det du skrivit finns kvar. {e(LIMIT_TEXT)}</p>{err_html}
-<textarea id="gherkin" name="text" spellcheck="false" aria-describedby="{described}"{invalid}{ro}>{e(text)}</textarea></div>
-{buttons}</form>
-{remove}</div></div>"""
-    return render_html(ctx, f"Beteendetest {name} – utkast {draft.id}", main, status=status)
+    return render(ctx, "redaktion/feature.html", status=status, title=f"Beteendetest {name} – utkast {draft.id}",
+                  d=draft, name=name, url=_feature_url(draft.id, path), text=text, revision=revision, notes=notes,
+                  errors=errors or [], editable=can_edit(ctx.user, draft, path), step_groups=_step_groups(),
+                  max_bytes=MAX_FORM_BYTES, limit_text=LIMIT_TEXT)
 
 
 def _feature_save(s, ctx: Ctx, d, path: str, form: dict):
@@ -86,21 +49,21 @@ def _feature_save(s, ctx: Ctx, d, path: str, form: dict):
         raise Problem(422, "Formuläret saknar utkastets revision. Ladda om sidan.") from None
     problems = featurefiles.syntax_problems(text) or featurefiles.tag_problems(text, d.files)
     if problems:
-        notes = views.message("Inte sparat: texten är inte giltig Gherkin. Rätta raderna som anges vid fältet och spara "
-                              "igen; din text finns kvar nedan.", "fel")
+        notes = {"text": "Inte sparat: texten är inte giltig Gherkin. Rätta raderna som anges vid fältet och spara "
+                         "igen; din text finns kvar nedan."}
         return _feature_page(ctx, d, path, text, expected, notes, [str(p) for p in problems], status=422)
     try:
         store.save_file(s, d.id, path, text, ctx.user, expected)
     except store.Conflict:
         s.refresh(d)
         theirs = d.files.get(path, "")
-        notes = views.message(
-            f"Någon annan har sparat utkastet sedan du öppnade beteendetestet (nu revision {d.revision}). Din text är "
-            "inte sparad men finns kvar nedan. Jämför med den sparade versionen och spara igen om din ska gälla.",
-            "fel") + views.diff_html(f"{path}: sparad version → din text", theirs, text)
+        notes = {"text": f"Någon annan har sparat utkastet sedan du öppnade beteendetestet (nu revision {d.revision}). "
+                         "Din text är inte sparad men finns kvar nedan. Jämför med den sparade versionen och spara "
+                         "igen om din ska gälla.",
+                 "diff": views.diff_of(f"{path}: sparad version → din text", theirs, text)}
         return _feature_page(ctx, d, path, text, d.revision, notes, status=409)
     except store.Invalid as exc:  # a personnummer, say: shown at the field, the text kept
-        notes = views.message("Inte sparat. Rätta och spara igen; din text finns kvar nedan.", "fel")
+        notes = {"text": "Inte sparat. Rätta och spara igen; din text finns kvar nedan."}
         return _feature_page(ctx, d, path, text, expected, notes, [exc.message, *exc.details], status=422)
     return redirect(f"/redaktion/utkast/{d.id}?sparat={urllib.parse.quote(path)}")
 
@@ -168,8 +131,8 @@ def feature_remove(request: Request, draft_id: int, namn: str, form: dict = Depe
             store.save_file(s, d.id, path, None, ctx.user, expected)
         except store.Conflict:
             s.refresh(d)
-            notes = views.message(f"Någon annan har sparat utkastet sedan du öppnade beteendetestet (nu revision "
-                                  f"{d.revision}). Inget är borttaget. Läs den sparade texten nedan och ta bort igen "
-                                  "om testet ändå ska bort.", "fel")
+            notes = {"text": f"Någon annan har sparat utkastet sedan du öppnade beteendetestet (nu revision "
+                             f"{d.revision}). Inget är borttaget. Läs den sparade texten nedan och ta bort igen om "
+                             "testet ändå ska bort."}
             return _feature_page(ctx, d, path, d.files.get(path, ""), d.revision, notes, status=409)
     return redirect(f"/redaktion/utkast/{draft_id}?sparat={urllib.parse.quote(path + ' (borttagen)')}")

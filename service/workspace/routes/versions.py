@@ -7,9 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from .. import views
-from ..views import e
-from .common import Ctx, _store, database, field_error, form_body, guarded, login, one, personal_text, redirect, render_html
+from .common import Ctx, _store, database, form_body, guarded, login, one, personal_text, redirect, render
 
 router = APIRouter(prefix="/redaktion")
 
@@ -43,29 +41,11 @@ def _versions(s, ctx: Ctx, klart: str = "", number: int | None = None, text: str
     current = store.current_version(s)
     again = _republished(s)
     may_publish = ctx.user.role in ("granskare", "admin")
-    rows = []
-    for v in store.versions(s):
-        is_current = v.id == current.id
-        action = "<strong>publicerad nu</strong>" if is_current else ""
-        if may_publish and not is_current:
-            mine = number == v.number
-            cls, aria, err = field_error(f"skal-{v.number}", error if mine else "")
-            action = (f'<form class="rad" method="post" action="/redaktion/versioner/{v.number}/publicera">'
-                      f'{views.csrf_field(ctx.csrf)}<div class="{cls.strip()}"><label for="skal-{v.number}">Skäl</label>{err}'
-                      f'<input type="text" id="skal-{v.number}" name="skal" value="{e(text if mine else "")}" required{aria}></div>'
-                      f'<button class="knapp knapp-sekundar" type="submit" id="publicera-{v.number}">Publicera igen</button></form>')
-        reason = e(v.reason)
-        if v.number in again:
-            why, at = again[v.number]
-            reason += (f'<br><span class="liten">Publicerad igen {e(views.when(at))}'
-                       + (f": {e(why)}" if why else "") + "</span>")
-        rows.append([str(v.number), f'<span class="fil">{e(v.version)}</span>', e(v.author), e(v.approver or "–"),
-                     reason, e(views.when(v.published_at or v.created_at)), action])
-    main = ("<h1>Versioner</h1><p class=\"ingress\">Varje publicerad version av regelpaketet, nyast först. "
-            "Att publicera en tidigare version igen (återställning) är en åtgärd och syns i loggen.</p>"
-            + (views.message(klart, "ok") if klart else "")
-            + views.table(["Nr", "Version", "Skriven av", "Godkänd av", "Skäl", "Tid", "Åtgärd"], rows))
-    return render_html(ctx, "Versioner", main, "/redaktion/versioner", status=status)
+    rows = [{"number": v.number, "version": v.version, "author": v.author, "approver": v.approver,
+             "reason": v.reason, "again": again.get(v.number), "at": v.published_at or v.created_at,
+             "current": v.id == current.id} for v in store.versions(s)]
+    return render(ctx, "redaktion/versions.html", status=status, title="Versioner", path="/redaktion/versioner",
+                  klart=klart, rows=rows, may_publish=may_publish, number=number, text=text, error=error)
 
 
 @router.post("/versioner/{number}/publicera")
