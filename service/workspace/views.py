@@ -129,171 +129,30 @@ def diff_of(path: str, old: str | None, new: str | None) -> dict[str, Any]:
     return {"path": path, "title": title, "added": added, "removed": removed, "rows": rows}
 
 
+def diff_html(path: str, old: str | None, new: str | None) -> Markup:
+    """The diff of one file as the page shows it."""
+    return templating.render("redaktion/diff.html", d=diff_of(path, old, new), count=count)
+
+
 def changed_files(old: dict[str, str], new: dict[str, str]) -> list[str]:
     return sorted(p for p in set(old) | set(new) if old.get(p) != new.get(p))
 
 
-# --------------------------------------------------------------------------- the rule form
-def _errors_at(errors: forms.FieldErrors | None, name: str) -> tuple[str, str, str]:
-    """(class, aria attributes, error html) for a field."""
-    msgs = errors.by_field.get(name, []) if errors else []
-    if not msgs:
-        return "", "", ""
-    html_ = "".join(f'<p class="fel" id="fel-{name}-{i}">{e(m)}</p>' for i, m in enumerate(msgs))
-    ids = " ".join(f"fel-{name}-{i}" for i in range(len(msgs)))
-    return " falt-fel", f' aria-invalid="true" aria-describedby="{ids}"', html_
-
-
-def _checkboxes(name: str, options: list[tuple[str, str]], chosen: list[str], legend: str, hint: str,
-                errors: forms.FieldErrors | None, collapsed: bool = False) -> str:
-    cls, aria, err = _errors_at(errors, name)
-    boxes = "".join(
-        f'<div class="kryss"><input type="checkbox" id="{name}-{e(v)}" name="{name}" value="{e(v)}"'
-        f'{" checked" if v in chosen else ""}><label for="{name}-{e(v)}">{e(label)}</label></div>'
-        for v, label in options)
-    unknown = [c for c in chosen if c not in {v for v, _ in options}]
-    for c in unknown:  # kept so nothing is lost; the loader reports it
-        boxes += (f'<div class="kryss"><input type="checkbox" id="{name}-{e(c)}" name="{name}" value="{e(c)}" checked>'
-                  f'<label for="{name}-{e(c)}">{e(c)} (finns inte i katalogen)</label></div>')
-    inner = f'<div class="kolumner">{boxes}</div>'
-    if collapsed:  # rarely used: folded away unless something is chosen or wrong
-        inner = (f'<details{" open" if chosen or err else ""}><summary>Visa alternativen ({len(chosen)} valda)</summary>'
-                 f'{inner}</details>')
-    return (f'<fieldset class="{cls.strip()}"{aria}><legend>{e(legend)}</legend><p class="hjalp">{e(hint)}</p>{err}'
-            f'{inner}</fieldset>')
-
-
-def _text(name: str, label: str, value: str, errors, hint: str = "", kind: str = "text", extra: str = "") -> str:
-    cls, aria, err = _errors_at(errors, name)
-    h = f'<p class="hjalp" id="hjalp-{name}">{e(hint)}</p>' if hint else ""
-    return (f'<div class="falt{cls}"><label for="{name}">{e(label)}</label>{h}{err}'
-            f'<input type="{kind}" id="{name}" name="{name}" value="{e(value)}"{aria}{extra}></div>')
-
-
-def _select(name: str, label: str, value: str, options: list[tuple[str, str]], errors) -> str:
-    cls, aria, err = _errors_at(errors, name)
-    opts = "".join(f'<option value="{e(v)}"{" selected" if v == value else ""}>{e(t)}</option>' for v, t in options)
-    return f'<div class="falt{cls}"><label for="{name}">{e(label)}</label>{err}<select id="{name}" name="{name}"{aria}>{opts}</select></div>'
-
-
-def rule_form(values: dict[str, Any], catalog: dict[str, Any], errors: forms.FieldErrors | None) -> str:
-    """The fields of one rule. `catalog`: needs [(code,label,group)], insatser [(id,name,level)],
-    kommuner [(code,name)], sources [(id,title)]."""
-    v = values
-    level_opts = [(lv, lv) for lv in forms.LEVELS]
-    parts = [
-        _text("id", "Regelns id", v["id"], errors, "Små bokstäver, siffror och bindestreck, unikt i paketet."),
-        _select("level", "Nivå", v["level"], level_opts, errors),
-    ]
-    cls, aria, err = _errors_at(errors, "alder")
-    parts.append(
-        f'<fieldset class="{cls.strip()}"{aria}><legend>Barnets ålder</legend>'
-        f'<p class="hjalp">Båda gränserna räknas med. Lämna alla tomma för alla åldrar. '
-        f'"3–12 år" skrivs från 3 år 0 mån till 12 år 11 mån (barnet är 12 år fram till 13-årsdagen).</p>{err}<div class="rad">'
-        + "".join(
-            f'<div><label for="{n}">{e(t)}</label><input type="number" min="0" max="{mx}" inputmode="numeric" '
-            f'id="{n}" name="{n}" value="{e(v[n])}"></div>'
-            for n, t, mx in (("alder_fran_ar", "Från år", 18), ("alder_fran_man", "och månader", 11),
-                             ("alder_till_ar", "Till år", 18), ("alder_till_man", "och månader", 11)))
-        + '</div>'
-        f'<div class="kryss"><input type="checkbox" id="expecting" name="expecting" value="ja"'
-        f'{" checked" if v["expecting"] else ""}><label for="expecting">Gäller också blivande föräldrar '
-        f'(barnet är inte fött)</label></div></fieldset>')
-    need_opts = [(code, f"{label} ({code})") for code, label, _ in catalog["needs"]]
-    parts.append(_checkboxes("needs_any", need_opts, v["needs_any"], "Behov: något av dessa",
-                             "Regeln gäller när familjen har minst ett av de markerade behoven. Inga markerade: "
-                             "inget behovsvillkor.", errors))
-    parts.append(_checkboxes("needs_all", need_opts, v["needs_all"], "Behov: alla dessa",
-                             "Regeln gäller bara när familjen har alla markerade behov.", errors, collapsed=True))
-    parts.append(_checkboxes("kommuner", [(c, n) for c, n in catalog["kommuner"]], v["kommuner"], "Kommuner",
-                             "Inga markerade: regeln gäller i alla kommuner.", errors, collapsed=True))
-    ins_opts = [(i, f"{name} ({level})") for i, name, level in catalog["insatser"]]
-    parts.append(_checkboxes("recommend", ins_opts, v["recommend"], "Rekommenderade insatser",
-                             "Insatserna ur katalogen som regeln rekommenderar.", errors))
-    cls, aria, err = _errors_at(errors, "notice")
-    sev_opts = [("", "inget meddelande")] + [(s, forms.SEVERITY_TEXT[s]) for s in forms.SEVERITIES]
-    parts.append(
-        f'<fieldset class="{cls.strip()}"{aria}><legend>Meddelande till personalen (valfritt)</legend>{err}'
-        + _select("notice_severity", "Allvarlighetsgrad", v["notice_severity"], sev_opts, None)
-        + f'<div class="falt"><label for="notice_text">Text</label>'
-          f'<textarea id="notice_text" name="notice_text">{e(v["notice_text"])}</textarea></div></fieldset>')
-    cls, aria, err = _errors_at(errors, "rationale")
-    parts.append(f'<div class="falt{cls}"><label for="rationale">Motivering</label>'
-                 f'<p class="hjalp">Visas för personalen: varför insatsen passar familjen.</p>{err}'
-                 f'<textarea id="rationale" name="rationale"{aria}>{e(v["rationale"])}</textarea></div>')
-    cls, aria, err = _errors_at(errors, "source")
-    src_opts = [(i, f"{t} ({i})") for i, t in catalog["sources"]]
-    parts.append(
-        f'<fieldset class="{cls.strip()}"{aria}><legend>Källa</legend>{err}'
-        + _select("source_document", "Dokument", v["source_document"], src_opts, None)
-        + _text("source_section", "Avsnitt", v["source_section"], None)
-        + _text("source_quote", "Citat (ordagrant ur källan, valfritt)", v["source_quote"], None)
-        + _text("source_note", "Anteckning (valfri)", v["source_note"], None)
-        + "</fieldset>")
-    parts.append('<div class="rad">'
-                 + _text("valid_from", "Gäller från", v["valid_from"], errors, kind="date")
-                 + _text("valid_to", "Gäller till", v["valid_to"], errors, kind="date") + "</div>")
-    parts.append(_select("status", "Grund", v["status"],
-                         [("källa", "källa: källan säger det"), ("antagande", "antagande: vår tolkning")], errors))
-    parts.append(_lines("assumptions", "Antaganden", v.get("assumptions", ""), errors, ASSUMPTIONS_HINT))
-    return "\n".join(parts)
-
-
+# --------------------------------------------------------------------------- the forms
 ASSUMPTIONS_HINT = ("Ett antagande per rad: vad som inte står i källan, och varför. "
                     "Krävs när grunden är antagande.")
 
 
-def _lines(name: str, label: str, value: str, errors, hint: str = "") -> str:
-    cls, aria, err = _errors_at(errors, name)
-    h = f'<p class="hjalp" id="hjalp-{name}">{e(hint)}</p>' if hint else ""
-    return (f'<div class="falt{cls}"><label for="{name}">{e(label)}</label>{h}{err}'
-            f'<textarea id="{name}" name="{name}"{aria}>{e(value)}</textarea></div>')
-
-
-def _age_fieldset(v: dict[str, Any], errors, expecting_label: str | None, hint: str = "") -> str:
-    cls, aria, err = _errors_at(errors, "alder")
-    boxes = ""
-    if expecting_label:
-        boxes = (f'<div class="kryss"><input type="checkbox" id="expecting" name="expecting" value="ja"'
-                 f'{" checked" if v.get("expecting") else ""}><label for="expecting">{e(expecting_label)}</label></div>')
-    hint = (hint + " " if hint else "") + "Båda gränserna räknas med. Lämna alla tomma för alla åldrar."
-    return (f'<fieldset class="{cls.strip()}"{aria}><legend>Barnets ålder</legend>'
-            f'<p class="hjalp">{e(hint)}</p>{err}<div class="rad">'
-            + "".join(
-                f'<div><label for="{n}">{e(t)}</label><input type="number" min="0" max="{mx}" inputmode="numeric" '
-                f'id="{n}" name="{n}" value="{e(v.get(n, ""))}"></div>'
-                for n, t, mx in (("alder_fran_ar", "Från år", 18), ("alder_fran_man", "och månader", 11),
-                                 ("alder_till_ar", "Till år", 18), ("alder_till_man", "och månader", 11)))
-            + f"</div>{boxes}</fieldset>")
-
-
-def item_form(specs, values: dict[str, Any], catalog: dict[str, Any], errors: forms.FieldErrors | None) -> str:
-    """Fields of an insats or a need, from its spec (forms.INSATS_FIELDS / NEED_FIELDS)."""
-    parts = []
-    expecting_label = next((sp.label for sp in specs if sp.kind == "expecting"), None)
-    for sp in specs:
-        if sp.kind == "text":
-            parts.append(_text(sp.key, sp.label, values.get(sp.key, ""), errors, sp.hint))
-        elif sp.kind in ("textarea", "lines"):
-            cls, aria, err = _errors_at(errors, sp.key)
-            hint = f'<p class="hjalp">{e(sp.hint)}</p>' if sp.hint else ""
-            parts.append(f'<div class="falt{cls}"><label for="{sp.key}">{e(sp.label)}</label>{hint}{err}'
-                         f'<textarea id="{sp.key}" name="{sp.key}"{aria}>{e(values.get(sp.key, ""))}</textarea></div>')
-        elif sp.kind == "level":
-            parts.append(_select(sp.key, sp.label, values.get(sp.key, ""), [(lv, lv) for lv in forms.LEVELS], errors))
-        elif sp.kind == "status":
-            parts.append(_select(sp.key, sp.label, values.get(sp.key, "källa"),
-                                 [("källa", "källa: källan säger det"), ("antagande", "antagande: vår tolkning")], errors))
-        elif sp.kind == "age":
-            parts.append(_age_fieldset(values, errors, expecting_label, sp.hint))
-        elif sp.kind == "source":
-            cls, aria, err = _errors_at(errors, "source")
-            src_opts = [("", "ingen källa")] + [(i, f"{t} ({i})") for i, t in catalog["sources"]]
-            parts.append(
-                f'<fieldset class="{cls.strip()}"{aria}><legend>Källa</legend>{err}'
-                + _select("source_document", "Dokument", values.get("source_document", ""), src_opts, None)
-                + _text("source_section", "Avsnitt", values.get("source_section", ""), None)
-                + _text("source_quote", "Citat (ordagrant ur källan, valfritt)", values.get("source_quote", ""), None)
-                + _text("source_note", "Anteckning (valfri)", values.get("source_note", ""), None)
-                + "</fieldset>")
-    return "\n".join(parts)
+def form_fields(catalog: dict[str, Any]) -> dict[str, Any]:
+    """The choices of the rule and item forms (redaktion/form_fields.html). `catalog`: needs
+    [(code,label,group)], insatser [(id,name,level)], kommuner [(code,name)], sources [(id,title)]."""
+    return {
+        "levels": [(lv, lv) for lv in forms.LEVELS],
+        "needs": [(code, f"{label} ({code})") for code, label, _ in catalog["needs"]],
+        "kommuner": [(c, n) for c, n in catalog["kommuner"]],
+        "insatser": [(i, f"{name} ({level})") for i, name, level in catalog["insatser"]],
+        "sources": [(i, f"{t} ({i})") for i, t in catalog["sources"]],
+        "severities": [("", "inget meddelande")] + [(s, forms.SEVERITY_TEXT[s]) for s in forms.SEVERITIES],
+        "statuses": [("källa", "källa: källan säger det"), ("antagande", "antagande: vår tolkning")],
+        "assumptions_hint": ASSUMPTIONS_HINT,
+    }

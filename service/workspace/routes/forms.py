@@ -10,8 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from .. import forms, views
-from ..views import e
-from .common import Ctx, Problem, _path_param, _save, _store, can_edit, catalog, database, editable_draft, form_body, guarded, login, one, personal_errors, redirect, render_html, validate_files, viewable_draft
+from .common import Ctx, Problem, _path_param, _save, _store, can_edit, catalog, database, editable_draft, form_body, guarded, login, one, personal_errors, redirect, render, validate_files, viewable_draft
 
 router = APIRouter(prefix="/redaktion")
 
@@ -33,24 +32,18 @@ def rule_file_page(request: Request, draft_id: int, sokvag: str):
             items = forms.rules_of(text)
         except yaml.YAMLError as exc:
             raise Problem(422, f"Filen går inte att läsa som YAML: {exc}. Öppna den som text och rätta.") from None
-        editable = can_edit(ctx.user, d, path)
-        passage = forms.passage_of(text) or "Filen anger ingen passage ur strategin."
         rows = []
         for it in items:
             r = it.data if isinstance(it.data, dict) else {}
             age = (r.get("when") or {}).get("age_months") if isinstance(r.get("when"), dict) else None
-            age_text = (f"{_age_text(age.get('min'))} – {_age_text(age.get('max'))}" if isinstance(age, dict) else "alla åldrar")
-            link = (f'<a href="/redaktion/utkast/{d.id}/regel?sokvag={urllib.parse.quote(path)}&amp;nr={it.index}" '
-                    f'id="andra-{e(str(r.get("id", it.index)))}">{"Ändra" if editable else "Visa"} {e(str(r.get("id", "")))}</a>')
-            rows.append([link, e(str(r.get("level", ""))), e(age_text), e(", ".join(map(str, r.get("recommend") or [])))])
-        add = (f'<p><a class="knapp" href="/redaktion/utkast/{d.id}/regel?sokvag={urllib.parse.quote(path)}&amp;nr=ny">'
-               'Lägg till en regel</a></p>') if editable else ""
-        main = f"""<h1>Regler i {e(path)}</h1>
-<p><a href="/redaktion/utkast/{d.id}">Tillbaka till utkast {d.id}</a> ·
-<a href="/redaktion/utkast/{d.id}/text?sokvag={urllib.parse.quote(path)}">Hela filen som text</a></p>
-<div class="regel-layout"><aside class="passage" aria-labelledby="passage-rubrik"><h2 id="passage-rubrik">Strategins text som reglerna kodar</h2>
-<p>{e(passage)}</p></aside><div>{views.table(["Regel", "Nivå", "Ålder", "Rekommenderar"], rows, "Reglerna i filen")}{add}</div></div>"""
-        return render_html(ctx, f"Regler i {path}", main)
+            rows.append({"index": it.index, "anchor": str(r.get("id", it.index)), "id": str(r.get("id", "")),
+                         "level": str(r.get("level", "")),
+                         "age": (f"{_age_text(age.get('min'))} – {_age_text(age.get('max'))}"
+                                 if isinstance(age, dict) else "alla åldrar"),
+                         "recommend": ", ".join(map(str, r.get("recommend") or []))})
+        return render(ctx, "redaktion/rule_file.html", title=f"Regler i {path}", d=d, path=path, rows=rows,
+                      editable=can_edit(ctx.user, d, path),
+                      passage=forms.passage_of(text) or "Filen anger ingen passage ur strategin.")
 
 
 def _age_text(months) -> str:
@@ -61,39 +54,15 @@ def _age_text(months) -> str:
 
 
 def _rule_page(ctx: Ctx, d, path: str, index: int | None, values: dict, revision: int,
-               errors: forms.FieldErrors | None = None, notes: str = "", status: int = 200):
-    text = d.files[path]
-    passage = forms.passage_of(text) or "Filen anger ingen passage ur strategin."
-    editable = can_edit(ctx.user, d, path)
-    summary = ""
-    if errors and errors.by_field:
-        links = "".join(f'<li><a href="#{_anchor(name)}">{e(forms.FIELD_LABELS.get(name, name))}: {e(msg)}</a></li>'
-                        for name, msgs in errors.by_field.items() for msg in msgs)
-        summary = (f'<div class="meddelande meddelande-fel" role="alert" id="felsammanfattning"><p>Inte sparat. '
-                   f'Rätta felen vid fälten:</p><ul>{links}</ul></div>')
-    if errors and errors.other:
-        summary += views.message("Fel på andra ställen i regelpaketet:", "fel", errors.other)
-    nr = "ny" if index is None else str(index)
-    buttons = ('<div class="knappar"><button class="knapp" type="submit" id="spara-regel">Spara regeln</button></div>'
-               if editable else "")
-    remove = ""
-    if editable and index is not None:
-        remove = (f'<form method="post" action="/redaktion/utkast/{d.id}/regel/ta-bort?sokvag={urllib.parse.quote(path)}&amp;nr={index}">'
-                  f'{views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">'
-                  '<button class="knapp knapp-fara" type="submit">Ta bort regeln</button></form>')
+               errors: forms.FieldErrors | None = None, notes: dict | None = None, status: int = 200):
+    summary = [(_anchor(name), forms.FIELD_LABELS.get(name, name), msg)
+               for name, msgs in (errors.by_field.items() if errors else []) for msg in msgs]
     title = "Ny regel" if index is None else f"Regel {values.get('id', '')}"
-    main = f"""<h1>{e(title)} <span class="liten">i {e(path)}</span></h1>
-<p><a href="/redaktion/utkast/{d.id}/fil?sokvag={urllib.parse.quote(path)}">Tillbaka till reglerna i filen</a></p>
-{notes}{summary}
-<div class="regel-layout">
-<aside class="passage" aria-labelledby="passage-rubrik"><h2 id="passage-rubrik">Strategins text som regeln kodar</h2>
-<p>{e(passage)}</p></aside>
-<form class="regelform" method="post" action="/redaktion/utkast/{d.id}/regel?sokvag={urllib.parse.quote(path)}&amp;nr={nr}" novalidate>
-{views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">
-{views.rule_form(values, catalog(d.files), errors)}
-{buttons}
-</form></div>{remove}"""
-    return render_html(ctx, title, main, status=status)
+    return render(ctx, "redaktion/rule.html", status=status, title=title, d=d, path=path, index=index,
+                  nr="ny" if index is None else str(index), values=values, revision=revision, notes=notes,
+                  summary=summary, other=errors.other if errors else [], errors=errors.by_field if errors else {},
+                  fields=views.form_fields(catalog(d.files)), editable=can_edit(ctx.user, d, path),
+                  passage=forms.passage_of(d.files[path]) or "Filen anger ingen passage ur strategin.")
 
 
 def _anchor(name: str) -> str:
@@ -189,9 +158,9 @@ def _store_item(s, ctx: Ctx, d, path: str, form: dict, new_text: str, start: int
         return page(int(one(form, "revision", "0") or 0), errs, status=422)
     except _store().Conflict:
         s.refresh(d)
-        notes = views.message(f"Någon annan har sparat utkastet sedan du öppnade formuläret (nu revision {d.revision}). "
-                              "Din ändring är inte sparad men finns kvar i formuläret. Spara igen för att föra "
-                              "in den i den senaste versionen av utkastet.", "fel")
+        notes = {"text": f"Någon annan har sparat utkastet sedan du öppnade formuläret (nu revision {d.revision}). "
+                         "Din ändring är inte sparad men finns kvar i formuläret. Spara igen för att föra in den "
+                         "i den senaste versionen av utkastet."}
         return page(d.revision, notes=notes, status=409)
     return redirect(f"/redaktion/utkast/{d.id}/fil?sokvag={urllib.parse.quote(path)}")
 
@@ -228,54 +197,29 @@ def _item_list(ctx: Ctx, d, path: str):
     except yaml.YAMLError as exc:
         raise Problem(422, f"Filen går inte att läsa som YAML: {exc}. Öppna den som text och rätta.") from None
     _, _, noun = forms.ITEM_FILES[path]
-    editable = can_edit(ctx.user, d, path)
-    q = urllib.parse.quote(path)
     rows = []
     for it in items:
         data = it.data if isinstance(it.data, dict) else {}
-        key = str(data.get("id") or data.get("code") or it.index)
-        rows.append([f'<a href="/redaktion/utkast/{d.id}/post?sokvag={q}&amp;nr={it.index}" id="andra-{e(key)}">'
-                     f'{"Ändra" if editable else "Visa"} {e(key)}</a>',
-                     e(str(data.get("name") or data.get("label") or "")),
-                     e(str(data.get("level") or data.get("group") or ""))])
-    add = (f'<p><a class="knapp" href="/redaktion/utkast/{d.id}/post?sokvag={q}&amp;nr=ny">Lägg till {noun}</a></p>'
-           if editable else "")
-    passage = forms.passage_of(text) or "Filen anger ingen passage ur strategin."
-    main = f"""<h1>{e(path)} i utkast {d.id}</h1>
-<p><a href="/redaktion/utkast/{d.id}">Tillbaka till utkast {d.id}</a> ·
-<a href="/redaktion/utkast/{d.id}/text?sokvag={q}">Hela filen som text</a></p>
-<div class="regel-layout"><aside class="passage" aria-labelledby="passage-rubrik"><h2 id="passage-rubrik">Strategins text som filen kodar</h2>
-<p>{e(passage)}</p></aside><div>{views.table(["Post", "Namn", "Nivå eller grupp"], rows, "Posterna i filen")}{add}</div></div>"""
-    return render_html(ctx, f"{path} – utkast {d.id}", main)
+        rows.append({"index": it.index, "key": str(data.get("id") or data.get("code") or it.index),
+                     "name": str(data.get("name") or data.get("label") or ""),
+                     "level": str(data.get("level") or data.get("group") or "")})
+    return render(ctx, "redaktion/item_file.html", title=f"{path} – utkast {d.id}", d=d, path=path, rows=rows,
+                  noun=noun, editable=can_edit(ctx.user, d, path),
+                  passage=forms.passage_of(text) or "Filen anger ingen passage ur strategin.")
 
 
 def _item_page(ctx: Ctx, d, path: str, index: int | None, values: dict, revision: int,
-               errors: forms.FieldErrors | None = None, notes: str = "", status: int = 200):
+               errors: forms.FieldErrors | None = None, notes: dict | None = None, status: int = 200):
     _, specs, noun = forms.ITEM_FILES[path]
-    editable = can_edit(ctx.user, d, path)
-    q = urllib.parse.quote(path)
-    summary = ""
-    if errors and errors.by_field:
-        summary = views.message("Inte sparat. Rätta felen vid fälten:", "fel",
-                                [f"{forms.FIELD_LABELS.get(k, k)}: {m}" for k, ms in errors.by_field.items() for m in ms])
-    if errors and errors.other:
-        summary += views.message("Fel på andra ställen i regelpaketet:", "fel", errors.other)
-    nr = "ny" if index is None else str(index)
+    summary = [f"{forms.FIELD_LABELS.get(k, k)}: {m}" for k, ms in (errors.by_field.items() if errors else [])
+               for m in ms]
     title = f"Ny {noun}" if index is None else f"{noun.capitalize()} {values.get('id') or values.get('code') or ''}"
-    button = ('<div class="knappar"><button class="knapp" type="submit" id="spara-post">Spara</button></div>'
-              if editable else "")
-    passage = forms.passage_of(d.files[path]) or "Filen anger ingen passage ur strategin."
-    main = f"""<h1>{e(title)} <span class="liten">i {e(path)}</span></h1>
-<p><a href="/redaktion/utkast/{d.id}/fil?sokvag={q}">Tillbaka till listan</a></p>
-{notes}{summary}
-<div class="regel-layout">
-<aside class="passage" aria-labelledby="passage-rubrik"><h2 id="passage-rubrik">Strategins text som filen kodar</h2>
-<p>{e(passage)}</p></aside>
-<form class="regelform" method="post" action="/redaktion/utkast/{d.id}/post?sokvag={q}&amp;nr={nr}" novalidate>
-{views.csrf_field(ctx.csrf)}<input type="hidden" name="revision" value="{revision}">
-{views.item_form(specs, values, catalog(d.files), errors)}
-{button}</form></div>"""
-    return render_html(ctx, title, main, status=status)
+    return render(ctx, "redaktion/item.html", status=status, title=title, d=d, path=path,
+                  nr="ny" if index is None else str(index), specs=specs, values=values, revision=revision,
+                  notes=notes, summary=summary, other=errors.other if errors else [],
+                  errors=errors.by_field if errors else {}, fields=views.form_fields(catalog(d.files)),
+                  editable=can_edit(ctx.user, d, path),
+                  passage=forms.passage_of(d.files[path]) or "Filen anger ingen passage ur strategin.")
 
 
 def _item_path(d, sokvag: str) -> str:
