@@ -1,18 +1,24 @@
 """Kontrollera (validation, lint and every behaviour test, as a background job with its progress) and Effekt (the exact impact of a draft on every family profile, with CSV downloads)."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import functools
+import io
 import re
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from markupsafe import Markup
+
+from service.core import templating
 
 from .. import checks, featurefiles, views
-from ..views import e
-from .common import Problem, _feature_url, _store, catalog, database, form_body, guarded, login, redirect, render_html, temp_pack, validate_files, viewable_draft
+from .common import Problem, _feature_url, _store, catalog, database, form_body, guarded, login, redirect, render, temp_pack, validate_files, viewable_draft
 
 router = APIRouter(prefix="/redaktion")
 
@@ -58,15 +64,6 @@ def check_start(request: Request, draft_id: int, form: dict = Depends(form_body)
     return redirect(f"/redaktion/utkast/{draft_id}/kontrollera")
 
 
-def _status_box(url: str, state: checks.JobState, what: str) -> str:
-    return (f'<div class="kort" data-status-url="{e(url)}" aria-live="polite">'
-            f'<p><label for="framsteg">{e(what)} pågår</label></p>'
-            f'<progress id="framsteg" class="framsteg" max="100" value="{int(state.progress * 100)}">'
-            f'{int(state.progress * 100)} %</progress>'
-            f'<p class="status-text">{e(state.step or "Startar")}</p>'
-            f'<noscript><p><a href="">Uppdatera sidan</a> för att se hur det går.</p></noscript></div>')
-
-
 def _published_number(s, d) -> int | None:
     from ..models import PackVersion
 
@@ -104,40 +101,28 @@ def _readable_codes(text: str, cat: dict | None) -> str:
     return re.sub(r"[a-z0-9][a-z0-9_\-]*[a-z0-9]", lambda m: names.get(m.group(0), m.group(0)), text)
 
 
-def check_html(report: checks.CheckReport, heading: int = 2, draft=None, catalog_: dict | None = None) -> str:
-    h = f"h{heading}"
+def check_view(report: checks.CheckReport, draft=None, catalog_: dict | None = None) -> dict[str, Any]:
+    """Kontrollera's result for redaktion/check_result.html: scenarios in words staff read, each
+    with the place in the behaviour tests (a link to the draft's own test in its editor)."""
     if catalog_ is None and draft is not None:
         catalog_ = catalog(dict(draft.files))
 
-    def where(file: str, place: str = "") -> str:  # a behaviour test of the draft opens in its editor
-        cell = f'<span class="liten fil">{e(place or file)}</span>'
-        if draft is not None and featurefiles.is_feature(file) and file in draft.files:
-            return f'<a href="{e(_feature_url(draft.id, file))}">{cell}</a>'
-        return cell
-
-    def said(message: str | None, file: str) -> str:
+    def said(message: str | None, file: str) -> dict[str, Any]:
         text, place = _scenario_message(message, catalog_)
-        return f'{e(text)}<br>{where(file, place)}' if text else where(file, place)
+        link = (_feature_url(draft.id, file) if draft is not None and featurefiles.is_feature(file)
+                and file in draft.files else None)
+        return {"said": text, "place": place or file, "link": link}
 
-    parts = []
-    kind = "ok" if report.ok else "fel"
-    parts.append(views.message(("Kontrollen godkänd. " if report.ok else "Kontrollen hittade problem. ") + report.summary(), kind))
-    if report.errors:
-        parts.append(f"<{h}>Fel i regelpaketet</{h}><ul>" + "".join(f"<li><code>{e(x)}</code></li>" for x in report.errors) + "</ul>")
-    if report.changes:
-        rows = [[e(c.scenario), e(c.text), said(c.message, c.file)] for c in report.changes]
-        parts.append(f'<{h} id="andrade-scenarier">Scenarier som ändrat resultat</{h}>'
-                     + views.table(["Scenario", "Förändring", "Varför (och var i beteendetesterna)"], rows))
-    if report.failed:
-        rows = [[e(sc.scenario), said(sc.message, sc.file)] for sc in report.failed]
-        parts.append(f'<{h} id="underkanda">Underkända scenarier</{h}>'
-                     + views.table(["Scenario", "Varför (och var i beteendetesterna)"], rows))
-    if report.lint:
-        parts.append(f"<{h}>Anmärkningar (lint)</{h}><ul>" + "".join(f"<li>{e(x)}</li>" for x in report.lint) + "</ul>")
-    if report.scenarios:
-        parts.append(f'<p class="liten">{views.count(len(report.scenarios), "scenario", "scenarier")} körda på {report.seconds:.1f} s. '
-                     f'Utkastets version: {e(report.version or "–")}.</p>')
-    return "\n".join(parts)
+    return {"ok": report.ok, "summary": report.summary(), "errors": report.errors, "lint": report.lint,
+            "changes": [{"scenario": c.scenario, "text": c.text, **said(c.message, c.file)} for c in report.changes],
+            "failed": [{"scenario": sc.scenario, **said(sc.message, sc.file)} for sc in report.failed],
+            "scenarios": len(report.scenarios), "seconds": report.seconds, "version": report.version}
+
+
+def check_html(report: checks.CheckReport, heading: int = 2, draft=None, catalog_: dict | None = None) -> Markup:
+    """Kontrollera's result as HTML (the fragment the pages include)."""
+    return templating.render("redaktion/check_result.html", r=check_view(report, draft, catalog_), h=heading,
+                             count=views.count)
 
 
 @router.get("/utkast/{draft_id}/kontrollera")
@@ -148,20 +133,9 @@ def check_page(request: Request, draft_id: int):
         d = viewable_draft(s, ctx, draft_id)
         key, _, _ = _check_key(s, d)
         state = checks.job_state("kontroll", key)
-        head = (f"<h1>Kontrollera utkast {d.id}</h1><p><a href=\"/redaktion/utkast/{d.id}\">Tillbaka till utkastet</a></p>"
-                "<p class=\"ingress\">Validering, lint och utkastets alla beteendetester (Gherkin) körs mot utkastet, "
-                "och den publicerade versionens beteendetester mot den publicerade versionen, så att du ser vilka "
-                "scenarier som ändrar resultat.</p>")
-        if state.state == "missing" or (state.state == "failed"):
-            extra = views.message(f"Kontrollen misslyckades: {state.error}", "fel") if state.state == "failed" else ""
-            body = (extra + f'<form method="post" action="/redaktion/utkast/{d.id}/kontrollera">{views.csrf_field(ctx.csrf)}'
-                    '<button class="knapp" type="submit" id="kontrollera">Kontrollera nu</button></form>')
-        elif state.state == "running":
-            body = _status_box(f"/redaktion/utkast/{d.id}/kontrollera/status", state, "Kontrollen")
-        else:
-            report = checks.job_result("kontroll", key)
-            body = check_html(report, draft=d) if report else views.message("Resultatet saknas; kör kontrollen igen.", "fel")
-        return render_html(ctx, f"Kontrollera utkast {d.id}", head + body)
+        report = checks.job_result("kontroll", key) if state.state not in ("missing", "failed", "running") else None
+        return render(ctx, "redaktion/check.html", title=f"Kontrollera utkast {d.id}", d=d, state=state,
+                      r=check_view(report, draft=d) if report else None)
 
 
 @router.get("/utkast/{draft_id}/kontrollera/status")
@@ -222,102 +196,53 @@ CSV_LABELS = {
 }
 
 
-def _csv_table(text: str, table_id: str, label: str, limit: int, cat: dict | None = None) -> tuple[str, int]:
-    import csv
-    import io
-
+def _profiles(text: str, limit: int, cat: dict | None = None) -> tuple[list[str], list[list[tuple[str, Any]]], int]:
+    """The changed profiles' CSV as (header labels, the first `limit` rows of (kind, value), rows in all)."""
     rows = list(csv.reader(io.StringIO(text or "")))
     if len(rows) < 2:
-        return "", 0
+        return [], [], 0
     header, body = rows[0], rows[1:]
 
-    def cell(name: str, value: str) -> str:
+    def cell(name: str, value: str) -> tuple[str, Any]:
         if name == "exempel" and value:  # "a | b | c": a short list, the rest in the CSV
-            examples = value.split(" | ")
-            more = f'<li class="liten">och {len(examples) - 3} till i CSV-filen</li>' if len(examples) > 3 else ""
-            return "<ul>" + "".join(f"<li>{e(_readable_codes(x, cat))}</li>" for x in examples[:3]) + more + "</ul>"
+            return "exempel", [_readable_codes(x, cat) for x in value.split(" | ")]
         if name in ("behov", "insatser", "insats"):
-            return e(_readable_codes(value.replace(";", "; "), cat))
-        return e(value)
+            return "", _readable_codes(value.replace(";", "; "), cat)
+        return "", value
 
-    table = views.table([CSV_LABELS.get(h, h) for h in header],
-                        [[cell(h, c) for h, c in zip(header, r)] for r in body[:limit]])
-    table = table.replace("<table", f'<table id="{table_id}" aria-label="{e(label)}"', 1)
-    return (f'<div class="tabell-rulla" role="region" aria-label="{e(label)}" tabindex="0">{table}</div>', len(body))
+    return ([CSV_LABELS.get(h, h) for h in header], [[cell(h, c) for h, c in zip(header, r)] for r in body[:limit]],
+            len(body))
 
 
 KIND_COLUMNS = (("tillagd", "tillagd"), ("borttagen", "borttagen"), ("niva_andrad", "ny nivå"),
                 ("tillganglighet", "ändrad tillgång"), ("meddelande", "ändrat meddelande"))
 
 
-def _cells_table(text: str, limit: int, cat: dict | None = None) -> tuple[str, int]:
+def _cells(text: str, limit: int, cat: dict | None = None) -> tuple[list[dict], int]:
     """The kommun × åldersband × nivå summary, readable: counts per kind in one column, three examples."""
-    import csv
-    import io
-
     rows = list(csv.DictReader(io.StringIO(text or "")))
     out = []
     for r in rows[:limit]:
-        kinds = ", ".join(f"{label} {r[k]}" for k, label in KIND_COLUMNS if r.get(k) not in (None, "", "0"))
-        examples = [x for x in (r.get("exempel") or "").split(" | ") if x]
-        more = f'<li class="liten">och {len(examples) - 3} till i CSV-filen</li>' if len(examples) > 3 else ""
-        children = f"<br><span class=\"liten\">barn: {e(r['barn'])}</span>" if r.get("barn") else ""
-        out.append([e(r.get("kommun", "")), e(r.get("aldersband", "")), e(r.get("niva", "")),
-                    f"{e(r.get('profiler', ''))} av {e(r.get('profiler_i_aldersbandet', ''))}{children}",
-                    e(kinds), e(_readable_codes((r.get("insatser") or "").replace(";", ", "), cat)),
-                    "<ul>" + "".join(f"<li>{e(_readable_codes(x, cat))}</li>" for x in examples[:3]) + more + "</ul>"])
-    label = "Sammanfattning per kommun, åldersband och nivå"
-    table = views.table(["Kommun", "Åldersband", "Nivå", "Profiler", "Ändringar", "Insatser", "Exempel"], out)
-    table = table.replace("<table", f'<table id="effekt-celler" aria-label="{label}"', 1)
-    return f'<div class="tabell-rulla" role="region" aria-label="{label}" tabindex="0">{table}</div>', len(rows)
+        out.append({"kommun": r.get("kommun", ""), "band": r.get("aldersband", ""), "niva": r.get("niva", ""),
+                    "profiles": r.get("profiler", ""), "of": r.get("profiler_i_aldersbandet", ""),
+                    "children": r.get("barn") or "",
+                    "kinds": ", ".join(f"{label} {r[k]}" for k, label in KIND_COLUMNS if r.get(k) not in (None, "", "0")),
+                    "insatser": _readable_codes((r.get("insatser") or "").replace(";", ", "), cat),
+                    "examples": [_readable_codes(x, cat) for x in (r.get("exempel") or "").split(" | ") if x]})
+    return out, len(rows)
 
 
-def _texts_html(texts: list[dict]) -> str:
-    """The texts staff read that the draft changes (a rule's motivation, an insats's name …)."""
-    if not texts:
-        return ""
-    items = "".join(f"<li>{e(t['what'])}: <del>{e(t['before'])}</del> → <ins>{e(t['after'])}</ins></li>"
-                    for t in texts[:50])
-    more = f'<p class="liten">och {len(texts) - 50} till.</p>' if len(texts) > 50 else ""
-    return (f'<h2 id="texter">Texter som personalen läser och som ändras ({views.count(len(texts), "text", "texter")})</h2>'
-            f'<ul class="texter">{items}</ul>{more}')
-
-
-def impact_html(result: dict, draft_id: int, limit: int = 150, cat: dict | None = None) -> str:
-    changed, total = result.get("changed_profiles"), result.get("total_profiles")
-    texts = result.get("texts") or []
-    if not changed:
-        if texts:
-            return views.message(f"Ingen profil får en annan rekommendation{f' (av {total} undersökta)' if total else ''}, "
-                                 f"men {views.count(len(texts), 'text', 'texter')} som personalen läser ändras.") \
-                + _texts_html(texts)
-        return views.message(f"Inga profiler får ett annat svar med utkastet"
-                             f"{f' (av {total} undersökta)' if total else ''}, och inga texter ändras.", "ok")
-    parts = [views.message(f"{changed} av {views.count(total or 0, 'profil', 'profiler')} får ett annat svar om "
-                           f"utkastet publiceras (beräknat på {result.get('seconds', 0):.1f} s).")]
-    if result.get("kinds"):
-        parts.append("<ul>" + "".join(f"<li>{e(k)}: {views.count(n, 'profil', 'profiler')}</li>"
-                                      for k, n in result["kinds"].items()) + "</ul>")
-    if result.get("children") is not None:
-        parts.append(f"<p>Viktat med regelpaketets befolkningsuppgifter: upp till {result['children']:.0f} barn "
-                     f"(varav {result.get('children_without_need') or 0:.0f} utan särskilt behov).</p>")
-    links = [f'<a class="knapp knapp-sekundar" href="/redaktion/utkast/{draft_id}/effekt.csv?per=profiler" download>'
-             'Ladda ner ändrade profiler (CSV)</a>']
-    if result.get("cells_csv"):
-        links.append(f'<a class="knapp knapp-sekundar" href="/redaktion/utkast/{draft_id}/effekt.csv?per=celler" download>'
-                     'Ladda ner sammanfattningen (CSV)</a>')
-    parts.append('<div class="knappar">' + "".join(links) + "</div>")
-    if result.get("cells_csv"):
-        table, n = _cells_table(result["cells_csv"], limit, cat)
-        parts.append(f'<h2 id="sammanfattning">Per kommun, åldersband och nivå ({views.count(n, "cell", "celler")})</h2>{table}')
-        if n > limit:
-            parts.append(f'<p class="liten">Visar de första {limit}; alla finns i CSV-filen.</p>')
-    table, n = _csv_table(result["profiles_csv"], "effekt-tabell", "Ändrade profiler", limit, cat)
-    parts.append(f'<h2 id="profiler">Ändrade profiler ({views.count(n, "rad", "rader")})</h2>{table}')
-    if n > limit:
-        parts.append(f'<p class="liten">Visar de första {limit}; alla finns i CSV-filen.</p>')
-    parts.append(_texts_html(texts))
-    return "\n".join(parts)
+def impact_view(result: dict, limit: int = 150, cat: dict | None = None) -> dict[str, Any]:
+    """Effekt's result for redaktion/impact.html."""
+    view = {"changed": result.get("changed_profiles"), "total": result.get("total_profiles"),
+            "texts": result.get("texts") or [], "seconds": result.get("seconds", 0),
+            "kinds": list((result.get("kinds") or {}).items()), "children": result.get("children"),
+            "children_without_need": result.get("children_without_need") or 0, "cells": [], "cells_n": 0}
+    if view["changed"]:
+        if result.get("cells_csv"):
+            view["cells"], view["cells_n"] = _cells(result["cells_csv"], limit, cat)
+        view["profile_header"], view["profiles"], view["profiles_n"] = _profiles(result["profiles_csv"], limit, cat)
+    return view
 
 
 @router.get("/utkast/{draft_id}/effekt")
@@ -327,27 +252,16 @@ def impact_page(request: Request, draft_id: int):
         ctx = login(request, s)
         d = viewable_draft(s, ctx, draft_id)
         key, files, _ = _impact_key(s, d)
-        head = (f"<h1>Effekt av utkast {d.id}</h1><p><a href=\"/redaktion/utkast/{d.id}\">Tillbaka till utkastet</a></p>"
-                "<p class=\"ingress\">Vilka familjer får ett annat svar om utkastet publiceras? Beräknat exakt över alla "
-                "kommuner, varje ålder 0–216 månader och blivande föräldrar, utan behov, med varje behov och varje par "
-                "av behov: insatser som läggs till eller tas bort, ändrad nivå och ändrad tillgång.</p>")
+        page = functools.partial(render, ctx, "redaktion/impact.html", title=f"Effekt av utkast {d.id}", d=d,
+                                 limit=150, missing="", errors=[], state=None, r=None)
         if not checks.impact_available():
-            return render_html(ctx, f"Effekt av utkast {d.id}", head + views.message(checks.IMPACT_MISSING, "fel"))
+            return page(missing=checks.IMPACT_MISSING)
         errors = validate_files(files)
         if errors:
-            return render_html(ctx, f"Effekt av utkast {d.id}",
-                          head + views.message("Utkastet är inte ett giltigt regelpaket; rätta felen först.", "fel", errors))
+            return page(errors=errors)
         state = checks.job_state("effekt", key)
-        if state.state in ("missing", "failed"):
-            extra = views.message(f"Beräkningen misslyckades: {state.error}", "fel") if state.state == "failed" else ""
-            body = (extra + f'<form method="post" action="/redaktion/utkast/{d.id}/effekt">{views.csrf_field(ctx.csrf)}'
-                    '<button class="knapp" type="submit" id="effekt">Beräkna effekten</button></form>')
-        elif state.state == "running":
-            body = _status_box(f"/redaktion/utkast/{d.id}/effekt/status", state, "Effektberäkningen")
-        else:
-            result = checks.job_result("effekt", key)
-            body = impact_html(result, d.id, cat=catalog(files)) if result else views.message("Resultatet saknas; beräkna igen.", "fel")
-        return render_html(ctx, f"Effekt av utkast {d.id}", head + body)
+        result = checks.job_result("effekt", key) if state.state not in ("missing", "failed", "running") else None
+        return page(state=state, r=impact_view(result, cat=catalog(files)) if result else None)
 
 
 @router.get("/utkast/{draft_id}/effekt/status")
