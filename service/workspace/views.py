@@ -1,11 +1,12 @@
-"""HTML pieces of /redaktion: the layout, tables, the rule form, the diff. Plain strings,
-everything user-supplied escaped; no inline scripts or styles (the CSP forbids them)."""
+"""What the /redaktion templates are given besides a page's own values: the words for roles,
+statuses and kinds, times as the pages show them, the layout's values (`page_context`), the
+choices of the rule and item forms, a file's diff as data, and `respond` (a template as an
+answer with the workspace's security headers: a CSP without inline scripts or styles). The HTML
+is in service/workspace/templates/redaktion/; nothing here builds any."""
 from __future__ import annotations
 
 import datetime as dt
 import difflib
-import html
-from pathlib import Path
 from typing import Any
 
 from fastapi.responses import HTMLResponse
@@ -14,10 +15,6 @@ from markupsafe import Markup
 from service.core import templating
 
 from . import forms
-
-HERE = Path(__file__).resolve().parent
-TEMPLATES = HERE / "templates"
-e = html.escape
 
 ROLE_TEXT = {"redaktor": "redaktör", "granskare": "granskare", "samordnare": "samordnare", "admin": "administratör"}
 STATUS_TEXT = {"utkast": "utkast", "inskickad": "inskickad för granskning", "aterskickad": "återskickad",
@@ -71,35 +68,9 @@ def respond(template_name: str, context: dict[str, Any], status: int = 200,
                         headers={**SECURITY_HEADERS, **(headers or {})})
 
 
-def page(title: str, main: str, *, user: Any | None = None, csrf: str = "", path: str = "",
-         serving: str = "–", status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
-    return respond("redaktion/main.html", {**page_context(user, csrf, serving, path), "title": title,
-                                            "main": Markup(main)}, status, headers)
-
-
 def count(n: int, one: str, many: str) -> str:
     """'1 rad', '2 rader': the number with the right form of the word."""
     return f"{n} {one if n == 1 else many}"
-
-
-def csrf_field(token: str) -> str:
-    return f'<input type="hidden" name="csrf" value="{e(token)}">' if token else ""
-
-
-def message(text: str, kind: str = "", details: list[str] | None = None) -> str:
-    role = ' role="alert"' if kind == "fel" else ' role="status"'
-    extra = ""
-    if details:
-        extra = "<ul>" + "".join(f"<li>{e(d)}</li>" for d in details) + "</ul>"
-    return f'<div class="meddelande{" meddelande-" + kind if kind else ""}"{role}><p>{e(text)}</p>{extra}</div>'
-
-
-def table(headers: list[str], rows: list[list[str]], caption: str = "", cls: str = "tabell") -> str:
-    """`rows` hold HTML (already escaped) cells."""
-    cap = f"<caption>{e(caption)}</caption>" if caption else ""
-    head = "".join(f'<th scope="col">{e(h)}</th>' for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f'<table class="{cls}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 # --------------------------------------------------------------------------- diff

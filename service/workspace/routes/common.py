@@ -28,7 +28,6 @@ from engine.models import looks_like_personnummer
 from service.core import forwarded
 
 from .. import checks, featurefiles, forms, views
-from ..views import e
 
 
 SESSION_COOKIE = "redaktion_session"
@@ -229,10 +228,6 @@ def render(request_or_ctx: Request | Ctx | None, template_name: str, status: int
     return views.respond(template_name, {**base, **context}, status, headers)
 
 
-def render_html(ctx: Ctx, title: str, main: str, path: str = "", status: int = 200):  # TRANSITIONAL
-    return views.page(title, main, user=ctx.who, csrf=ctx.csrf, path=path, serving=ctx.serving, status=status)
-
-
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
@@ -348,14 +343,6 @@ def personal_errors(form: dict[str, list[str]]) -> forms.FieldErrors | None:
         if name not in ("csrf", "revision") and any(looks_like_personnummer(v) for v in values):
             errs.add(name, f"Fältet {PERSONAL}")
     return errs or None
-
-
-def field_error(field: str, message: str) -> tuple[str, str, str]:
-    """(class, aria attributes, error html) of a simple form's field with an error; empty without."""
-    if not message:
-        return "", "", ""
-    return (" falt-fel", f' aria-invalid="true" aria-describedby="fel-{field}-0"',
-            f'<p class="fel" id="fel-{field}-0">{e(message)}</p>')
 
 
 def personal_text(text: str, label: str) -> str:

@@ -10,8 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 
 from .. import views
-from ..views import e
-from .common import Ctx, EDITABLE, Problem, _kommun_name, _store, catalog, database, form_body, guarded, login, one, redirect, render_html, temp_pack
+from .common import Ctx, EDITABLE, Problem, _kommun_name, _store, catalog, database, form_body, guarded, login, one, redirect, render, temp_pack
 
 router = APIRouter(prefix="/redaktion")
 TARGET_GROUPS = (
@@ -72,57 +71,27 @@ def mapping_redirect(request: Request):
 
 
 def _mapping_page(ctx: Ctx, code: str, files: dict[str, str], values: dict[str, dict], errors: dict[str, str],
-                  status: int = 200, notes: str = ""):
+                  status: int = 200, notes: dict | None = None):
     name = _kommun_name(files, code)
     today = dt.date.today()
     rows = []
     for ins_id, ins_name, level in catalog(files)["insatser"]:
         v = values.get(ins_id, {})
-        err = errors.get(ins_id, "")
-        cls = " falt-fel" if err else ""
-        opts = "".join(f'<option value="{s}"{" selected" if v.get("status", "okänd") == s else ""}>{e(t)}</option>'
-                       for s, t in STATUS_CHOICES)
         verified = v.get("verified")
         old = ""
         if isinstance(verified, dt.date):
-            age_days = (today - verified).days
-            old = (f' Senast verifierad {verified.isoformat()}'
-                   + (" – äldre än 24 månader, räknas som inte verifierad." if age_days > 730 else "."))
-        basis_text = e(_current_text(v)) if v else ""
-        confirm = ""
-        if v and not v.get("in_draft") and v.get("status", "okänd") != "okänd":
-            confirm = (f'<div class="kryss"><input type="checkbox" id="bekrafta-{e(ins_id)}" name="bekrafta-{e(ins_id)}" '
-                       f'value="ja"{" checked" if v.get("confirm") else ""}><label for="bekrafta-{e(ins_id)}">'
-                       f'Uppgiften stämmer: spara den som kommunens uppgift ({today.isoformat()})</label></div>')
-        groups = "".join(
-            f'<div class="kryss"><input type="checkbox" id="m-{e(ins_id)}-{g}" name="malgrupp-{e(ins_id)}" value="{e(label)}"'
-            f'{" checked" if label in v.get("target_groups", []) else ""}><label for="m-{e(ins_id)}-{g}">{e(label)}</label></div>'
-            for g, label in TARGET_GROUPS)
-        err_html = f'<p class="fel" id="fel-{e(ins_id)}">{e(err)}</p>' if err else ""
-        aria = f' aria-describedby="fel-{e(ins_id)}" aria-invalid="true"' if err else ""
+            old = (f" Senast verifierad {verified.isoformat()}"
+                   + (" – äldre än 24 månader, räknas som inte verifierad." if (today - verified).days > 730 else "."))
         planned = v.get("planned_from")
-        rows.append(f"""<fieldset class="insats-rad{cls}" id="insats-{e(ins_id)}"><legend><strong>{e(ins_name)}</strong> ({e(level)})</legend>
-<p class="liten">{basis_text}{e(old)}</p>{err_html}
-<div class="rad"><div><label for="status-{e(ins_id)}">Finns i kommunen?</label>
-<select id="status-{e(ins_id)}" name="status-{e(ins_id)}"{aria}>{opts}</select></div>
-<div><label for="fran-{e(ins_id)}">Planeras från (vid planeras)</label>
-<input type="date" id="fran-{e(ins_id)}" name="fran-{e(ins_id)}" value="{e(planned.isoformat() if isinstance(planned, dt.date) else str(planned or ''))}"></div>
-<div><label for="kontakt-{e(ins_id)}">Kontaktväg till enheten</label>
-<input type="text" id="kontakt-{e(ins_id)}" name="kontakt-{e(ins_id)}" value="{e(v.get('contact', ''))}" size="40"></div></div>
-{confirm}<details><summary>Målgrupper som nås</summary><div class="kolumner">{groups}</div></details></fieldset>""")
-    main = f"""<h1>Kartläggning: {e(name)}</h1>
-<p class="ingress">Ange för varje insats i katalogen om den finns i {e(name)}. Det du <strong>ändrar</strong>, eller
-bekräftar med rutan <em>Uppgiften stämmer</em>, sparas som <strong>kommunens uppgift</strong> med dagens datum
-({today.isoformat()}) och blir ett utkast som en granskare godkänner. En insats du lämnar som den är behåller sin
-uppgift, sin grund och sitt datum. Strategin följer upp vartannat år: uppgifter äldre än 24 månader räknas som inte
-verifierade.</p>
-<p class="hjalp">Kontaktväg: enhetens telefonnummer, webbadress eller e-tjänst – aldrig en enskild persons
-namn, e-post eller personnummer. "Vet ej" ändrar inte det som står i dag.</p>
-{notes}
-<form method="post" action="/redaktion/kartlaggning/{e(code)}" class="kartlaggningsform">{views.csrf_field(ctx.csrf)}
-{"".join(rows)}
-<div class="knappar"><button class="knapp" type="submit" id="spara-kartlaggning">Spara som utkast</button></div></form>"""
-    return render_html(ctx, f"Kartläggning {name}", main, "/redaktion/kartlaggning", status=status)
+        rows.append({"id": ins_id, "name": ins_name, "level": level, "error": errors.get(ins_id, ""),
+                     "status": v.get("status", "okänd"), "basis": _current_text(v) if v else "", "old": old,
+                     "planned": planned.isoformat() if isinstance(planned, dt.date) else str(planned or ""),
+                     "contact": v.get("contact", ""), "confirm": v.get("confirm"),
+                     "may_confirm": bool(v) and not v.get("in_draft") and v.get("status", "okänd") != "okänd",
+                     "target_groups": v.get("target_groups", [])})
+    return render(ctx, "redaktion/mapping.html", status=status, title=f"Kartläggning {name}",
+                  path="/redaktion/kartlaggning", name=name, code=code, today=today.isoformat(), rows=rows,
+                  notes=notes, status_choices=STATUS_CHOICES, target_groups=TARGET_GROUPS)
 
 
 BASIS_TEXT = {"källa": "en källa säger det", "antagande": "bygger på ett antagande",
@@ -154,8 +123,8 @@ def _mapping_values(s, ctx: Ctx, code: str, files: dict[str, str]) -> tuple[dict
                     "status": str(entry.get("status", "okänd")), "contact": entry.get("contact") or "",
                     "basis": "kommunens uppgift", "in_draft": True, "verified": entry.get("verified"),
                     "planned_from": entry.get("planned_from"), "target_groups": entry.get("target_groups") or []}
-            notes = views.message(f"Du har ett öppet utkast ({draft.id}); formuläret visar det du rapporterat där. "
-                                  "Sparar du igen uppdateras samma utkast.")
+            notes = {"text": f"Du har ett öppet utkast ({draft.id}); formuläret visar det du rapporterat där. "
+                             "Sparar du igen uppdateras samma utkast.", "kind": ""}
             break
     return values, notes
 
@@ -231,13 +200,13 @@ def mapping_save(request: Request, kommun: str, form: dict = Depends(form_body))
                 continue
             entries.append(entry)
         if errors:
-            notes = views.message(f"Inte sparat: {views.count(len(errors), 'uppgift', 'uppgifter')} behöver rättas. "
-                                  "Allt du skrev finns kvar.", "fel")
+            notes = {"text": f"Inte sparat: {views.count(len(errors), 'uppgift', 'uppgifter')} behöver rättas. "
+                             "Allt du skrev finns kvar."}
             return _mapping_page(ctx, code, files, values, errors, status=422, notes=notes)
         if not entries and not any(v.get("in_draft") for v in shown.values()):
-            return _mapping_page(ctx, code, files, values, {}, status=422, notes=views.message(
+            return _mapping_page(ctx, code, files, values, {}, status=422, notes={"text": (
                 "Inget att spara: du har inte ändrat eller bekräftat någon uppgift. Ändra det som inte stämmer, "
-                "eller kryssa i Uppgiften stämmer för det som stämmer.", "fel"))
+                "eller kryssa i Uppgiften stämmer för det som stämmer.")})
         draft = _store().report_availability(s, ctx.user, code, entries, keep=keep)
         draft_id = draft.id
         saved = (f"kartläggningen för {_kommun_name(files, code)} som utkast: "
