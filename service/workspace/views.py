@@ -64,7 +64,8 @@ def page_context(who: Any | None, csrf: str = "", serving: str = "–", path: st
 def respond(template_name: str, context: dict[str, Any], status: int = 200,
             headers: dict[str, str] | None = None) -> HTMLResponse:
     """A /redaktion page from its template, with the workspace's security headers."""
-    return HTMLResponse(templating.render(template_name, **context), status_code=status,
+    html = templating.environment.get_template(template_name).render(**context)  # `name` may be a value
+    return HTMLResponse(html, status_code=status,
                         headers={**SECURITY_HEADERS, **(headers or {})})
 
 
