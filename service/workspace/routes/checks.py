@@ -1,4 +1,5 @@
-"""Kontrollera (validation, lint and every behaviour test, as a background job with its progress) and Effekt (the exact impact of a draft on every family profile, with CSV downloads)."""
+"""Kontrollera (validation, lint and every behaviour test, as a background job with its progress)
+and Effekt (the exact impact of a draft on every family profile, with CSV downloads)."""
 from __future__ import annotations
 
 import csv
@@ -18,7 +19,8 @@ from markupsafe import Markup
 from service.core import templating
 
 from .. import checks, featurefiles, views
-from .common import Problem, _feature_url, _store, catalog, database, form_body, guarded, login, redirect, render, temp_pack, validate_files, viewable_draft
+from .common import (catalog, database, _feature_url, form_body, guarded, login, Problem, redirect, render, _store,
+                     temp_pack, validate_files, viewable_draft)
 
 router = APIRouter(prefix="/redaktion")
 
@@ -62,6 +64,13 @@ def check_start(request: Request, draft_id: int, form: dict = Depends(form_body)
         key, files, current = _check_key(s, d)
     _start_check(key, files, current)
     return redirect(f"/redaktion/utkast/{draft_id}/kontrollera")
+
+
+def _job_status(kind: str, key: str) -> JSONResponse:
+    """The progress of a background job as the status pages poll it (redaktion.js)."""
+    st = checks.job_state(kind, key)
+    return JSONResponse({"state": st.state, "progress": st.progress, "step": st.step, "error": st.error},
+                        headers={"Cache-Control": "no-store"})
 
 
 def _published_number(s, d) -> int | None:
@@ -145,9 +154,7 @@ def check_status(request: Request, draft_id: int):
         ctx = login(request, s)
         d = viewable_draft(s, ctx, draft_id)
         key, _, _ = _check_key(s, d)
-    st = checks.job_state("kontroll", key)
-    return JSONResponse({"state": st.state, "progress": st.progress, "step": st.step, "error": st.error},
-                        headers={"Cache-Control": "no-store"})
+    return _job_status("kontroll", key)
 
 
 # --------------------------------------------------------------------------- Effekt
@@ -271,9 +278,7 @@ def impact_status(request: Request, draft_id: int):
         ctx = login(request, s)
         d = viewable_draft(s, ctx, draft_id)
         key, _, _ = _impact_key(s, d)
-    st = checks.job_state("effekt", key)
-    return JSONResponse({"state": st.state, "progress": st.progress, "step": st.step, "error": st.error},
-                        headers={"Cache-Control": "no-store"})
+    return _job_status("effekt", key)
 
 
 @router.get("/utkast/{draft_id}/effekt.csv")

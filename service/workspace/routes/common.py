@@ -355,12 +355,16 @@ def refuse_personal(text: str, label: str) -> None:
         raise Problem(422, f"{label} ser ut att innehålla ett personnummer. Skriv aldrig personuppgifter här.")
 
 
-def _save(s, ctx: Ctx, draft, path: str, text: str, revision: str) -> int:
+def revision_of(form: dict[str, list[str]]) -> int:
+    """The draft revision a form was opened at (its optimistic lock); 422 without one."""
     try:
-        expected = int(revision)
+        return int(one(form, "revision"))
     except ValueError:
         raise Problem(422, "Formuläret saknar utkastets revision. Ladda om sidan.") from None
-    return _store().save_file(s, draft.id, path, text, ctx.user, expected)
+
+
+def _save(s, ctx: Ctx, draft, path: str, text: str, form: dict[str, list[str]]) -> int:
+    return _store().save_file(s, draft.id, path, text, ctx.user, revision_of(form))
 
 
 def _path_param(draft, sokvag: str) -> str:

@@ -1,4 +1,5 @@
-"""The overview (every draft the user may see, a new draft) and a draft's own page: its files, its behaviour tests, the buttons for Kontrollera and Effekt, and the submit form."""
+"""The overview (every draft the user may see, a new draft) and a draft's own page: its files, its
+behaviour tests, the buttons for Kontrollera and Effekt, and the submit form."""
 from __future__ import annotations
 
 import re
@@ -7,9 +8,9 @@ import urllib.parse
 from fastapi import APIRouter, Depends, Request
 
 from .. import featurefiles, forms, views
-from .common import (ANY_FEATURE, AVAILABILITY_FILE, Ctx, EDITABLE, _base_files, _feature_url, _kommun_name, _store,
-    can_edit, can_view, catalog, database, form_body, guarded, login, one, personal_text, redirect, render,
-    viewable_draft)
+from .common import (ANY_FEATURE, AVAILABILITY_FILE, EDITABLE, _base_files, can_edit, can_view, catalog, Ctx, database,
+                     _feature_url, form_body, guarded, _kommun_name, login, one, personal_text, redirect, render,
+                     _store, viewable_draft)
 
 router = APIRouter(prefix="/redaktion")
 

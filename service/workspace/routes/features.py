@@ -1,4 +1,5 @@
-"""A draft's behaviour tests (Gherkin in Swedish): the editor with the steps one may use, saving, adding and removing a test."""
+"""A draft's behaviour tests (Gherkin in Swedish): the editor with the steps one may use, saving,
+adding and removing a test."""
 from __future__ import annotations
 
 import urllib.parse
@@ -6,7 +7,8 @@ import urllib.parse
 from fastapi import APIRouter, Depends, Request
 
 from .. import featurefiles, views
-from .common import ANY_FEATURE, Ctx, LIMIT_TEXT, MAX_FORM_BYTES, Problem, _feature_url, _store, can_edit, database, editable_draft, form_body, guarded, login, one, redirect, render, viewable_draft
+from .common import (ANY_FEATURE, LIMIT_TEXT, MAX_FORM_BYTES, can_edit, Ctx, database, editable_draft, _feature_url,
+                     form_body, guarded, login, one, Problem, redirect, render, revision_of, _store, viewable_draft)
 from .drafts import _draft_page
 
 router = APIRouter(prefix="/redaktion")
@@ -43,10 +45,7 @@ def _feature_save(s, ctx: Ctx, d, path: str, form: dict):
     text = one(form, "text")
     if not text.endswith("\n"):
         text += "\n"
-    try:
-        expected = int(one(form, "revision"))
-    except ValueError:
-        raise Problem(422, "Formuläret saknar utkastets revision. Ladda om sidan.") from None
+    expected = revision_of(form)
     problems = featurefiles.syntax_problems(text) or featurefiles.tag_problems(text, d.files)
     if problems:
         notes = {"text": "Inte sparat: texten är inte giltig Gherkin. Rätta raderna som anges vid fältet och spara "
@@ -123,10 +122,7 @@ def feature_remove(request: Request, draft_id: int, namn: str, form: dict = Depe
         ctx = login(request, s, form=form)
         d = editable_draft(s, ctx, draft_id, ANY_FEATURE)
         path = _feature_path(d, namn)
-        try:
-            expected = int(one(form, "revision"))
-        except ValueError:
-            raise Problem(422, "Formuläret saknar utkastets revision. Ladda om sidan.") from None
+        expected = revision_of(form)
         try:
             store.save_file(s, d.id, path, None, ctx.user, expected)
         except store.Conflict:

@@ -1,4 +1,5 @@
-"""Rules, insatser and behov edited in forms: a rule file's list of rules, the rule form, the item list and item form; errors of the pack check are shown at the form's fields."""
+"""Rules, insatser and behov edited in forms: a rule file's list of rules, the rule form, the item
+list and item form; errors of the pack check are shown at the form's fields."""
 from __future__ import annotations
 
 import functools
@@ -10,7 +11,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from .. import forms, views
-from .common import Ctx, Problem, _path_param, _save, _store, can_edit, catalog, database, editable_draft, form_body, guarded, login, one, personal_errors, redirect, render, validate_files, viewable_draft
+from .common import (can_edit, catalog, Ctx, database, editable_draft, form_body, guarded, login, one, _path_param,
+                     personal_errors, Problem, redirect, render, _save, _store, validate_files, viewable_draft)
 
 router = APIRouter(prefix="/redaktion")
 
@@ -150,7 +152,7 @@ def _store_item(s, ctx: Ctx, d, path: str, form: dict, new_text: str, start: int
         return page(int(one(form, "revision", "0") or 0), forms.map_errors(errors, path, start, item_text),
                     status=422)
     try:
-        _save(s, ctx, d, path, new_text, one(form, "revision"))
+        _save(s, ctx, d, path, new_text, form)
     except _store().Invalid as exc:  # the store's own refusal: at the form, nothing lost
         errs = forms.FieldErrors()
         for m in [exc.message, *exc.details]:
@@ -185,7 +187,7 @@ def rule_remove(request: Request, draft_id: int, sokvag: str, nr: str, form: dic
         errors = validate_files({**d.files, path: new_text})
         if errors:
             raise Problem(422, "Regeln togs inte bort: regelpaketet blir då ogiltigt.", errors)
-        _save(s, ctx, d, path, new_text, one(form, "revision"))
+        _save(s, ctx, d, path, new_text, form)
     return redirect(f"/redaktion/utkast/{draft_id}/fil?sokvag={urllib.parse.quote(path)}")
 
 

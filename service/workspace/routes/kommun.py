@@ -1,4 +1,5 @@
-"""The samordnare's kartläggning: what the kommun offers of each insats, saved as an availability draft that a granskare approves."""
+"""The samordnare's kartläggning: what the kommun offers of each insats, saved as an availability
+draft that a granskare approves."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +11,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 
 from .. import views
-from .common import Ctx, EDITABLE, Problem, _kommun_name, _store, catalog, database, form_body, guarded, login, one, redirect, render, temp_pack
+from .common import (EDITABLE, catalog, Ctx, database, form_body, guarded, _kommun_name, login, one, Problem, redirect,
+                     render, _store, temp_pack)
 
 router = APIRouter(prefix="/redaktion")
 TARGET_GROUPS = (

@@ -1,4 +1,5 @@
-"""Submitting a draft for review, the review page (check, impact, diff), approving and publishing (four eyes) and sending back."""
+"""Submitting a draft for review, the review page (check, impact, diff), approving and publishing
+(four eyes) and sending back."""
 from __future__ import annotations
 
 import urllib.parse
@@ -6,9 +7,9 @@ import urllib.parse
 from fastapi import APIRouter, Depends, Request
 
 from .. import checks, views
-from .checks import _check_key, _published_number, _start_check, check_view
-from .common import (Ctx, Problem, _base_files, _store, catalog, database, form_body, guarded, login, one,
-    personal_text, redirect, render, viewable_draft)
+from .checks import _check_key, check_view, _published_number, _start_check
+from .common import (_base_files, catalog, Ctx, database, form_body, guarded, login, one, personal_text, Problem,
+                     redirect, render, _store, viewable_draft)
 from .drafts import _draft_page
 
 router = APIRouter(prefix="/redaktion")

@@ -1,4 +1,5 @@
-"""A draft's file as text (YAML): the editor, and saving it after the pack still validates (a conflict shows the diff)."""
+"""A draft's file as text (YAML): the editor, and saving it after the pack still validates (a
+conflict shows the diff)."""
 from __future__ import annotations
 
 import urllib.parse
@@ -6,7 +7,8 @@ import urllib.parse
 from fastapi import APIRouter, Depends, Request
 
 from .. import featurefiles, forms, views
-from .common import Ctx, LIMIT_TEXT, MAX_FORM_BYTES, _feature_url, _path_param, _save, _store, can_edit, database, editable_draft, form_body, guarded, login, one, redirect, render, validate_files, viewable_draft
+from .common import (LIMIT_TEXT, MAX_FORM_BYTES, can_edit, Ctx, database, editable_draft, _feature_url, form_body,
+                     guarded, login, one, _path_param, redirect, render, _save, _store, validate_files, viewable_draft)
 from .features import _feature_save
 
 router = APIRouter(prefix="/redaktion")
@@ -50,7 +52,7 @@ def text_save(request: Request, draft_id: int, sokvag: str, form: dict = Depends
                              "kvar nedan.", "details": errors}
             return _text_page(ctx, d, path, text, int(one(form, "revision", "0") or 0), notes, status=422)
         try:
-            _save(s, ctx, d, path, text, one(form, "revision"))
+            _save(s, ctx, d, path, text, form)
         except store.Invalid as exc:  # a personnummer, say: the text stays in the editor
             notes = {"text": "Inte sparat. Rätta texten och spara igen; din text finns kvar nedan.",
                      "details": [exc.message, *exc.details]}

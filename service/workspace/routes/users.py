@@ -1,4 +1,5 @@
-"""Logging in and out with a local account, the audit log (Logg) and the users page (Användare, admin)."""
+"""Logging in and out with a local account, the audit log (Logg) and the users page (Användare,
+admin)."""
 from __future__ import annotations
 
 import hmac
@@ -10,8 +11,8 @@ from fastapi import APIRouter, Depends, Request
 from engine.models import looks_like_personnummer
 
 from .. import oidc, views
-from .common import (Ctx, LOGIN_COOKIE, PERSONAL, Problem, SESSION_COOKIE, SESSION_HOURS, _same_origin, _store,
-    database, form_body, guarded, login, one, redirect, render, secure_cookies)
+from .common import (LOGIN_COOKIE, PERSONAL, SESSION_COOKIE, SESSION_HOURS, Ctx, database, form_body, guarded, login,
+                     one, Problem, redirect, render, _same_origin, secure_cookies, _store)
 
 router = APIRouter(prefix="/redaktion")
 

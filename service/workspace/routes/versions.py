@@ -1,4 +1,5 @@
-"""Versioner: every published version, and publishing an earlier one again (rollback), with a reason."""
+"""Versioner: every published version, and publishing an earlier one again (rollback), with a
+reason."""
 from __future__ import annotations
 
 import re
@@ -7,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from .common import Ctx, _store, database, form_body, guarded, login, one, personal_text, redirect, render
+from .common import Ctx, database, form_body, guarded, login, one, personal_text, redirect, render, _store
 
 router = APIRouter(prefix="/redaktion")
 

@@ -1,4 +1,5 @@
-"""What the store's parts share: the refusals (`Refused` and its kinds, each with an HTTP status), the audit row, role checks and the constants."""
+"""What the store's parts share: the refusals (`Refused` and its kinds, each with an HTTP status),
+the audit row, role checks and the constants."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
-"""Drafts: creating, importing, saving files with optimistic revisions, submitting and sending back; who may view and change what."""
+"""Drafts: creating, importing, saving files with optimistic revisions, submitting and sending
+back; who may view and change what."""
 from __future__ import annotations
 
 import hashlib
@@ -15,7 +16,8 @@ from engine.models import looks_like_personnummer
 
 from .. import featurefiles, packfiles
 from ..models import AuditEvent, DRAFT_KINDS, Draft, PackVersion, User, utcnow
-from .base import AVAILABILITY_FILE, Conflict, EDITORS, Invalid, KIND_PATHS, NotFound, OPEN, Refused, _audit, _text, diff_summary, require_role
+from .base import (AVAILABILITY_FILE, EDITORS, KIND_PATHS, OPEN, _audit, Conflict, diff_summary, Invalid, NotFound,
+                   Refused, require_role, _text)
 from .versions import ensure_seeded
 from .users import _kommun_code
 

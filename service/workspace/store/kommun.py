@@ -1,4 +1,5 @@
-"""A samordnare's kartläggning: validated report entries of what the kommun offers, written as an availability draft."""
+"""A samordnare's kartläggning: validated report entries of what the kommun offers, written as an
+availability draft."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,10 +14,10 @@ from sqlalchemy.orm import Session
 from engine.models import looks_like_personnummer
 
 from ..models import Draft, User
-from .base import AVAILABILITY_FILE, EDITORS, Invalid, OPEN, Refused, _audit, require_role
+from .base import AVAILABILITY_FILE, EDITORS, OPEN, _audit, Invalid, Refused, require_role
 from .versions import _current_pack
 from .users import _kommun_code
-from .drafts import _may_edit, _write_files, create_draft
+from .drafts import create_draft, _may_edit, _write_files
 
 
 _PERSONAL_MAIL = re.compile(r"^[^@\s]+\.[^@\s]+@", re.IGNORECASE)

@@ -1,4 +1,5 @@
-"""Checking a draft, approving it (four eyes, checks run again) and publishing it or an earlier version; exporting a version; the audit trail."""
+"""Checking a draft, approving it (four eyes, checks run again) and publishing it or an earlier
+version; exporting a version; the audit trail."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,10 +14,11 @@ from engine import CompileError, PackInvalid, compile_pack, load_pack
 
 from .. import featurefiles, packfiles
 from ..models import AuditEvent, Draft, PackVersion, Serving, User, utcnow
-from .base import AVAILABILITY_FILE, CheckFailed, Conflict, Invalid, KIND_PATHS, Refused, _audit, _aware, _text, changed_paths, diff_summary, require_role
-from .versions import _next_number, _serving, get_version
+from .base import (AVAILABILITY_FILE, KIND_PATHS, _audit, _aware, changed_paths, CheckFailed, Conflict, diff_summary,
+                   Invalid, Refused, require_role, _text)
+from .versions import get_version, _next_number, _serving
 from .drafts import get_draft, may_change_path, submit_note
-from .kommun import _entries_of, availability_text, reported_entries
+from .kommun import availability_text, _entries_of, reported_entries
 
 
 # --------------------------------------------------------------------------- checks

@@ -1,4 +1,5 @@
-"""Accounts: adding users, activating, passwords, and logging in with throttling of failed attempts (audited, never the typed name of an unknown account)."""
+"""Accounts: adding users, activating, passwords, and logging in with throttling of failed attempts
+(audited, never the typed name of an unknown account)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +13,8 @@ from engine.models import looks_like_personnummer
 
 from .. import auth
 from ..models import LoginAttempt, ROLES, User, utcnow
-from .base import Conflict, Invalid, NotFound, ROLE_TITLES, Refused, THROTTLE_PER_CLIENT, THROTTLE_PER_NAME, THROTTLE_WINDOW, Throttled, UNKNOWN_ACCOUNT, _audit, _aware, require_role
+from .base import (ROLE_TITLES, THROTTLE_PER_CLIENT, THROTTLE_PER_NAME, THROTTLE_WINDOW, UNKNOWN_ACCOUNT, _audit,
+                   _aware, Conflict, Invalid, NotFound, Refused, require_role, Throttled)
 from .versions import _current_pack
 
 

@@ -1,4 +1,5 @@
-"""Published versions of the pack: seeding the first from the embedded pack, the one being served, reading versions by number or version string."""
+"""Published versions of the pack: seeding the first from the embedded pack, the one being served,
+reading versions by number or version string."""
 from __future__ import annotations
 
 import re
@@ -13,7 +14,7 @@ from engine import DEFAULT_PACK, PackInvalid, load_pack
 
 from .. import featurefiles, packfiles
 from ..models import PackVersion, Serving, utcnow
-from .base import CheckFailed, NotFound, _audit, _aware
+from .base import _audit, _aware, CheckFailed, NotFound
 
 
 # --------------------------------------------------------------------------- versions
