@@ -241,22 +241,22 @@ async def oidc_login(request: Request, nasta: str = "/redaktion"):
     try:
         cfg = settings()
     except ConfigError as exc:
-        return _page(request, "Inloggningen är felkonfigurerad", "refused.html", status=500, message=str(exc),
+        return _page(request, "Inloggningen är felkonfigurerad", "oidc/refused.html", status=500, message=str(exc),
                      local=local_login_enabled())
     if cfg is None:
-        return _page(request, "Finns inte", "refused.html", status=404, local=local_login_enabled(),
+        return _page(request, "Finns inte", "oidc/refused.html", status=404, local=local_login_enabled(),
                      message="Inloggning med organisationskonto är inte inställd här.")
     try:
         oauth = client(cfg)
         metadata = await oauth.load_server_metadata()
         data = await oauth.create_authorization_url(cfg.redirect_uri)
     except Exception:  # noqa: BLE001 - discovery failed: the provider is away or answers nonsense
-        return _page(request, "Inloggningen svarar inte", "refused.html", status=502, local=local_login_enabled(),
+        return _page(request, "Inloggningen svarar inte", "oidc/refused.html", status=502, local=local_login_enabled(),
                      message="Organisationens inloggningstjänst svarar inte just nu. Försök igen om en stund.")
     if metadata.get("issuer") != cfg.issuer:  # OpenID Connect Discovery 1.0, section 4.3
         await run_in_threadpool(_record_refusal, cfg.issuer, None,
                                 "utfärdaren i discovery-dokumentet är inte den inställda")
-        return _page(request, "Inloggningen är felkonfigurerad", "refused.html", status=502,
+        return _page(request, "Inloggningen är felkonfigurerad", "oidc/refused.html", status=502,
                      local=local_login_enabled(),
                      message="Organisationens inloggningstjänst uppger en annan utfärdare än den inställda. "
                              "Be administratören kontrollera FORALDRASTOD_OIDC_ISSUER.")
@@ -417,7 +417,7 @@ async def oidc_callback(request: Request):
 
     cfg = settings()
     if cfg is None:
-        return _page(request, "Finns inte", "refused.html", status=404, local=local_login_enabled(),
+        return _page(request, "Finns inte", "oidc/refused.html", status=404, local=local_login_enabled(),
                      message="Inloggning med organisationskonto är inte inställd här.")
     q = request.query_params
     subject = None
