@@ -1,5 +1,6 @@
 """Pages come from Jinja2 templates with autoescape (issue 19): no HTML assembled in Python
-outside /redaktion (whose views move later), escaping everywhere, and the one base layout."""
+anywhere in service/ (/redaktion included), escaping everywhere, the one base layout, and the
+one redaktion layout over it for every /redaktion page, without inline scripts or styles."""
 from __future__ import annotations
 
 import ast
@@ -17,12 +18,10 @@ TAG = re.compile(rf"</?(?:{HTML_TAGS})(?:\s[^<>]*)?/?>")
 
 
 def python_files():
-    for path in sorted((ROOT / "service").rglob("*.py")):
-        if "workspace" not in path.relative_to(ROOT / "service").parts:
-            yield path
+    yield from sorted((ROOT / "service").rglob("*.py"))
 
 
-def test_no_html_assembled_in_python_outside_the_workspace():
+def test_no_html_assembled_in_python():
     found = []
     for path in python_files():
         source = path.read_text(encoding="utf-8")
@@ -67,3 +66,31 @@ def test_the_standalone_kartlaggning_keeps_its_stylesheet_as_written(tmp_path):
     page = coverage.standalone_html(compute_coverage(pack), lint_pack(pack))
     css = (ROOT / "service" / "pages" / "static" / "kartlaggning.css").read_text(encoding="utf-8")
     assert css in page  # not escaped: its quotes and selectors stay CSS
+
+
+WORKSPACE_TEMPLATES = ROOT / "service" / "workspace" / "templates"
+FRAGMENTS = {"redaktion/layout.html", "redaktion/macros.html", "redaktion/form_fields.html", "redaktion/notes.html",
+             "redaktion/check_result.html", "redaktion/diff.html", "oidc/login_section.html"}
+
+
+def test_every_redaktion_page_extends_the_redaktion_layout_over_base():
+    layout = (WORKSPACE_TEMPLATES / "redaktion" / "layout.html").read_text(encoding="utf-8")
+    assert '{% extends "base.html" %}' in layout
+    pages = sorted(str(p.relative_to(WORKSPACE_TEMPLATES)) for p in WORKSPACE_TEMPLATES.rglob("*.html"))
+    assert len(pages) > 15
+    for name in pages:
+        text = (WORKSPACE_TEMPLATES / name).read_text(encoding="utf-8")
+        if name not in FRAGMENTS:
+            assert re.sub(r"^{#.*?#}\s*", "", text, flags=re.S).startswith('{% extends "redaktion/layout.html" %}'), name
+        # the CSP forbids inline scripts and styles: none in a template
+        assert not re.search(r"<script(?![^>]*\bsrc=)|\sstyle=|<style", text), name
+
+
+def test_redaktion_pages_escape_what_users_wrote():
+    from service.workspace import views
+
+    html = views.respond("redaktion/problem.html", {**views.page_context(None), "title": "<b>x</b>",
+                                                    "text": "<script>alert(1)</script>", "details": ["<i>"]}).body.decode()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html and "&lt;i&gt;" in html
+    assert views.SECURITY_HEADERS["Content-Security-Policy"].startswith("default-src 'self'")

@@ -42,7 +42,7 @@ async def register_page(request: Request) -> HTMLResponse:
     pack = web.current_pack(request)
     data, key = _form(await request.body())
     status, ok, message = 200, True, ""
-    if key is not None and not routes._TOKEN.match(key):
+    if key is not None and not routes.valid_token(key):
         key = None
     try:
         period = await routes.register_assessment(request, data, key)

@@ -123,6 +123,11 @@ def unavailable() -> ApiError:
                  "the assessment could not be registered: the follow-up database is not available")
 
 
+def valid_token(key) -> bool:
+    """A registration key as the document states it: 8–80 characters of A–Z, a–z, 0–9, - and _."""
+    return isinstance(key, str) and 8 <= len(key) <= 80 and re.search(TOKEN_PATTERN, key) is not None
+
+
 def _token(request: Request, data: dict) -> str | None:
     raw = data.pop("registrering", None)
     header = request.headers.get("idempotency-key")
@@ -131,7 +136,7 @@ def _token(request: Request, data: dict) -> str | None:
         return None
     if header is not None and raw is None:
         errors.refuse_personnummer(header, ("Idempotency-Key",))
-    if not isinstance(key, str) or not 8 <= len(key) <= 80 or not re.search(TOKEN_PATTERN, key):
+    if not valid_token(key):
         field = "registrering" if raw is not None else "Idempotency-Key"
         raise error(422, field, "ska vara en slumpad nyckel med 8–80 tecken (A–Z, a–z, 0–9, - och _)",
                     "must be a random key of 8–80 characters (A–Z, a–z, 0–9, - and _)")

@@ -119,7 +119,7 @@ def run_features(pack_dir: Path, timeout: float = 300) -> tuple[list[Scenario], 
     """The pack's own Gherkin features (`pack_dir`/features/*.feature, the version's or draft's)
     against the pack in `pack_dir`, in a child process like `foraldrastod test`; the
     per-scenario results, or [] and a Swedish reason."""
-    from service.cli.features import pack_features, run_scenarios
+    from service.core.scenarios import pack_features, run_scenarios
 
     features = pack_features(pack_dir)
     if not features:
@@ -132,7 +132,7 @@ def run_features(pack_dir: Path, timeout: float = 300) -> tuple[list[Scenario], 
 
 def feature_problems(pack_dir: Path) -> list[str]:
     """`features/x.feature:rad: meddelande` for each feature file that is not valid Swedish Gherkin."""
-    from service.cli.features import pack_features
+    from service.core.scenarios import pack_features
 
     from .featurefiles import PREFIX, file_problems
 

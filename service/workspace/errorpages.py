@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from service.core.forwarded import HSTS
-from .views import page
+from .views import page_context, respond
 
 PREFIX = "/redaktion"
 log = logging.getLogger("foraldrastod.redaktion")
@@ -37,9 +37,8 @@ TEXTS = {
 
 def error_page(status: int):
     title, text = TEXTS.get(status, TEXTS[500] if status >= 500 else TEXTS[400])
-    main = (f'<h1>{title}</h1><div class="meddelande meddelande-fel" role="alert"><p>{text}</p></div>'
-            '<p><a href="/redaktion">Till översikten</a></p>')
-    return page(title, main, status=status)
+    return respond("redaktion/problem.html", {**page_context(None), "title": title, "text": text, "details": None},
+                   status)
 
 
 class WorkspaceErrorPages:

@@ -54,7 +54,7 @@ def of(files: dict[str, str]) -> dict[str, str]:
 
 
 def runnable(files: dict[str, str]) -> dict[str, str]:
-    """The feature files keyed relative to features/ (what features_runner.materialise takes)."""
+    """The feature files keyed relative to features/ (what service.core.scenarios.materialise takes)."""
     return {name_of(p): t for p, t in of(files).items()}
 
 

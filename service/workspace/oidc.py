@@ -18,10 +18,8 @@ import os
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import delete, select
@@ -32,17 +30,13 @@ from engine.models import looks_like_personnummer
 from . import views
 from .models import ROLES, AuditEvent, OidcLogin, User, identity, utcnow  # noqa: F401 (identity: re-exported)
 
-router = APIRouter(prefix="/oidc", include_in_schema=False)  # included by web.router (/redaktion)
+router = APIRouter(prefix="/oidc", include_in_schema=False)  # included by service.workspace.web.router (/redaktion)
 
 STATE_COOKIE = "redaktion_oidc"  # binds a login begun here to this browser
 ID_TOKEN_COOKIE = "redaktion_oidc_id"  # the ID token, only as id_token_hint at logout
 STATE_SECONDS = 600
 ROLE_ORDER = ("admin", "granskare", "redaktor", "samordnare")  # several roles: the first wins
 SIGNING_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
-TEMPLATES = Path(__file__).resolve().parent / "templates" / "oidc"
-
-_env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                          undefined=jinja2.StrictUndefined)
 
 
 class ConfigError(ValueError):
@@ -140,23 +134,16 @@ def client(cfg: Settings):
 
 
 # --------------------------------------------------------------------------- pages
-def render(name: str, **values: Any) -> str:
-    return _env.get_template(name).render(**values)
-
-
-def login_section(nasta: str) -> str:
-    """The "Logga in med organisationskonto" part of the login page ('' without a provider)."""
-    if not enabled():
-        return ""
-    return render("login_section.html", nasta=nasta, local=local_login_enabled())
-
-
 def _page(request: Request, title: str, template: str, status: int = 200, **values: Any) -> Response:
-    return views.page(title, render(template, **values), path="/redaktion/logga-in", status=status)
+    from .routes.common import render as render_page
+
+    # never with the login line: these pages come before a session exists or after it ended
+    values.setdefault("path", "/redaktion/logga-in")
+    return render_page(None, template, status=status, title=title, **values)
 
 
 def _refused_page(request: Request, refusal: Refusal) -> Response:
-    resp = _page(request, "Inloggningen nekades", "refused.html", status=refusal.status, message=refusal.message,
+    resp = _page(request, "Inloggningen nekades", "oidc/refused.html", status=refusal.status, message=refusal.message,
                  local=local_login_enabled())
     resp.delete_cookie(STATE_COOKIE, path="/redaktion/oidc")
     return resp
@@ -240,7 +227,7 @@ def _safe_next(nasta: str) -> str:
 
 
 def _begin(state: str, browser: str, nonce: str, verifier: str, nasta: str) -> None:
-    from .web import database
+    from .routes.common import database
 
     with database() as s:
         s.execute(delete(OidcLogin).where(OidcLogin.expires_at < utcnow()))
@@ -254,22 +241,22 @@ async def oidc_login(request: Request, nasta: str = "/redaktion"):
     try:
         cfg = settings()
     except ConfigError as exc:
-        return _page(request, "Inloggningen är felkonfigurerad", "refused.html", status=500, message=str(exc),
+        return _page(request, "Inloggningen är felkonfigurerad", "oidc/refused.html", status=500, message=str(exc),
                      local=local_login_enabled())
     if cfg is None:
-        return _page(request, "Finns inte", "refused.html", status=404, local=local_login_enabled(),
+        return _page(request, "Finns inte", "oidc/refused.html", status=404, local=local_login_enabled(),
                      message="Inloggning med organisationskonto är inte inställd här.")
     try:
         oauth = client(cfg)
         metadata = await oauth.load_server_metadata()
         data = await oauth.create_authorization_url(cfg.redirect_uri)
     except Exception:  # noqa: BLE001 - discovery failed: the provider is away or answers nonsense
-        return _page(request, "Inloggningen svarar inte", "refused.html", status=502, local=local_login_enabled(),
+        return _page(request, "Inloggningen svarar inte", "oidc/refused.html", status=502, local=local_login_enabled(),
                      message="Organisationens inloggningstjänst svarar inte just nu. Försök igen om en stund.")
     if metadata.get("issuer") != cfg.issuer:  # OpenID Connect Discovery 1.0, section 4.3
         await run_in_threadpool(_record_refusal, cfg.issuer, None,
                                 "utfärdaren i discovery-dokumentet är inte den inställda")
-        return _page(request, "Inloggningen är felkonfigurerad", "refused.html", status=502,
+        return _page(request, "Inloggningen är felkonfigurerad", "oidc/refused.html", status=502,
                      local=local_login_enabled(),
                      message="Organisationens inloggningstjänst uppger en annan utfärdare än den inställda. "
                              "Be administratören kontrollera FORALDRASTOD_OIDC_ISSUER.")
@@ -282,14 +269,14 @@ async def oidc_login(request: Request, nasta: str = "/redaktion"):
 
 
 def _secure(request: Request) -> bool:
-    from .web import secure_cookies
+    from .routes.common import secure_cookies
 
     return secure_cookies(request)
 
 
 def _take_login(state: str | None, browser: str | None) -> dict:
     """The login begun for `state`, used up now (a second use is refused); bound to this browser."""
-    from .web import database
+    from .routes.common import database
 
     if not state:
         raise Refusal("Inloggningen saknar state. Börja om från inloggningssidan.", "state saknas")
@@ -380,7 +367,7 @@ def _finish(cfg: Settings, claims: dict) -> tuple[str, str, str] | Refusal:
     """Account and session: (cookie token, role, account name), or the Refusal (already audited; a
     person whose role was removed loses their open sessions too)."""
     from . import auth
-    from .web import SESSION_HOURS, database
+    from .routes.common import SESSION_HOURS, database
 
     issuer, subject = cfg.issuer, str(claims["sub"])
     role = role_from_claims(cfg, claims)
@@ -418,7 +405,7 @@ def _finish(cfg: Settings, claims: dict) -> tuple[str, str, str] | Refusal:
 
 
 def _record_refusal(issuer: str, subject: str | None, reason: str) -> None:
-    from .web import database
+    from .routes.common import database
 
     with database() as s:
         audit_refusal(s, issuer, subject, reason)
@@ -426,11 +413,11 @@ def _record_refusal(issuer: str, subject: str | None, reason: str) -> None:
 
 @router.get("/callback")
 async def oidc_callback(request: Request):
-    from .web import SESSION_COOKIE, SESSION_HOURS
+    from .routes.common import SESSION_COOKIE, SESSION_HOURS
 
     cfg = settings()
     if cfg is None:
-        return _page(request, "Finns inte", "refused.html", status=404, local=local_login_enabled(),
+        return _page(request, "Finns inte", "oidc/refused.html", status=404, local=local_login_enabled(),
                      message="Inloggning med organisationskonto är inte inställd här.")
     q = request.query_params
     subject = None
@@ -458,14 +445,14 @@ async def oidc_callback(request: Request):
         if not refusal.audited:
             await run_in_threadpool(_record_refusal, cfg.issuer, subject, refusal.reason)
         if not refusal.message:  # a person without a role: who to ask, and nothing else
-            resp = views.page("Ingen behörighet", render("no_role.html"), status=403)
+            resp = _page(request, "Ingen behörighet", "oidc/no_role.html", status=403, path="")
             resp.delete_cookie(STATE_COOKIE, path="/redaktion/oidc")
             return resp
         return _refused_page(request, refusal)
     # a page of our own, not a redirect: the session cookie is SameSite=Strict, and a redirect chain
     # that began at the provider would not send it
-    resp = views.page("Inloggad", render("continue.html", nasta=begun["next"]),
-                      headers={"Refresh": f"0; url={begun['next']}"})
+    resp = _page(request, "Inloggad", "oidc/continue.html", nasta=begun["next"], path="",
+                 headers={"Refresh": f"0; url={begun['next']}"})
     secure = _secure(request)
     resp.set_cookie(SESSION_COOKIE, session_token, httponly=True, samesite="strict", secure=secure,
                     path="/redaktion", max_age=SESSION_HOURS * 3600)
@@ -501,7 +488,7 @@ def logout_response(request: Request, s, user: User) -> Response:
         url = anyio.from_thread.run(_logout_url, cfg, request.cookies.get(ID_TOKEN_COOKIE))
     audit_logout(s, user, via_provider=url is not None)
     if url:  # a page, not a redirect: the CSP's form-action 'self' would stop a redirect off-site
-        resp = views.page("Loggar ut", render("logout.html", url=url), headers={"Refresh": f"0; url={url}"})
+        resp = _page(request, "Loggar ut", "oidc/logout.html", url=url, path="", headers={"Refresh": f"0; url={url}"})
     else:
         resp = RedirectResponse("/redaktion/logga-in?utloggad=1", status_code=303)
     resp.delete_cookie(ID_TOKEN_COOKIE, path="/redaktion")
@@ -510,10 +497,10 @@ def logout_response(request: Request, s, user: User) -> Response:
 
 def local_login_refused(request: Request) -> Response:
     """POST /redaktion/logga-in while FORALDRASTOD_LOCAL_LOGIN=off (audited, no typed name logged)."""
-    from .web import database
+    from .routes.common import database
 
     with database() as s:
         audit(s, "okänd", "inloggning.nekad", "lokal inloggning", "lösenordsinloggning försökt",
               "lokal inloggning är avstängd (FORALDRASTOD_LOCAL_LOGIN=off)")
-    return _page(request, "Inloggningen nekades", "refused.html", status=403, local=False,
+    return _page(request, "Inloggningen nekades", "oidc/refused.html", status=403, local=False,
                  message="Inloggning med lösenord är avstängd här. Logga in med ditt organisationskonto.")

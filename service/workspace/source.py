@@ -9,6 +9,8 @@ never mixes versions.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -68,15 +70,19 @@ class DatabaseSource:
 
     def materialize(self, token: str) -> Path:
         number = int(token.split(":", 1)[0])
-        safe = re.sub(r"[^A-Za-z0-9._+-]", "_", token.replace(":", "-"))
-        target = self.cache_dir / safe
-        if (target / "pack.yaml").is_file():
-            return target
         with self._session() as s:
             pv = s.scalar(select(PackVersion).where(PackVersion.number == number))
             if pv is None:
                 raise LookupError(f"Version {number} finns inte i databasen.")
             files = dict(pv.files)
+        # The folder is named by every file of the version, features included: the version string
+        # covers the rule files only, and the cache is shared by every database of this user, so
+        # "1:<version>" of a database made anew (with other features) must not find the old folder.
+        digest = hashlib.sha256(json.dumps(sorted(files.items()), ensure_ascii=False).encode("utf-8")).hexdigest()
+        safe = re.sub(r"[^A-Za-z0-9._+-]", "_", token.replace(":", "-"))
+        target = self.cache_dir / f"{safe}-{digest[:12]}"
+        if (target / "pack.yaml").is_file():
+            return target
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.cache_dir))
         packfiles.write_dir(files, tmp)

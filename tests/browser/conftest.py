@@ -6,21 +6,18 @@ and there a missing browser fails the tests instead.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from browser_support import serving
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (the browser itself: tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = os.environ.get("FORALDRASTOD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
 REQUIRE = bool(os.environ.get("FORALDRASTOD_REQUIRE_BROWSER"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 needs_browser = pytest.mark.skipif(not HAVE_CHROMIUM and not REQUIRE,
                                    reason="Chromium saknas (sätt FORALDRASTOD_REQUIRE_BROWSER för att kräva den)")
@@ -42,18 +39,6 @@ def server() -> str:
     env["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='foraldrastod-browser-')}/t.db"
     with serving(env) as base:
         yield base
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -20,9 +19,6 @@ from bench.httpbench import free_port
 from oidc_support import CLIENT_ID, CLIENT_SECRET, RealProvider
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("FORALDRASTOD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 ABC_FILE = "regler/03-universella-program.yaml"
 AXE = ROOT / "tests" / "browser" / "vendor" / "axe.min.js"
 
@@ -66,16 +62,6 @@ def sso(tmp_path_factory):
         proc.terminate()
         proc.wait(timeout=10)
         provider.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

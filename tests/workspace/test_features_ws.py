@@ -258,7 +258,7 @@ def test_the_web_workspace_upgrades_a_database_left_at_0001(db_url, monkeypatch,
     from fastapi.testclient import TestClient
 
     from service.app import create_app
-    from service.workspace import web
+    from service.workspace.routes import common as web
 
     db.upgrade(db_url, "0001")
     files = packfiles.read_dir(DEFAULT_PACK)
@@ -304,7 +304,7 @@ def test_a_run_where_pytest_fails_outside_the_scenarios_is_not_a_pass(monkeypatc
     import json
     import subprocess
 
-    from service.cli import features as features_runner
+    from service.core import scenarios as features_runner  # the runner's core (service.cli.features re-exports it)
 
     def fake_pytest(rules, features, results, *args, **kwargs):
         scenario = {"feature": "X", "file": "features/x.feature", "scenario": "a", "tags": [], "status": "passed"}

@@ -274,7 +274,7 @@ def test_forwarded_headers_are_trusted_only_from_configured_proxies(monkeypatch,
 
 # --------------------------------------------------------------------------- item 15: names staff understand
 def test_check_names_scenarios_not_paths_and_insatser_by_name():
-    from service.workspace.web import check_html
+    from service.workspace.routes.checks import check_html
 
     report = checks.CheckReport(version="x", scenarios=[checks.Scenario(
         feature="Hela uppväxten", file="features/hela-uppvaxten.feature", scenario="Familjecentral för de minsta",
@@ -288,7 +288,7 @@ def test_check_names_scenarios_not_paths_and_insatser_by_name():
 
 
 def test_impact_lists_needs_and_insatser_by_their_swedish_names():
-    from service.workspace.web import _readable_codes
+    from service.workspace.routes.checks import _readable_codes
 
     cat = {"needs": [("alkohol_narkotika_ungdom", "Oro för ungdomens alkohol eller droger", "")],
            "insatser": [("familjecentral", "Familjecentral", "universell")]}
@@ -336,7 +336,7 @@ def test_the_editors_limit_is_the_body_limit():
         from service.core.limits import PATH_LIMITS
     except ImportError:
         from service.limits import PATH_LIMITS
-    from service.workspace.web import MAX_FORM_BYTES
+    from service.workspace.routes.common import MAX_FORM_BYTES
 
     assert dict(PATH_LIMITS)["/redaktion/"] == MAX_FORM_BYTES
 

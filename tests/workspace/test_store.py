@@ -152,6 +152,29 @@ def test_approval_rebases_on_a_newer_version_or_refuses_when_both_changed_a_file
     assert v3.files[other].endswith("# kommentar\n")
 
 
+def test_a_database_made_anew_with_other_features_never_gets_the_old_cached_folder(tmp_path):
+    """The version string covers the rule files only, and the folder cache is shared by every
+    database of the user: version 1 of a new database whose features differ (a `git pull` added
+    one, then var/ was removed) must get its own folder, not the old one without the new feature."""
+    cache = tmp_path / "cache"
+    dirs = []
+    for name, extra in (("a", {}), ("b", {"features/ny.feature": "# language: sv\nEgenskap: Ny\n"})):
+        url = f"sqlite:///{tmp_path / name}.db"
+        db.upgrade(url)
+        with db.session_scope(url) as s:
+            files = {**packfiles.read_dir(DEFAULT_PACK), **extra}
+            pack_dir = packfiles.write_dir(files, tmp_path / f"pack-{name}")
+            store.ensure_seeded(s, pack_dir)
+        source = DatabaseSource(url, cache_dir=cache)
+        token = source.current()
+        dirs.append((token, source.materialize(token)))
+    (token_a, dir_a), (token_b, dir_b) = dirs
+    assert token_a == token_b  # same rule files: the same version string
+    assert dir_a != dir_b
+    assert not (dir_a / "features" / "ny.feature").exists() and (dir_b / "features" / "ny.feature").is_file()
+    db.dispose_all()
+
+
 def test_publish_rolls_back_and_serving_follows(session, people, db_url, tmp_path):
     p = people
     source = DatabaseSource(db_url, cache_dir=tmp_path / "cache")

@@ -62,7 +62,7 @@ def test_decisions_store_nothing_and_no_family_data_in_any_table(db_url, tmp_pat
                                     "pnr": "8112189876"})
         statuses.append(r.status_code)
         # a failed login with a personnummer as the name is audited without it
-        from service.workspace import web as redaktion
+        from service.workspace.routes import common as redaktion
 
         client.get("/redaktion/logga-in")
         csrf = client.cookies.get(redaktion.LOGIN_COOKIE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import re
 import shutil
@@ -684,7 +685,9 @@ def test_features_are_listed_and_edited_as_text_beside_the_steps(app):
     # the granskare sees the feature changes in the diff, and may read a feature
     assert post_form(rut, draft, "/skicka-in", {"skal": "Beteendetester"}).status_code == 303
     page = greta.get(f"{draft}/granska").text
-    assert "features/familjecentral.feature" in page and 'nivån &quot;selektiv&quot;' in page
+    # the line as written, escaped (Jinja2 writes " as &#34;, html.escape wrote &quot;)
+    assert "features/familjecentral.feature" in page and 'nivån "selektiv"' in html.unescape(page)
+    assert 'nivån "selektiv"' not in page
     assert "features/skydd.feature (borttagen fil)" in page and "features/familjecentral-nora.feature (ny fil)" in page
     page = greta.get(url).text
     assert "readonly" in page and 'id="spara-beteendetest"' not in page  # submitted: nobody edits now
