@@ -26,7 +26,6 @@ from service.uppfoljning import pages as uppfoljning_pages
 from service.uppfoljning import routes as uppfoljning_routes
 from service.workspace import source as workspace_source
 from service.workspace import web as redaktion
-from service.workspace.routes import omgang as redaktion_omgang
 from service.workspace.errorpages import WorkspaceErrorPages
 
 
@@ -63,7 +62,6 @@ def create_app(rules: str | Path | None = None, state: EngineState | None = None
     app.include_router(web.router)
     app.include_router(uppfoljning_registrera.router)  # the staff page's "Registrera i uppföljningen" (issue 20)
     app.include_router(redaktion.router)  # /redaktion, the rule pack workspace (issue 13)
-    app.include_router(redaktion_omgang.router)  # /redaktion/uppfoljning and /antaganden (issue 20, 18)
     app.include_router(uppfoljning_routes.router)  # /v1/uppfoljning (issue 20)
     app.include_router(uppfoljning_pages.router)  # /uppfoljning, /uppfoljning/{kommunkod}, /uppfoljning.csv
     add_middleware(app, inner=(WorkspaceErrorPages,))  # /redaktion errors as Swedish pages (413, 500 …); HSTS over https

@@ -15,12 +15,12 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from . import oidc
-from .routes import checks, drafts, features, forms, kommun, review, texts, users, versions
+from .routes import checks, drafts, features, forms, kommun, omgang, review, texts, users, versions
 from .routes.common import STATIC
 
 router = APIRouter(include_in_schema=False)
 router.include_router(oidc.router, prefix="/redaktion")  # /redaktion/oidc/login and /callback: single sign-on
-for _area in (users, drafts, texts, features, forms, checks, review, versions, kommun):
+for _area in (users, drafts, texts, features, forms, checks, review, versions, kommun, omgang):
     router.include_router(_area.router)  # each under /redaktion
 
 

@@ -16,4 +16,5 @@ the other way round.
 | `versions` | `/versioner…` |
 | `users` | `/logga-in`, `/logga-ut`, `/logg`, `/anvandare` |
 | `kommun` | `/kartlaggning…` (samordnare) |
+| `omgang` | `/uppfoljning…` (the follow-up round), `/antaganden` (assumption-based rules) |
 """

@@ -3,7 +3,8 @@ rules (issue 18 item 24): `/redaktion/uppfoljning…` and `/redaktion/antaganden
 
 A granskare opens a round and approves each kommun's answers; a samordnare answers for their own
 kommun, each question beside the passage it follows up, confirms the kommun's offer with the
-kartläggning form, and submits. Pages are Jinja2 templates (templates/omgang/); every form
+kartläggning form, and submits. Pages are Jinja2 templates extending redaktion/layout.html
+(templates/redaktion/uppfoljning*.html, antaganden.html); every form
 carries the session's CSRF token and is checked for its origin (`login` on a POST); the store
 (service/workspace/rounds.py) checks roles again.
 """
@@ -15,12 +16,11 @@ import urllib.parse
 from fastapi import APIRouter, Depends, Request
 
 from engine.models import looks_like_personnummer
-from service.core.templating import render as render_template
 
-from .. import assumed, rounds, views
-from ..web import Problem, database, form_body, guarded, login, one, redirect, render
+from .. import assumed, rounds
+from .common import Problem, database, form_body, guarded, login, one, redirect, render
 
-router = APIRouter(prefix="/redaktion", include_in_schema=False)
+router = APIRouter(prefix="/redaktion")
 
 ANSWER_CHOICES = {"ja_nej": (("ja", "Ja"), ("nej", "Nej")),
                   "ja_nej_delvis": (("ja", "Ja"), ("delvis", "Delvis"), ("nej", "Nej"))}
@@ -29,8 +29,7 @@ MALOMRADE = {1: "Målområde 1 – Ett kunskapsbaserat arbetssätt", 2: "Målomr
 
 
 def _page(ctx, title: str, template: str, path: str = "/redaktion/uppfoljning", status: int = 200, **context):
-    main = render_template(template, csrf=ctx.csrf, who=ctx.who, when=views.when, **context)
-    return render(ctx, title, main, path, status=status)
+    return render(ctx, template, status=status, title=title, path=path, **context)
 
 
 def _done(url: str, text: str):
@@ -51,7 +50,7 @@ def rounds_page(request: Request, klart: str = ""):
 
 def _rounds_page(s, ctx, klart: str = "", error: str = "", values: dict | None = None, status: int = 200):
     year = dt.date.today().year
-    return _page(ctx, "Uppföljning", "omgang/rounds.html", status=status, klart=klart, error=error,
+    return _page(ctx, "Uppföljning", "redaktion/uppfoljning.html", status=status, klart=klart, error=error,
                  rounds=[{"name": r.name, "period": r.period, "closes_on": r.closes_on.isoformat(),
                           "open": rounds.is_open(r), "opened_by": r.opened_by, "opened_at": r.opened_at,
                           "statuses": rounds.kommun_statuses(s, r.period)} for r in rounds.rounds(s)],
@@ -87,7 +86,7 @@ def round_page(request: Request, period: str, klart: str = ""):
             return redirect(f"/redaktion/uppfoljning/{rnd.period}/{ctx.user.kommun}")
         statuses = rounds.kommun_statuses(s, rnd.period)
         counts = {k: sum(1 for x in statuses if x["status"] == k) for k in rounds.STATUS_TITLES}
-        return _page(ctx, rnd.name, "omgang/round.html", klart=klart, round=rnd, open=rounds.is_open(rnd),
+        return _page(ctx, rnd.name, "redaktion/uppfoljning_omgang.html", klart=klart, round=rnd, open=rounds.is_open(rnd),
                      statuses=statuses, counts=counts, titles=rounds.STATUS_TITLES,
                      may_close=ctx.user.role == "granskare" and rnd.closed_at is None)
 
@@ -117,7 +116,7 @@ def _kommun_page(s, ctx, rnd, code: str, klart: str = "", error: str = "", detai
                   "choices": ANSWER_CHOICES.get(q["answer"], ()), "malomrade_title": MALOMRADE.get(q["malomrade"], "")}
                  for q in rnd.questions]
     may_review = ctx.user.role == "granskare" and row["status"] == "inskickad"
-    return _page(ctx, f"{rnd.name}: {row['kommun']}", "omgang/kommun.html", status=status, klart=klart, error=error,
+    return _page(ctx, f"{rnd.name}: {row['kommun']}", "redaktion/uppfoljning_kommun.html", status=status, klart=klart, error=error,
                  details=details or [], round=rnd, row=row, questions=questions, editable=editable, own=own,
                  okand=okand, total_insatser=len(pack.insatser), previous_round=prev, may_review=may_review,
                  self_review=may_review and ctx.user.name == row["submitted_by"])
@@ -199,7 +198,7 @@ def assumptions_page(request: Request):
     with database() as s:
         ctx = login(request, s, ("redaktor", "granskare"))
         data = assumed.assumed_rules(s)
-        return _page(ctx, "Antaganden", "omgang/assumed.html", path="/redaktion/antaganden", **data)
+        return _page(ctx, "Antaganden", "redaktion/antaganden.html", path="/redaktion/antaganden", **data)
 
 
 @router.post("/antaganden/oppna")
