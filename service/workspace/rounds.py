@@ -5,7 +5,7 @@ offers with the existing availability report (store.report_availability, a draft
 tillganglighet, so `okänd` cells get answered) and submits; another granskare approves (four
 eyes, and the kommun's report is approved with it). `round_answers` is the report's export.
 
-Like store.py: a Session first, roles enforced here, the audit trail written, the caller
+Like the store (service/workspace/store/): a Session first, roles enforced here, the audit trail written, the caller
 commits. Answers are about the organisation, never a family: a personnummer is refused, a
 text answer is short, and the audit never holds an answer's text.
 """
