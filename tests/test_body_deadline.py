@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 
 import pytest
@@ -35,7 +36,9 @@ def _run(headers, chunks, stall: bool):
 
     scope = {"type": "http", "method": "POST", "path": "/v1/recommendations", "headers": headers}
     started = time.monotonic()
-    asyncio.run(asyncio.wait_for(BodyLimit(_echo, body_timeout=0.3)(scope, receive, send), 10))
+    # a loop of its own in a thread: the run's browser (Playwright's sync API) keeps one running here
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, asyncio.wait_for(BodyLimit(_echo, body_timeout=0.3)(scope, receive, send), 10)).result()
     return sent[0]["status"], time.monotonic() - started, sent
 
 

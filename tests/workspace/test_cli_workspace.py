@@ -29,7 +29,7 @@ def users(db_url, capsys, monkeypatch):
     monkeypatch.setenv("FORALDRASTOD_PASSWORD", PASSWORD)
     code, out, err = run(capsys, "db", "upgrade")
     assert code == 0, err
-    assert "schemaversion 0004" in out
+    assert "schemaversion 0005" in out
     for name, role, kommun in [("anna", "redaktor", None), ("bertil", "redaktor", None),
                                ("greta", "granskare", None), ("gunnar", "granskare", None),
                                ("adam", "admin", None), ("nora-samordnare", "samordnare", "Nora")]:
