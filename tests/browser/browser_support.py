@@ -16,6 +16,29 @@ AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def write_fixture(argv: list[str], usage: str, server_env, capture, fixture: Path) -> int:
+    """`python -m tests.browser.<tool> --write`: serve with `server_env()`, capture every page's
+    visible text in Chromium with `capture(browser, base)`, and write it to `fixture`."""
+    import json
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.chromium import CHROMIUM, CHROMIUM_ARGS
+
+    if "--write" not in argv:
+        print(usage)
+        return 2
+    with serving(server_env()) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            texts = capture(browser, base)
+        finally:
+            browser.close()
+    fixture.write_text(json.dumps(texts, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"{len(texts)} sidor till {fixture.relative_to(ROOT)}")
+    return 0
+
+
 def cli() -> list[str]:
     exe = Path(sys.executable).parent / "foraldrastod"
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "service.cli"]

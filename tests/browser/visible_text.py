@@ -10,7 +10,6 @@ results file for /strategi; today's date (as 2026-12-04 and as 4 december 2026) 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sys
 import tempfile
@@ -100,24 +99,10 @@ def server_env() -> dict[str, str]:
 
 
 def main(argv: list[str]) -> int:
-    from playwright.sync_api import sync_playwright
-
     sys.path.insert(0, str(Path(__file__).parent))
-    from browser_support import serving
-    from conftest import CHROMIUM, CHROMIUM_ARGS
+    from browser_support import write_fixture
 
-    if "--write" not in argv:
-        print(__doc__)
-        return 2
-    with serving(server_env()) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            texts = capture(browser, base)
-        finally:
-            browser.close()
-    FIXTURE.write_text(json.dumps(texts, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"{len(texts)} sidor till {FIXTURE.relative_to(ROOT)}")
-    return 0
+    return write_fixture(argv, __doc__, server_env, capture, FIXTURE)
 
 
 if __name__ == "__main__":
